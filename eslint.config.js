@@ -1,0 +1,25 @@
+// Flat config: recommended rules plus the type-aware checks that catch forgotten awaits,
+// which matter most in a process that must not lose work.
+import js from '@eslint/js';
+import tseslint from 'typescript-eslint';
+
+export default tseslint.config(
+  { ignores: ['dist/**', 'node_modules/**', 'coverage/**'] },
+  js.configs.recommended,
+  ...tseslint.configs.recommended,
+  {
+    files: ['**/*.ts'],
+    languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname } },
+    rules: {
+      '@typescript-eslint/no-floating-promises': 'error',
+      '@typescript-eslint/no-misused-promises': 'error',
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      'no-console': ['error', { allow: [] }],
+    },
+  },
+  {
+    // The CLI entry, tools and benchmarks talk to the terminal on purpose.
+    files: ['src/cli/**/*.ts', 'bench/**/*.ts', 'src/emulator/main.ts', 'test/**/*.ts'],
+    rules: { 'no-console': 'off' },
+  },
+);

@@ -1,0 +1,79 @@
+#!/usr/bin/env node
+/**
+ * The only place that owns process.exit: parses arguments with commander, hands each command
+ * its dependencies, and turns the result into an exit code.
+ */
+import { Command, CommanderError } from 'commander';
+import { createRequire } from 'node:module';
+import { errorLine, type CliDeps } from './deps.js';
+import { loadCommands } from './commands/index.js';
+
+export async function main(argv: string[], deps: CliDeps): Promise<number> {
+  const require = createRequire(import.meta.url);
+  const pkg = findPackageJson(require);
+  const program = new Command('f2b-sophosxg')
+    .description('Mirror fail2ban bans into IP host groups on a Sophos Firewall (XG / SFOS).')
+    .version(pkg.version, '-V, --version')
+    .exitOverride()
+    .configureOutput({
+      writeOut: (s) => deps.stdout.write(s),
+      writeErr: (s) => deps.stderr.write(s),
+    })
+    .showHelpAfterError('(run with --help for usage)');
+  let code = 0;
+  const invoke = async (run: () => Promise<number>): Promise<void> => {
+    try {
+      code = await run();
+    } catch (err) {
+      deps.stderr.write(errorLine(err));
+      code = 1;
+    }
+  };
+  for (const mod of await loadCommands()) mod.register(program, deps, invoke);
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      // --help and --version end here with code 0; usage errors with 2.
+      return err.exitCode === 0 ? 0 : 2;
+    }
+    deps.stderr.write(errorLine(err));
+    return 1;
+  }
+  return code;
+}
+
+function findPackageJson(require: NodeJS.Require): { version: string } {
+  // src/cli/main.ts runs from the source tree (tsx) or from dist/src/cli/main.js.
+  for (const p of ['../../package.json', '../../../package.json']) {
+    try {
+      return require(p) as { version: string };
+    } catch {
+      /* try the next layout */
+    }
+  }
+  return { version: '0.0.0' };
+}
+
+const isEntry = process.argv[1] !== undefined && /[\\/]main\.(?:ts|js)$/.test(process.argv[1]);
+if (isEntry) {
+  const ac = new AbortController();
+  for (const sig of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(sig, () => ac.abort(new Error(`received ${sig}`)));
+  }
+  const deps: CliDeps = {
+    stdout: process.stdout,
+    stderr: process.stderr,
+    stdin: process.stdin,
+    env: process.env,
+    cwd: process.cwd(),
+    signal: ac.signal,
+  };
+  main(process.argv.slice(2), deps).then(
+    (code) => process.exit(code),
+    (err: unknown) => {
+      process.stderr.write(errorLine(err));
+      process.exit(1);
+    },
+  );
+}

@@ -1,0 +1,144 @@
+/**
+ * In-memory firewall: the same port semantics as the XML API client, for pipeline tests and
+ * the contract suite. It models the XG's objects (hosts, groups, membership from either side)
+ * closely enough that foreign objects and other sidecars' hosts can be seeded and checked.
+ */
+import type { AddressFamily } from '../parser/types.js';
+import type { FirewallPort, GroupRef, GroupState, OwnedHost } from './port.js';
+import { hostName, isOwnedName } from './naming.js';
+
+export interface MemHost {
+  name: string;
+  address: string;
+  family: AddressFamily;
+  groups: Set<string>;
+}
+
+export interface MemGroup {
+  name: string;
+  family: AddressFamily;
+  members: Set<string>;
+}
+
+export class MemoryFirewall {
+  readonly hosts = new Map<string, MemHost>();
+  readonly groups = new Map<string, MemGroup>();
+  /** Counts of write operations, for tests that check batching and no-op avoidance. */
+  writes = 0;
+  /** When set, every call fails with this error (outage simulation). */
+  failWith: Error | undefined;
+
+  port(prefix: string): FirewallPort {
+    return new MemoryPort(this, prefix);
+  }
+
+  /** Seed an object this sidecar does not own (an admin's host, another sidecar's host). */
+  addForeignHost(name: string, address: string, family: AddressFamily, groups: string[] = []): void {
+    this.hosts.set(name, { name, address, family, groups: new Set(groups) });
+    for (const g of groups) this.groups.get(g)?.members.add(name);
+  }
+
+  addGroup(name: string, family: AddressFamily): void {
+    if (!this.groups.has(name)) this.groups.set(name, { name, family, members: new Set() });
+  }
+
+  /** Addresses of all members of a group (owned or not). */
+  memberAddresses(group: string): string[] {
+    const g = this.groups.get(group);
+    if (!g) return [];
+    return [...g.members].map((n) => this.hosts.get(n)?.address ?? `?${n}`).sort();
+  }
+}
+
+class MemoryPort implements FirewallPort {
+  constructor(
+    private readonly fw: MemoryFirewall,
+    private readonly prefix: string,
+  ) {}
+
+  private check(): void {
+    if (this.fw.failWith) throw this.fw.failWith;
+  }
+
+  async checkLogin(): Promise<void> {
+    this.check();
+  }
+
+  async ensureGroup(group: GroupRef): Promise<void> {
+    this.check();
+    const g = this.fw.groups.get(group.name);
+    if (g) {
+      if (g.family !== group.family) {
+        throw new Error(`group ${group.name} exists with family ${g.family}, expected ${group.family}`);
+      }
+      return;
+    }
+    this.fw.writes++;
+    this.fw.addGroup(group.name, group.family);
+  }
+
+  async readGroup(group: GroupRef): Promise<GroupState> {
+    this.check();
+    const g = this.fw.groups.get(group.name);
+    if (!g) return { exists: false, owned: new Set(), foreign: 0 };
+    const owned = new Set<string>();
+    let foreign = 0;
+    for (const name of g.members) {
+      const h = this.fw.hosts.get(name);
+      if (h && isOwnedName(this.prefix, name)) owned.add(h.address);
+      else foreign++;
+    }
+    return { exists: true, owned, foreign };
+  }
+
+  async addToGroup(group: GroupRef, addresses: readonly string[]): Promise<void> {
+    this.check();
+    const g = this.fw.groups.get(group.name);
+    if (!g) throw new Error(`group ${group.name} does not exist`);
+    let changed = false;
+    for (const address of addresses) {
+      const name = hostName(this.prefix, address);
+      let h = this.fw.hosts.get(name);
+      if (!h) {
+        h = { name, address, family: group.family, groups: new Set() };
+        this.fw.hosts.set(name, h);
+        changed = true;
+      }
+      if (!h.groups.has(g.name)) {
+        h.groups.add(g.name);
+        g.members.add(name);
+        changed = true;
+      }
+    }
+    if (changed) this.fw.writes++;
+  }
+
+  async removeFromGroup(group: GroupRef, addresses: readonly string[]): Promise<void> {
+    this.check();
+    const g = this.fw.groups.get(group.name);
+    let changed = false;
+    for (const address of addresses) {
+      const name = hostName(this.prefix, address);
+      const h = this.fw.hosts.get(name);
+      if (!h || !isOwnedName(this.prefix, name)) continue;
+      if (g && h.groups.delete(g.name)) {
+        g.members.delete(name);
+        changed = true;
+      }
+      if (h.groups.size === 0) {
+        this.fw.hosts.delete(name);
+        changed = true;
+      }
+    }
+    if (changed) this.fw.writes++;
+  }
+
+  async listOwnedHosts(): Promise<OwnedHost[]> {
+    this.check();
+    return [...this.fw.hosts.values()]
+      .filter((h) => isOwnedName(this.prefix, h.name))
+      .map((h) => ({ name: h.name, address: h.address, family: h.family, groups: [...h.groups] }));
+  }
+
+  async close(): Promise<void> {}
+}
