@@ -12,7 +12,8 @@ export interface Checkpoint {
   offset: number;
   /**
    * Hash (hex sha256) of the file's first bytes (up to 256), so inode reuse after rotation
-   * is not mistaken for the same file.
+   * is not mistaken for the same file. Exactly: the first min(256, offset) bytes — only bytes
+   * already delivered, so the hash of a file shorter than 256 bytes stays valid as it grows.
    */
   head: string;
 }

@@ -6,6 +6,8 @@
 import type { AddressFamily } from '../parser/types.js';
 import type { FirewallPort, GroupRef, GroupState, OwnedHost } from './port.js';
 import { hostName, isOwnedName } from './naming.js';
+import { familyOf } from './address.js';
+import { XgConflictError, XgNotFoundError, XgValidationError, type XgError } from './errors.js';
 
 export interface MemHost {
   name: string;
@@ -69,7 +71,10 @@ class MemoryPort implements FirewallPort {
     const g = this.fw.groups.get(group.name);
     if (g) {
       if (g.family !== group.family) {
-        throw new Error(`group ${group.name} exists with family ${g.family}, expected ${group.family}`);
+        throw new XgValidationError(`IP host group ${group.name} exists with family ${g.family}, expected ${group.family}`, {
+          code: 'XG_GROUP_FAMILY_MISMATCH',
+          name: group.name,
+        });
       }
       return;
     }
@@ -93,13 +98,34 @@ class MemoryPort implements FirewallPort {
 
   async addToGroup(group: GroupRef, addresses: readonly string[]): Promise<void> {
     this.check();
+    for (const address of addresses) {
+      const fam = familyOf(address);
+      if (fam !== group.family) {
+        throw new XgValidationError(`${fam ?? 'invalid'} address ${address} cannot join ${group.family} group ${group.name}`, {
+          code: fam ? 'XG_FAMILY_MISMATCH' : 'XG_BAD_ADDRESS',
+          name: address,
+        });
+      }
+    }
     const g = this.fw.groups.get(group.name);
-    if (!g) throw new Error(`group ${group.name} does not exist`);
+    if (!g) throw new XgNotFoundError(`IP host group ${group.name} does not exist`, { code: 'XG_GROUP_MISSING', name: group.name });
     let changed = false;
+    const conflicts: XgError[] = [];
     for (const address of addresses) {
       const name = hostName(this.prefix, address);
       let h = this.fw.hosts.get(name);
       if (!h) {
+        // Like the XG (503): a second host with the same address is refused, whoever owns the first.
+        if ([...this.fw.hosts.values()].some((o) => o.address === address)) {
+          conflicts.push(
+            new XgConflictError(`address ${address} is already held by an IP host this sidecar does not own`, {
+              code: 'XG_FOREIGN_HOLDER',
+              xgStatus: 503,
+              name,
+            }),
+          );
+          continue;
+        }
         h = { name, address, family: group.family, groups: new Set() };
         this.fw.hosts.set(name, h);
         changed = true;
@@ -111,6 +137,7 @@ class MemoryPort implements FirewallPort {
       }
     }
     if (changed) this.fw.writes++;
+    if (conflicts[0]) throw conflicts[0];
   }
 
   async removeFromGroup(group: GroupRef, addresses: readonly string[]): Promise<void> {

@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# Installs the system packages the test suites need on a fresh Debian (bookworm) machine, as root,
+# without a terminal:
+#   - Debian's real fail2ban (+ pyinotify) for the end-to-end suites (test/helpers/fail2ban.ts
+#     runs it in a private scratch directory with its own socket, config and log);
+#   - systemd-analyze (package systemd) for the unit lint in test/systemd/.
+# The package's maintainer scripts must NOT start the system fail2ban service (it would touch the
+# host's packet filter): a policy-rc.d that denies every start is put in place for the install,
+# and a system fail2ban-server that was started anyway is stopped through its own socket.
+# Idempotent: does nothing when everything is already there.
+set -euo pipefail
+export DEBIAN_FRONTEND=noninteractive
+
+need=()
+command -v fail2ban-server >/dev/null 2>&1 || need+=(fail2ban)
+dpkg-query -W -f='${Status}' python3-pyinotify 2>/dev/null | grep -q 'ok installed' || need+=(python3-pyinotify)
+command -v systemd-analyze >/dev/null 2>&1 || need+=(systemd)
+
+if [ ${#need[@]} -eq 0 ]; then
+  echo "install-deps: fail2ban, python3-pyinotify and systemd-analyze already installed"
+  exit 0
+fi
+
+if [ "$(id -u)" -ne 0 ]; then
+  echo "install-deps: must run as root to install: ${need[*]}" >&2
+  exit 1
+fi
+
+# invoke-rc.d / deb-systemd-invoke ask /usr/sbin/policy-rc.d; exit 101 = "action forbidden".
+# Keep an existing one (Docker images ship one); otherwise add ours and remove it afterwards.
+policy=/usr/sbin/policy-rc.d
+own_policy=0
+if [ ! -e "$policy" ]; then
+  printf '#!/bin/sh\n# added by f2b-sophosxg .ci/install-deps.sh for the duration of an install\nexit 101\n' > "$policy"
+  chmod 755 "$policy"
+  own_policy=1
+fi
+cleanup() { if [ "$own_policy" -eq 1 ]; then rm -f "$policy"; fi; }
+trap cleanup EXIT
+
+echo "install-deps: installing ${need[*]}"
+apt-get update -qq
+# RUNLEVEL=1 makes invoke-rc.d skip starts as well, for images where policy-rc.d is ignored.
+RUNLEVEL=1 apt-get install -y -qq --no-install-recommends "${need[@]}" </dev/null
+
+# Belt and braces: if the system server runs anyway (e.g. a real systemd picked it up), stop it
+# through the system socket only; the tests never use it.
+if [ -S /run/fail2ban/fail2ban.sock ]; then
+  fail2ban-client -s /run/fail2ban/fail2ban.sock stop >/dev/null 2>&1 || true
+fi
+if command -v systemctl >/dev/null 2>&1 && [ -d /run/systemd/system ]; then
+  systemctl disable --now fail2ban.service >/dev/null 2>&1 || true
+fi
+
+fail2ban-server --version | head -n 1
+systemd-analyze --version | head -n 1

@@ -1,0 +1,163 @@
+/**
+ * The original tool's one-shot commands, called by fail2ban once per event when a user prefers
+ * an action (action.d/sophosxg.conf) over the sidecar: start, stop, check, flush, ban, unban.
+ * They share the sidecar's config and firewall adapters; each prints one line and exits 0 on
+ * success, non-zero with a one-line reason otherwise.
+ */
+import type { Command } from 'commander';
+import { loadConfig, jailMatches, type Config } from '../../config/index.js';
+import { normalizeAddress } from '../../parser/ip.js';
+import { buildFirewalls, closeAll, groupRefs, type BuiltFirewall } from '../../app/firewalls.js';
+import { secretMasker, type XgLogger } from '../../xg/log.js';
+import type { GroupRef } from '../../xg/port.js';
+import { DEFAULT_CONFIG, type CliDeps, type CommandModule } from '../deps.js';
+
+export type SeedAction = 'start' | 'stop' | 'check' | 'flush' | 'ban' | 'unban';
+
+export interface SeedArgs {
+  action: SeedAction;
+  config: string;
+  ip?: string;
+  jail?: string;
+  /** check only: validate the config and credentials source without contacting any firewall. */
+  offline?: boolean;
+}
+
+interface Target {
+  fw: BuiltFirewall;
+  ref: GroupRef;
+}
+
+export async function run(args: SeedArgs, deps: CliDeps): Promise<number> {
+  const config = await loadConfig(args.config);
+  const out = (line: string) => deps.stdout.write(`${line}\n`);
+  const secrets: string[] = [];
+  const mask = (s: string) => secretMasker(...secrets)(s);
+  const log: XgLogger = {
+    debug() {},
+    info() {},
+    warn: (m) => deps.stderr.write(`warning: ${mask(m)}\n`),
+  };
+
+  let address: { ip: string; family: 'IPv4' | 'IPv6' } | undefined;
+  if (args.action === 'ban' || args.action === 'unban') {
+    if (!args.ip) throw new Error(`${args.action} needs --ip ADDRESS`);
+    address = normalizeAddress(args.ip);
+    if (!address) throw new Error(`--ip ${JSON.stringify(args.ip)} is not an IPv4/IPv6 address or network`);
+  }
+
+  const refs = selectGroups(config, args.jail, address?.family);
+  if (refs.length === 0) {
+    throw new Error(
+      args.jail !== undefined
+        ? `no group in ${args.config} is fed by jail ${JSON.stringify(args.jail)}${address ? ` for ${address.family}` : ''}`
+        : `no group configured in ${args.config}`,
+    );
+  }
+
+  if (args.action === 'check' && args.offline) {
+    const fws = new Set(refs.map((r) => r.firewall));
+    out(`config ${args.config} is valid: ${fws.size} firewall(s), ${refs.length} group(s)`);
+    return 0;
+  }
+
+  const firewalls = await buildFirewalls(config, {
+    env: deps.env,
+    log,
+    onSecret: (s) => secrets.push(s),
+    only: new Set(refs.map((r) => r.firewall)),
+  });
+  try {
+    const targets: Target[] = refs.map((r) => ({ fw: firewalls.get(r.firewall) as BuiltFirewall, ref: r.ref }));
+    switch (args.action) {
+      case 'start':
+        for (const t of targets) {
+          await t.fw.port.ensureGroup(t.ref);
+          out(`group ${t.ref.name} (${t.ref.family}) on ${t.fw.name} is ready`);
+        }
+        return 0;
+      case 'stop':
+        // The group stays: the firewall rule that drops it must keep a valid reference.
+        out(`nothing to do: groups stay on the firewall`);
+        return 0;
+      case 'check':
+        return await check(targets, out);
+      case 'flush':
+        for (const t of targets) {
+          const state = await t.fw.port.readGroup(t.ref);
+          if (state.owned.size > 0) await t.fw.port.removeFromGroup(t.ref, [...state.owned]);
+          out(`group ${t.ref.name} on ${t.fw.name}: removed ${state.owned.size} owned host(s), ${state.foreign} other member(s) left alone`);
+        }
+        return 0;
+      case 'ban':
+      case 'unban': {
+        const ip = (address as { ip: string }).ip;
+        for (const t of targets) {
+          if (args.action === 'ban') {
+            await t.fw.port.ensureGroup(t.ref);
+            await t.fw.port.addToGroup(t.ref, [ip]);
+          } else {
+            await t.fw.port.removeFromGroup(t.ref, [ip]);
+          }
+          out(`${args.action === 'ban' ? 'banned' : 'unbanned'} ${ip} in group ${t.ref.name} on ${t.fw.name}`);
+        }
+        return 0;
+      }
+    }
+  } catch (err) {
+    if (err instanceof Error) err.message = mask(err.message);
+    throw err;
+  } finally {
+    await closeAll(firewalls);
+  }
+}
+
+function selectGroups(config: Config, jail: string | undefined, family: 'IPv4' | 'IPv6' | undefined) {
+  return groupRefs(config, jail, jailMatches).filter((r) => family === undefined || r.ref.family === family);
+}
+
+async function check(targets: Target[], out: (line: string) => void): Promise<number> {
+  const logins = new Set<BuiltFirewall>(targets.map((t) => t.fw));
+  for (const fw of logins) {
+    await fw.port.checkLogin();
+    out(`firewall ${fw.name}: login ok`);
+  }
+  let missing = 0;
+  for (const t of targets) {
+    const state = await t.fw.port.readGroup(t.ref);
+    if (!state.exists) missing++;
+    out(
+      state.exists
+        ? `group ${t.ref.name} (${t.ref.family}) on ${t.fw.name}: exists, ${state.owned.size} owned member(s), ${state.foreign} other member(s)`
+        : `group ${t.ref.name} (${t.ref.family}) on ${t.fw.name}: MISSING (run 'f2b-sophosxg start' or the sidecar to create it)`,
+    );
+  }
+  return missing === 0 ? 0 : 3;
+}
+
+export const command: CommandModule = {
+  register(program: Command, deps: CliDeps, invoke) {
+    const actions: [SeedAction, string][] = [
+      ['start', 'create the configured groups on the firewall when missing'],
+      ['stop', 'do nothing: the groups stay on the firewall (firewall rules use them)'],
+      ['check', 'validate the config, log in, and report every group and its owned members'],
+      ['flush', 'remove every host this tool added to the groups, then delete those hosts'],
+      ['ban', 'add one address to the groups (fail2ban action: actionban)'],
+      ['unban', 'remove one address from the groups and delete its host (actionunban)'],
+    ];
+    for (const [action, description] of actions) {
+      const cmd = program
+        .command(action)
+        .description(description)
+        .option('-c, --config <file>', 'config file', DEFAULT_CONFIG)
+        .option('-j, --jail <name>', 'only the groups this jail feeds');
+      if (action === 'ban' || action === 'unban') cmd.requiredOption('--ip <address>', 'IPv4/IPv6 address or network');
+      if (action === 'check') cmd.option('--offline', 'validate the config only; contact no firewall');
+      cmd.action((opts: { config: string; jail?: string; ip?: string; offline?: boolean }) =>
+        invoke(() => run({ action, ...opts }, deps)),
+      );
+    }
+  },
+};
+
+export const { register } = command;

@@ -1,0 +1,170 @@
+/**
+ * The config file's shape. Strict everywhere: a misspelt key is an error, not a silently ignored
+ * setting. Field-level rules live here; rules that span fields are in ./cross.ts so they can
+ * be reported together with the shape errors.
+ */
+import { z } from 'zod';
+import { globToRegExp } from './glob.js';
+import { parseNetwork } from './net.js';
+
+/** The XG's own name rules (no comma, no leading '#') within the smaller measured limit of 50. */
+const xgName = z
+  .string()
+  .min(1)
+  .max(50)
+  .refine((s) => !s.includes(','), 'must not contain a comma')
+  .refine((s) => !s.startsWith('#'), "must not start with '#' (reserved for the firewall's own objects)");
+
+const int = (min: number, max: number) => z.int().min(min).max(max);
+
+/** Relative paths would depend on the working directory, which is / under systemd. */
+const absolutePath = z.string().min(1).refine((s) => s.startsWith('/'), 'must be an absolute path');
+
+/** Why not accept http://: the password travels in every request. */
+const httpsUrl = z.string().superRefine((s, ctx) => {
+  let u: URL;
+  try {
+    u = new URL(s);
+  } catch {
+    ctx.addIssue({ code: 'custom', message: 'not a valid URL (expected https://HOST:4444/webconsole/APIController)' });
+    return;
+  }
+  if (u.protocol !== 'https:') {
+    ctx.addIssue({ code: 'custom', message: 'must use https:// (the API password is sent with every request)' });
+  }
+  if (u.username || u.password) {
+    ctx.addIssue({ code: 'custom', message: 'must not contain credentials; use username and passwordFile/passwordEnv' });
+  }
+});
+
+export const FINGERPRINT_RE = /^(?:[0-9a-fA-F]{2}:?){31}[0-9a-fA-F]{2}$/;
+
+const TlsSchema = z.strictObject({
+  /** PEM file with the CA (or the certificate itself) to verify the firewall against. */
+  caFile: absolutePath.optional(),
+  fingerprint256: z
+    .string()
+    .refine((s) => FINGERPRINT_RE.test(s.trim()), 'must be a SHA-256 fingerprint: 32 hex bytes, colons optional')
+    .optional(),
+  insecure: z.boolean().default(false),
+});
+
+export const FirewallSchema = z.strictObject({
+  url: httpsUrl,
+  username: z.string().min(1),
+  passwordFile: z.string().min(1).optional(),
+  // A value that is not a variable name is most likely the password pasted in: the message must not repeat it.
+  passwordEnv: z
+    .string()
+    .refine((s) => /^[A-Za-z_][A-Za-z0-9_]*$/.test(s), 'must be the NAME of an environment variable (letters, digits, _)')
+    .optional(),
+  tls: TlsSchema.optional(),
+  hostPrefix: z
+    .string()
+    .refine(
+      (s) => /^[A-Za-z0-9][A-Za-z0-9_.-]{0,19}$/.test(s),
+      "must be 1-20 characters: letters, digits, '_', '.', '-' (no comma, not starting with '#')",
+    )
+    .default('f2b_'),
+  requestTimeoutMs: int(1000, 600_000).default(30_000),
+  connectTimeoutMs: int(100, 120_000).default(10_000),
+  apiVersion: z
+    .string()
+    .refine((s) => /^\d{3,4}\.\d+$/.test(s), 'must look like "1905.1" (quote it in YAML)')
+    .optional(),
+  batchSize: int(1, 500).default(50),
+});
+
+const jailPattern = z
+  .string()
+  .min(1)
+  .superRefine((s, ctx) => {
+    try {
+      globToRegExp(s);
+    } catch (err) {
+      ctx.addIssue({ code: 'custom', message: `invalid glob: ${(err as Error).message}` });
+    }
+  });
+
+export const GroupSchema = z.strictObject({
+  name: xgName,
+  ipv6Name: xgName.optional(),
+  firewall: z.string().min(1),
+  jails: z.array(jailPattern).min(1),
+});
+
+const cidr = z.string().refine((s) => parseNetwork(s.trim()) !== undefined, 'not an IP address or CIDR network');
+
+/** Addresses a ban must never put on the firewall: loopback, link-local, private and ULA ranges. */
+export const DEFAULT_NEVER_BLOCK = [
+  '127.0.0.0/8',
+  '::1/128',
+  '10.0.0.0/8',
+  '172.16.0.0/12',
+  '192.168.0.0/16',
+  '169.254.0.0/16',
+  'fe80::/10',
+  'fc00::/7',
+];
+
+export const ConfigSchema = z.strictObject({
+  log: z
+    .strictObject({
+      path: absolutePath.default('/var/log/fail2ban.log'),
+      startAt: z.enum(['end', 'beginning']).default('end'),
+    })
+    .prefault({}),
+  stateDir: absolutePath.default('/var/lib/f2b-sophosxg'),
+  firewalls: z.record(z.string(), FirewallSchema),
+  groups: z.array(GroupSchema).min(1),
+  neverBlock: z.array(cidr).default(DEFAULT_NEVER_BLOCK),
+  batch: z.strictObject({ windowMs: int(1, 60_000).default(1000), maxSize: int(1, 1000).default(50) }).prefault({}),
+  retry: z
+    .strictObject({
+      initialDelayMs: int(1, 3_600_000).default(1000),
+      maxDelayMs: int(1, 86_400_000).default(300_000),
+      multiplier: z.number().min(1).max(10).default(2),
+      jitter: z.number().min(0).max(1).default(0.2),
+    })
+    .prefault({}),
+  suspend: z
+    .strictObject({
+      restoreGraceMs: int(0, 3_600_000).default(60_000),
+      stopUnbanWindowMs: int(0, 600_000).default(5000),
+      maxSuspendMs: int(0, 30 * 86_400_000).default(86_400_000),
+    })
+    .prefault({}),
+  seedFromClient: z.boolean().default(false),
+  metrics: z
+    .strictObject({
+      listen: z.string().refine((s) => parseListen(s) !== undefined, 'must be HOST:PORT, e.g. "127.0.0.1:9617" or "[::1]:9617"'),
+    })
+    .optional(),
+  health: z.strictObject({ unreachableAfterMs: int(1000, 86_400_000).default(300_000) }).prefault({}),
+  logging: z
+    .strictObject({
+      level: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
+      format: z.enum(['text', 'json']).default('text'),
+    })
+    .prefault({}),
+  fail2banClient: z
+    .strictObject({
+      path: z.string().min(1).default('fail2ban-client'),
+      args: z.array(z.string()).default([]),
+    })
+    .prefault({}),
+});
+
+export type Config = z.output<typeof ConfigSchema>;
+export type FirewallConfig = z.output<typeof FirewallSchema>;
+export type GroupConfig = z.output<typeof GroupSchema>;
+export type TlsConfig = z.output<typeof TlsSchema>;
+
+/** "HOST:PORT" / "[V6]:PORT" → parts; undefined when malformed. */
+export function parseListen(s: string): { host: string; port: number } | undefined {
+  const m = /^(?:\[([0-9A-Fa-f:.]+)\]|([^:[\]\s]+)):(\d{1,5})$/.exec(s);
+  if (!m) return undefined;
+  const port = Number(m[3]);
+  if (port < 1 || port > 65_535) return undefined;
+  return { host: (m[1] ?? m[2]) as string, port };
+}

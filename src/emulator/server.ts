@@ -1,0 +1,236 @@
+/**
+ * A Sophos XG XML API emulator over real HTTPS: `/webconsole/APIController` with the §9 order
+ * of checks (allow-list 534, API off 532, then the request itself), one request at a time like
+ * the real firewall, and runtime-switchable transport faults for the client's failure paths.
+ */
+import { createServer, type Server } from 'node:https';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
+import { EmulatorModel, type ModelDump } from './model.js';
+import { prepare, requestStatus, type HandlerConfig } from './handler.js';
+import type { Quirks } from './quirks.js';
+import { defaultTls, fingerprint256 } from './tls.js';
+import { API_PATH, BodyTooLargeError, extractReqxml, readBody } from './transport.js';
+
+export interface EmulatorOptions {
+  host?: string;
+  port?: number;
+  /** username → password; default { admin: 'admin' }. */
+  users?: Record<string, string>;
+  /** ciphertext → password, for `<Password passwordform="encrypt">` (§2.2). */
+  encryptedPasswords?: Record<string, string>;
+  apiVersion?: string;
+  apiEnabled?: boolean;
+  /** Source addresses allowed to use the API; others get 534. */
+  allowList?: string[];
+  quirks?: Partial<Quirks>;
+  faults?: Partial<Faults>;
+  tls?: { key: string; cert: string };
+}
+
+export interface Faults {
+  /** Added to every request holding a Set or Remove (real firewalls: 5–8 s). */
+  writeLatencyMs: number;
+  readLatencyMs: number;
+  /** 0..1: answer HTTP `http5xxStatus` with an HTML body instead of the API. */
+  http5xxRate: number;
+  http5xxStatus: 502 | 503;
+  /** 0..1: destroy the socket without answering (nothing applied). */
+  resetRate: number;
+  /** 0..1: apply a write, then destroy the socket ("timed out but applied"). */
+  resetAfterCommitRate: number;
+  /** Destroy every connection as soon as it opens. */
+  down: boolean;
+  /** Hold every request this long before handling it (beyond the client's timeout). */
+  hangMs: number;
+  /** One request at a time, like the real firewall. */
+  serialize: boolean;
+  random: () => number;
+}
+
+export interface EmulatorStats {
+  requests: number;
+  writes: number;
+  byEntity: Record<string, number>;
+  authFailures: number;
+}
+
+export interface EmulatorDump extends ModelDump {
+  apiVersion: string;
+}
+
+export interface Emulator {
+  url: string;
+  port: number;
+  certPem: string;
+  fingerprint256: string;
+  faults: Faults;
+  model: EmulatorModel;
+  stats: EmulatorStats;
+  dump(): EmulatorDump;
+  close(): Promise<void>;
+}
+
+export const DEFAULT_FAULTS: Readonly<Faults> = Object.freeze({
+  writeLatencyMs: 0,
+  readLatencyMs: 0,
+  http5xxRate: 0,
+  http5xxStatus: 503,
+  resetRate: 0,
+  resetAfterCommitRate: 0,
+  down: false,
+  hangMs: 0,
+  serialize: true,
+  random: Math.random,
+});
+
+/** Leading NULs and a blank line before the prolog, as netzint's defensive parsing implies (§1.1). */
+const JUNK = '\u0000\u0000\r\n';
+
+function normaliseIp(ip: string | undefined): string {
+  const s = ip ?? '';
+  return s.startsWith('::ffff:') && s.includes('.') ? s.slice(7) : s;
+}
+
+function htmlError(res: ServerResponse, code: number, title: string): void {
+  const body = `<!DOCTYPE html>\n<html><head><title>${code} ${title}</title></head><body><h1>${title}</h1></body></html>\n`;
+  res.writeHead(code, { 'content-type': 'text/html; charset=UTF-8', 'content-length': Buffer.byteLength(body) });
+  res.end(body);
+}
+
+/** Timers that `close()` can cut short, so a hanging request never outlives its emulator. */
+class Delays {
+  private readonly pending = new Set<() => void>();
+  closed = false;
+
+  wait(ms: number): Promise<void> {
+    if (ms <= 0 || this.closed) return Promise.resolve();
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(t);
+        this.pending.delete(done);
+        resolve();
+      };
+      const t = setTimeout(done, ms);
+      this.pending.add(done);
+    });
+  }
+
+  cancelAll(): void {
+    this.closed = true;
+    for (const done of [...this.pending]) done();
+  }
+}
+
+export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulator> {
+  const tls = opts.tls ?? (await defaultTls());
+  const model = new EmulatorModel(opts.quirks);
+  const faults: Faults = { ...DEFAULT_FAULTS, ...opts.faults };
+  const stats: EmulatorStats = { requests: 0, writes: 0, byEntity: {}, authFailures: 0 };
+  const cfg: HandlerConfig = {
+    apiVersion: opts.apiVersion ?? '2000.2',
+    users: opts.users ?? { admin: 'admin' },
+    encryptedPasswords: opts.encryptedPasswords ?? {},
+  };
+  const allow = new Set((opts.allowList ?? ['127.0.0.1', '::1']).map(normaliseIp));
+  const apiEnabled = opts.apiEnabled ?? true;
+  const delays = new Delays();
+  const sockets = new Set<Socket>();
+  let queue: Promise<void> = Promise.resolve();
+
+  const serialized = (fn: () => Promise<void>): Promise<void> => {
+    if (!faults.serialize) return fn();
+    const run = queue.then(fn, fn);
+    queue = run.catch(() => undefined);
+    return run;
+  };
+  const roll = (rate: number) => rate > 0 && faults.random() < rate;
+
+  const answer = async (req: IncomingMessage, res: ServerResponse, body: Buffer): Promise<void> => {
+    await delays.wait(faults.hangMs);
+    if (delays.closed || faults.down) return void req.socket.destroy();
+    let xml: string;
+    if (!allow.has(normaliseIp(req.socket.remoteAddress))) {
+      xml = requestStatus(cfg.apiVersion, 534);
+    } else if (!apiEnabled) {
+      xml = requestStatus(cfg.apiVersion, 532);
+    } else {
+      const url = new URL(req.url ?? '/', 'https://emulator.invalid');
+      const reqxml = await extractReqxml(req.method ?? 'GET', url, req.headers['content-type'] ?? '', body);
+      const prepared = prepare(reqxml, model, cfg, stats);
+      if (prepared.kind === 'reply') {
+        xml = prepared.body;
+      } else {
+        await delays.wait(prepared.write ? faults.writeLatencyMs : faults.readLatencyMs);
+        if (delays.closed) return void req.socket.destroy();
+        xml = prepared.execute();
+        if (prepared.write && roll(faults.resetAfterCommitRate)) return void req.socket.destroy();
+      }
+    }
+    const out = model.quirks.leadingJunk ? JUNK + xml : xml;
+    res.writeHead(200, { 'content-type': 'text/xml; charset=UTF-8', 'content-length': Buffer.byteLength(out) });
+    res.end(out);
+  };
+
+  const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    stats.requests++;
+    const path = (req.url ?? '/').split('?')[0];
+    if (path !== API_PATH) return htmlError(res, 404, 'Not Found');
+    if (req.method !== 'GET' && req.method !== 'POST') return htmlError(res, 405, 'Method Not Allowed');
+    let body: Buffer;
+    try {
+      body = await readBody(req);
+    } catch (err) {
+      if (err instanceof BodyTooLargeError) return htmlError(res, 413, 'Request Entity Too Large');
+      return void req.socket.destroy();
+    }
+    if (faults.down || roll(faults.resetRate)) return void req.socket.destroy();
+    if (roll(faults.http5xxRate)) {
+      return htmlError(res, faults.http5xxStatus, faults.http5xxStatus === 502 ? 'Bad Gateway' : 'Service Unavailable');
+    }
+    await serialized(() => answer(req, res, body));
+  };
+
+  const server: Server = createServer({ key: tls.key, cert: tls.cert }, (req, res) => {
+    handle(req, res).catch(() => {
+      if (!res.headersSent) htmlError(res, 500, 'Internal Server Error');
+      else req.socket.destroy();
+    });
+  });
+  server.on('connection', (s: Socket) => {
+    if (faults.down || delays.closed) return void s.destroy();
+    sockets.add(s);
+    s.once('close', () => sockets.delete(s));
+  });
+  // Clients that give up mid-handshake are normal under fault injection; nothing to report.
+  server.on('tlsClientError', () => undefined);
+
+  const host = opts.host ?? '127.0.0.1';
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(opts.port ?? 0, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const address = server.address();
+  const port = typeof address === 'object' && address ? address.port : 0;
+  const urlHost = host.includes(':') ? `[${host}]` : host;
+
+  return {
+    url: `https://${urlHost}:${port}${API_PATH}`,
+    port,
+    certPem: tls.cert,
+    fingerprint256: fingerprint256(tls.cert),
+    faults,
+    model,
+    stats,
+    dump: () => ({ apiVersion: cfg.apiVersion, ...model.dump() }),
+    close: () =>
+      new Promise<void>((resolve) => {
+        delays.cancelAll();
+        server.close(() => resolve());
+        for (const s of sockets) s.destroy();
+      }),
+  };
+}

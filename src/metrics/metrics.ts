@@ -1,0 +1,174 @@
+/**
+ * Prometheus metrics of one sidecar. Each call of createMetrics owns a fresh Registry (never
+ * prom-client's global one), so tests and several instances in one process cannot collide.
+ */
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import {
+  XgAccessError,
+  XgAuthError,
+  XgConflictError,
+  XgNotFoundError,
+  XgOperationError,
+  XgReferencedError,
+  XgRequestError,
+  XgTimeoutError,
+  XgTransportError,
+  XgValidationError,
+} from '../xg/errors.js';
+import { parseTime, type StatusSnapshot } from './status.js';
+
+export const PREFIX = 'f2b_sophosxg_';
+
+/** Firewall round trips: 50 ms (read on a LAN) up to 30 s (real writes take 5–8 s; 30 s is the usual timeout). */
+export const REQUEST_BUCKETS = [0.05, 0.1, 0.25, 0.5, 1, 2, 3, 5, 6, 7, 8, 10, 15, 20, 30];
+/** Ban line → firewall acknowledgement: batching windows and backoff stretch this to minutes. */
+export const BAN_TO_BLOCK_BUCKETS = [0.1, 0.25, 0.5, 1, 2, 5, 10, 15, 30, 60, 120, 300, 600];
+
+export type RequestOutcome =
+  | 'ok'
+  | 'auth'
+  | 'access'
+  | 'request'
+  | 'validation'
+  | 'conflict'
+  | 'referenced'
+  | 'not_found'
+  | 'operation'
+  | 'transport'
+  | 'timeout'
+  | 'error';
+
+// Most specific first: TlsPinError is an XgTransportError and lands on 'transport'.
+const OUTCOME_TABLE: ReadonlyArray<[abstract new (...args: never[]) => Error, RequestOutcome]> = [
+  [XgTimeoutError, 'timeout'],
+  [XgTransportError, 'transport'],
+  [XgAuthError, 'auth'],
+  [XgAccessError, 'access'],
+  [XgRequestError, 'request'],
+  [XgValidationError, 'validation'],
+  [XgConflictError, 'conflict'],
+  [XgReferencedError, 'referenced'],
+  [XgNotFoundError, 'not_found'],
+  [XgOperationError, 'operation'],
+];
+
+/** The outcome label of a firewall request: a small fixed set, so a message can never become a label. */
+export function requestOutcome(error?: unknown): RequestOutcome {
+  if (error === undefined) return 'ok';
+  for (const [cls, label] of OUTCOME_TABLE) if (error instanceof cls) return label;
+  return 'error';
+}
+
+/**
+ * Caps the distinct values of a free-text label: the first `max` values pass (cut to 64
+ * characters), later ones become "other". Rejection reasons come from the parser as text, and
+ * one reason per bad address would grow the series without bound.
+ */
+export function boundedLabel(max: number): (value: string) => string {
+  const seen = new Set<string>();
+  return (value) => {
+    const v = value.slice(0, 64);
+    if (seen.has(v)) return v;
+    if (seen.size >= max) return 'other';
+    seen.add(v);
+    return v;
+  };
+}
+
+export interface MetricsOptions {
+  /** Value of the build_info{version} label. */
+  version?: string;
+  /** Also export prom-client's process_* and nodejs_* metrics (off in tests: they start timers). */
+  processMetrics?: boolean;
+}
+
+export interface SidecarMetrics {
+  readonly registry: Registry;
+  readonly contentType: string;
+  /** One parsed fail2ban event; server-wide events have no jail (label ""). */
+  event(type: string, jail?: string): void;
+  linesRead(n?: number): void;
+  /** A line that looked like an event but carried an invalid address. */
+  lineRejected(reason: string): void;
+  /** An address left out because it matches the never-block list. */
+  neverblockSkipped(group: string): void;
+  /** One firewall request: its duration and its outcome (no error = ok). */
+  request(firewall: string, op: string, seconds: number, error?: unknown): void;
+  /** Log time stamp of the Ban line → the firewall acknowledged the block. */
+  banToBlock(firewall: string, group: string, seconds: number): void;
+  stateWriteFailure(): void;
+  /** Set every status gauge from a snapshot; series of groups/firewalls no longer present disappear. */
+  applyStatus(status: StatusSnapshot): void;
+  render(): Promise<string>;
+}
+
+export function createMetrics(opts: MetricsOptions = {}): SidecarMetrics {
+  const registry = new Registry();
+  const registers = [registry];
+  const counter = <L extends string>(name: string, help: string, labelNames: readonly L[] = []) =>
+    new Counter<L>({ name: PREFIX + name, help, labelNames, registers });
+  const gauge = <L extends string>(name: string, help: string, labelNames: readonly L[] = []) =>
+    new Gauge<L>({ name: PREFIX + name, help, labelNames, registers });
+  const histogram = <L extends string>(name: string, help: string, labelNames: readonly L[], buckets: number[]) =>
+    new Histogram<L>({ name: PREFIX + name, help, labelNames, buckets, registers });
+
+  const events = counter('events_total', 'fail2ban events read from the log, by type and jail', ['type', 'jail']);
+  const lines = counter('lines_total', 'Lines read from the fail2ban log');
+  const rejected = counter('lines_rejected_total', 'Lines that looked like events but carried an invalid address', ['reason']);
+  const neverblock = counter('neverblock_skipped_total', 'Addresses not blocked because they match the never-block list', ['group']);
+  const desired = gauge('desired_addresses', 'Addresses that should be in the group', ['firewall', 'group']);
+  const applied = gauge('applied_addresses', 'Owned addresses in the group as last read or written on the firewall', ['firewall', 'group']);
+  const pending = gauge('pending_operations', 'Addresses still to be added to or removed from the group', ['firewall', 'group', 'op']);
+  const suspended = gauge('suspended_addresses', 'Addresses kept only by held unbans or stopped jails', ['firewall', 'group']);
+  const requests = counter('firewall_requests_total', 'Firewall API requests by outcome', ['firewall', 'op', 'outcome']);
+  const duration = histogram('firewall_request_duration_seconds', 'Firewall API request duration', ['firewall', 'op'], REQUEST_BUCKETS);
+  const banLatency = histogram('ban_to_block_seconds', 'Time from the Ban log line to the firewall acknowledgement', ['firewall', 'group'], BAN_TO_BLOCK_BUCKETS);
+  const lastReconcile = gauge('last_successful_reconcile_timestamp_seconds', 'Unix time of the last successful reconcile of any group on the firewall', ['firewall']);
+  const up = gauge('firewall_up', '1 when the last contact with the firewall succeeded', ['firewall']);
+  const logReadable = gauge('log_readable', '1 when the fail2ban log can be read');
+  const stateWrites = counter('state_write_failures_total', 'Failed writes of the state file');
+  const buildInfo = gauge('build_info', 'Always 1; the version label carries the sidecar version', ['version']);
+
+  const reasonLabel = boundedLabel(20);
+
+  buildInfo.set({ version: opts.version ?? 'unknown' }, 1);
+  if (opts.processMetrics) collectDefaultMetrics({ register: registry });
+
+  const applyStatus = (status: StatusSnapshot): void => {
+    // Reset then set in one synchronous pass: a scrape never sees the half-updated state, and
+    // groups or firewalls dropped from the config stop being exported.
+    for (const g of [desired, applied, pending, suspended, lastReconcile, up]) g.reset();
+    const latest = new Map<string, number>();
+    for (const g of status.groups) {
+      const labels = { firewall: g.firewall, group: g.group };
+      desired.set(labels, g.desired);
+      applied.set(labels, g.applied);
+      suspended.set(labels, g.suspended);
+      pending.set({ ...labels, op: 'add' }, g.pendingAdds);
+      pending.set({ ...labels, op: 'remove' }, g.pendingRemoves);
+      const t = parseTime(g.lastSuccess);
+      if (t !== undefined) latest.set(g.firewall, Math.max(t, latest.get(g.firewall) ?? -Infinity));
+    }
+    // Absent until a first success: `time() - x` alerts must not fire on a fake epoch-0 value.
+    for (const [firewall, t] of latest) lastReconcile.set({ firewall }, t / 1000);
+    for (const f of status.firewalls) up.set({ firewall: f.name }, f.reachable ? 1 : 0);
+    logReadable.set(status.log.readable ? 1 : 0);
+  };
+
+  return {
+    registry,
+    contentType: registry.contentType,
+    event: (type, jail) => events.inc({ type, jail: jail ?? '' }),
+    linesRead: (n = 1) => lines.inc(n),
+    lineRejected: (reason) => rejected.inc({ reason: reasonLabel(reason) }),
+    neverblockSkipped: (group) => neverblock.inc({ group }),
+    request: (firewall, op, seconds, error) => {
+      requests.inc({ firewall, op, outcome: requestOutcome(error) });
+      duration.observe({ firewall, op }, seconds);
+    },
+    banToBlock: (firewall, group, seconds) => banLatency.observe({ firewall, group }, Math.max(0, seconds)),
+    stateWriteFailure: () => stateWrites.inc(),
+    applyStatus,
+    render: () => registry.metrics(),
+  };
+}

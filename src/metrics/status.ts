@@ -1,0 +1,101 @@
+/**
+ * The status snapshot the metrics, health and /status endpoints read. Declared here, structurally,
+ * so this module depends on nothing in the pipeline: the run command maps the sidecar's status
+ * onto it. It carries counts, names and error summaries only — never passwords or credentialed URLs.
+ */
+export type Family = 'IPv4' | 'IPv6';
+
+export interface ErrorSummary {
+  message: string;
+  code?: string;
+}
+
+export interface GroupSnapshot {
+  firewall: string;
+  group: string;
+  family: Family;
+  desired: number;
+  applied: number;
+  pendingAdds: number;
+  pendingRemoves: number;
+  suspended: number;
+  /** ISO time of the last successful reconcile of this group. */
+  lastSuccess?: string;
+  lastError?: ErrorSummary & { at: string };
+}
+
+export interface FirewallSnapshot {
+  name: string;
+  reachable: boolean;
+  lastContact?: string;
+  consecutiveFailures: number;
+  permanentError?: ErrorSummary & { since: string };
+  unreachableSince?: string;
+}
+
+export interface LogSnapshot {
+  path: string;
+  readable: boolean;
+  unreadableSince?: string;
+  lastLineAt?: string;
+}
+
+export interface StatusSnapshot {
+  groups: GroupSnapshot[];
+  firewalls: FirewallSnapshot[];
+  log: LogSnapshot;
+}
+
+/** Epoch ms of an ISO time, undefined when absent or unparsable (a bad stamp must not read as "now"). */
+export function parseTime(iso: string | undefined): number | undefined {
+  if (iso === undefined) return undefined;
+  const ms = Date.parse(iso);
+  return Number.isFinite(ms) ? ms : undefined;
+}
+
+// userinfo in any URL-looking text: "https://user:pass@host" → "https://***@host".
+const URL_USERINFO = /([a-z][a-z0-9+.-]*:\/\/)[^/@\s]*@/gi;
+
+function scrub(s: string): string {
+  return s.replace(URL_USERINFO, '$1***@');
+}
+
+function summary(e: ErrorSummary): ErrorSummary {
+  return e.code === undefined ? { message: scrub(e.message) } : { message: scrub(e.message), code: e.code };
+}
+
+/**
+ * The snapshot as served on /status: only the declared fields (the caller may hand over a richer
+ * object, whose extra fields must not leak) and messages with URL credentials masked. Absent
+ * optional fields stay undefined, which JSON drops.
+ */
+export function publicStatus(s: StatusSnapshot): StatusSnapshot {
+  return {
+    groups: s.groups.map((g) => ({
+      firewall: g.firewall,
+      group: g.group,
+      family: g.family,
+      desired: g.desired,
+      applied: g.applied,
+      pendingAdds: g.pendingAdds,
+      pendingRemoves: g.pendingRemoves,
+      suspended: g.suspended,
+      lastSuccess: g.lastSuccess,
+      lastError: g.lastError && { ...summary(g.lastError), at: g.lastError.at },
+    })),
+    firewalls: s.firewalls.map((f) => ({
+      name: f.name,
+      reachable: f.reachable,
+      consecutiveFailures: f.consecutiveFailures,
+      lastContact: f.lastContact,
+      unreachableSince: f.unreachableSince,
+      permanentError: f.permanentError && { ...summary(f.permanentError), since: f.permanentError.since },
+    })),
+    log: {
+      path: scrub(s.log.path),
+      readable: s.log.readable,
+      unreadableSince: s.log.unreadableSince,
+      lastLineAt: s.log.lastLineAt,
+    },
+  };
+}

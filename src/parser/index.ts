@@ -1,0 +1,118 @@
+/**
+ * fail2ban log line → event. Pure: no I/O, no clock.
+ *
+ * Entry points:
+ * - parseLine(line): one physical line of any transport that carries a header (file, SYSOUT,
+ *   syslog payload, rsyslog file, journalctl short output). A line without a fail2ban header
+ *   (continuation of a multi-line record, foreign text) is "none".
+ * - parseSpan(text, start, end): the same on a slice of a bigger string, so bulk readers need not
+ *   cut every line into its own string.
+ * - parseMessage(message, ctx): a journal MESSAGE field, which may be bare (SYSTEMD-JOURNAL: the
+ *   logger comes from the LOGGER field, passed in ctx) or carry a full header (lower-case
+ *   `systemd-journal` target), in which case the header decides.
+ *
+ * How transports are told apart (first character, then fixed positions): a digit with a space at
+ * +10 is fail2ban's own time stamp; a digit with "T" at +10 is an RFC 3339 syslog time; "<" a
+ * syslog payload; "f" a header without time; an upper-case letter a "Mmm dd hh:mm:ss" syslog or
+ * journalctl line, whose tag says which wrapper follows (logger[pid] = SYSLOG target,
+ * fail2ban-server[pid] = SYSOUT under systemd, fail2ban[pid] = SYSTEMD-JOURNAL). See header.ts.
+ */
+import type { F2bEvent, ParseResult } from './types.js';
+import { H, LOGGER_OTHER, LOGGER_UNKNOWN, TIME_ASCTIME, TIME_RFC3339, TIME_BSD, loggerKindOf, scanHeader } from './header.js';
+import { M, classifyMessage } from './message.js';
+import { checkAddress } from './ip.js';
+
+export type { F2bEvent, ParseResult, EventType, AddressFamily } from './types.js';
+export { normalizeAddress, checkAddress, type NormalizedAddress, type AddressRejection } from './ip.js';
+
+const NONE: ParseResult = Object.freeze({ kind: 'none' }) as ParseResult;
+
+/** One physical line (without its newline) → event, rejected or none. Never throws. */
+export function parseLine(line: string): ParseResult {
+  return parseSpan(line, 0, line.length);
+}
+
+/** parseLine on text[start, end) (end excludes the newline). Never throws. */
+export function parseSpan(text: string, start: number, end: number): ParseResult {
+  if (end > start && text.charCodeAt(end - 1) === 13) end--; // CRLF
+  if (end - start < 16 || !scanHeader(text, start, end)) return NONE;
+  if (H.logger === LOGGER_OTHER) return NONE;
+  if (!classifyMessage(text, H.msg, end, H.logger)) return NONE;
+  const raw = start === 0 && end === text.length ? text : text.slice(start, end);
+  return build(text, raw, headerTime(text), H.pid < 0 ? undefined : H.pid);
+}
+
+export interface MessageContext {
+  /** Journal LOGGER field ("fail2ban.actions"); without it the message alone decides. */
+  logger?: string;
+  /** Journal _PID / SYSLOG_PID. */
+  pid?: number;
+  /** Time as the caller has it (e.g. from __REALTIME_TIMESTAMP) and its ISO form. */
+  time?: string;
+  isoTime?: string;
+}
+
+/**
+ * A journal MESSAGE (possibly multi-line: only the first line counts). With a full fail2ban
+ * header in it, the header decides (ctx.logger is ignored); otherwise the bare message is
+ * classified with ctx.logger when given, and by message alone when not.
+ */
+export function parseMessage(message: string, ctx: MessageContext = {}): ParseResult {
+  let end = message.indexOf('\n');
+  if (end < 0) end = message.length;
+  if (end > 0 && message.charCodeAt(end - 1) === 13) end--;
+  if (end >= 16 && scanHeader(message, 0, end)) return parseSpan(message, 0, end);
+  const logger = ctx.logger === undefined ? LOGGER_UNKNOWN : loggerKindOf(ctx.logger);
+  if (logger === LOGGER_OTHER || !classifyMessage(message, 0, end, logger)) return NONE;
+  const raw = end === message.length ? message : message.slice(0, end);
+  const t = ctx.time === undefined ? undefined : { time: ctx.time, isoTime: ctx.isoTime };
+  return build(message, raw, t, ctx.pid);
+}
+
+interface Times {
+  time: string;
+  isoTime: string | undefined;
+}
+
+function headerTime(text: string): Times | undefined {
+  switch (H.timeKind) {
+    case TIME_ASCTIME: {
+      const t = text.slice(H.timeStart, H.timeEnd);
+      return { time: t, isoTime: `${t.slice(0, 10)}T${t.slice(11, 19)}.${t.slice(20, 23)}` };
+    }
+    case TIME_RFC3339: {
+      // The syslog daemon's wall-clock time; the offset is dropped like fail2ban's own (local) time.
+      const t = text.slice(H.timeStart, H.timeEnd);
+      const frac = t.charCodeAt(19) === 46 ? /^\.(\d+)/.exec(t.slice(19))?.[1] ?? '' : '';
+      return { time: t, isoTime: `${t.slice(0, 19)}.${(frac + '000').slice(0, 3)}` };
+    }
+    case TIME_BSD:
+      // No year: the ISO form would be a guess.
+      return { time: text.slice(H.timeStart, H.timeEnd), isoTime: undefined };
+    default:
+      return undefined;
+  }
+}
+
+function build(text: string, raw: string, t: Times | undefined, pid: number | undefined): ParseResult {
+  const event: F2bEvent = { type: M.type, raw };
+  if (t) {
+    event.time = t.time;
+    if (t.isoTime !== undefined) event.isoTime = t.isoTime;
+  }
+  if (pid !== undefined) event.pid = pid;
+  if (M.jail !== undefined) event.jail = M.jail;
+  if (M.version !== undefined) event.version = M.version;
+  if (M.idStart >= 0) {
+    const id = text.slice(M.idStart, M.idEnd);
+    const a = checkAddress(id);
+    if (!a.ok) {
+      const r: ParseResult = { kind: 'rejected', reason: a.reason, raw, id };
+      if (M.jail !== undefined) r.jail = M.jail;
+      return r;
+    }
+    event.ip = a.ip;
+    event.family = a.family;
+  }
+  return { kind: 'event', event };
+}

@@ -1,0 +1,16 @@
+export { createSidecar, DEFAULT_BATCH, DEFAULT_RESYNC_MS, STATE_VERSION } from './sidecar.js';
+export type { BatchOptions, PersistStatus, PersistedState, PipelineInput, PipelineOptions, Sidecar, SidecarOptions, SidecarStatus, StateSink } from './sidecar.js';
+export { DEFAULT_SUSPEND, DesiredModel, MODEL_VERSION, deserializeModel, serializeModel } from './model.js';
+export type { Effects, EntryState, GroupChange, JailEntry, ModelCounters, ModelOptions, Note, SerializedModel, SuspendOptions } from './model.js';
+export { addressFamily, groupKey, jailMatches, makeNeverBlock, Router } from './routing.js';
+export type { GroupMapping, GroupTarget, JailMatcher, JailRoute } from './routing.js';
+export { chunk, diff, plan } from './planner.js';
+export type { Plan } from './planner.js';
+export { DEFAULT_RETRY, retryDelay } from './backoff.js';
+export type { RetryOptions } from './backoff.js';
+export { flushTriggers } from './batch.js';
+export type { FlushReason } from './batch.js';
+export { Reconciler } from './reconciler.js';
+export type { FirewallStatus, GroupStatus, ReconcilerOptions } from './reconciler.js';
+export { isPermanent } from './log.js';
+export type { ErrorInfo, PipelineLogger } from './log.js';

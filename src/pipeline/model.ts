@@ -1,0 +1,443 @@
+/**
+ * The desired state: which addresses each fail2ban jail holds, and from that (through routing)
+ * which addresses each firewall group must contain. Pure: no I/O, time is a parameter.
+ *
+ * The model stores fail2ban's view (address → jail → entry) and projects it onto groups, so the
+ * per-jail reference count falls out naturally (an address stays in a group while any jail feeding
+ * that group holds it) and a changed mapping applies to the stored bans after a restart.
+ *
+ * Entry states:
+ *  - active:    the jail bans the address.
+ *  - unbanning: an Unban arrived but may be a stop-Unban (fail2ban ≤1.1.0 logs Unban for every
+ *               ticket when a jail stops); held for stopUnbanWindowMs, then a real removal.
+ *  - suspended: the jail (or the server) stopped with the ban still in fail2ban's database; stays
+ *               blocked until the jail restarts and fails to re-announce it within restoreGraceMs,
+ *               or for at most maxSuspendMs.
+ * Per group an address is therefore in one of three classes:
+ *  - desired: some jail feeding the group holds it active or suspended → must be on the firewall;
+ *  - held:    only held unbans keep it → the firewall is left as it is (neither added nor removed)
+ *             until the hold resolves, so neither a ban lifted at once nor a stop/start cycle
+ *             ever causes a write;
+ *  - absent:  must not be on the firewall.
+ */
+import type { AddressFamily, F2bEvent } from '../parser/types.js';
+import { addressFamily, Router, type GroupMapping, type JailMatcher } from './routing.js';
+
+export type EntryState = 'active' | 'unbanning' | 'suspended';
+
+export interface JailEntry {
+  state: EntryState;
+  /** When the entry entered its state (scheduler ms). */
+  at: number;
+  /** Suspended only: removal deadline set when the jail started again. */
+  restoreBy?: number;
+}
+
+export interface SuspendOptions {
+  stopUnbanWindowMs: number;
+  restoreGraceMs: number;
+  maxSuspendMs: number;
+}
+
+export const DEFAULT_SUSPEND: SuspendOptions = { stopUnbanWindowMs: 5000, restoreGraceMs: 60_000, maxSuspendMs: 86_400_000 };
+
+export interface ModelOptions {
+  groups: readonly GroupMapping[];
+  neverBlock: (address: string) => boolean;
+  jailMatches?: JailMatcher;
+  suspend: SuspendOptions;
+}
+
+export interface GroupChange {
+  key: string;
+  address: string;
+  /** add: now desired; hold: was desired, now only held; remove: no longer desired nor held. */
+  op: 'add' | 'hold' | 'remove';
+}
+
+/** Things worth a log line that are not group changes. */
+export type Note =
+  | { kind: 'never-block' | 'unrouted' | 'invalid-address' | 'unknown-unban'; jail: string; address: string }
+  | { kind: 'no-ipv6-group'; jail: string; address: string; groups: string[] }
+  | { kind: 'held' | 'suspended' | 'reactivated' | 'expired-unban' | 'not-restored' | 'max-suspend'; jail: string; address: string }
+  | { kind: 'crash-restart'; pid: number; suspended: number }
+  | { kind: 'restore-grace'; jail: string; suspended: number };
+
+export interface Effects {
+  changes: GroupChange[];
+  notes: Note[];
+  /** Earliest new deadline this step created (a timer must fire by then), if any. */
+  deadline?: number;
+}
+
+export interface ModelCounters {
+  neverBlocked: number;
+  skippedIpv6: number;
+  unrouted: number;
+  invalid: number;
+}
+
+interface AddressRecord {
+  family: AddressFamily;
+  jails: Map<string, JailEntry>;
+}
+
+const SEP = '\u0000';
+
+export class DesiredModel {
+  readonly router: Router;
+  /** address → jail → entry */
+  readonly entries = new Map<string, AddressRecord>();
+  /** group key → addresses that must be in the group */
+  readonly desired = new Map<string, Set<string>>();
+  /** group key → addresses kept only by held unbans: leave the firewall as it is */
+  readonly held = new Map<string, Set<string>>();
+  /** Index of the entries that are not active (`jail\0address`), so timers never scan everything. */
+  private readonly waiting = new Set<string>();
+  /** Last fail2ban-server PID seen. */
+  pid: number | undefined;
+  /** Inside a server stop sequence (Shutdown in progress / Stopping all jails … Exiting). */
+  stopping = false;
+  readonly counters: ModelCounters = { neverBlocked: 0, skippedIpv6: 0, unrouted: 0, invalid: 0 };
+
+  constructor(readonly opts: ModelOptions) {
+    this.router = new Router(opts.groups, opts.jailMatches);
+    for (const t of this.router.targets()) {
+      this.desired.set(t.key, new Set());
+      this.held.set(t.key, new Set());
+    }
+  }
+
+  get waitingCount(): number {
+    return this.waiting.size;
+  }
+
+  /** Applies one fail2ban event at time `now`. Resolve due timers with expire(now) first. */
+  apply(ev: F2bEvent, now: number): Effects {
+    const fx: Effects = { changes: [], notes: [] };
+    if (ev.pid !== undefined && ev.type !== 'server-start') this.pid = ev.pid;
+    switch (ev.type) {
+      case 'ban':
+      case 'restore-ban':
+      case 'already-banned':
+        if (ev.jail !== undefined && ev.ip !== undefined) this.ban(ev.jail, ev.ip, ev.family, now, fx);
+        break;
+      case 'unban':
+        if (ev.jail !== undefined && ev.ip !== undefined) this.unban(ev.jail, ev.ip, this.stopping ? 'suspended' : 'unbanning', now, fx);
+        break;
+      case 'repeal-ban':
+        if (ev.jail !== undefined && ev.ip !== undefined) this.unban(ev.jail, ev.ip, 'suspended', now, fx);
+        break;
+      case 'jail-stop':
+        if (ev.jail !== undefined) this.jailStopped(ev.jail, now, fx);
+        break;
+      case 'jail-start':
+        if (ev.jail !== undefined) this.jailStarted(ev.jail, now, fx);
+        break;
+      case 'server-stopping':
+        this.serverStopping(fx);
+        break;
+      case 'server-stop':
+        // The server is gone cleanly: the next start is not a crash-restart.
+        this.stopping = false;
+        this.pid = undefined;
+        break;
+      case 'server-start':
+        this.serverStarted(ev.pid, now, fx);
+        break;
+      case 'log-reopened':
+        break;
+    }
+    return fx;
+  }
+
+  /** Resolves held unbans and suspensions whose time is up; returns the next deadline too. */
+  expire(now: number): Effects & { next?: number } {
+    const fx: Effects & { next?: number } = { changes: [], notes: [] };
+    let next = Infinity;
+    for (const k of [...this.waiting]) {
+      const [jail = '', address = ''] = k.split(SEP);
+      const e = this.entries.get(address)?.jails.get(jail);
+      if (!e || e.state === 'active') {
+        this.waiting.delete(k);
+        continue;
+      }
+      const d = this.deadlineOf(e);
+      if (d <= now) {
+        const kind = e.state === 'unbanning' ? 'expired-unban' : e.restoreBy !== undefined && e.restoreBy <= now ? 'not-restored' : 'max-suspend';
+        fx.notes.push({ kind, jail, address });
+        this.remove(jail, address, fx);
+      } else next = Math.min(next, d);
+    }
+    if (next !== Infinity) fx.next = next;
+    return fx;
+  }
+
+  /** Earliest pending deadline (full scan of waiting entries), for start-up after a load. */
+  nextDeadline(): number | undefined {
+    let next = Infinity;
+    for (const k of this.waiting) {
+      const [jail = '', address = ''] = k.split(SEP);
+      const e = this.entries.get(address)?.jails.get(jail);
+      if (e && e.state !== 'active') next = Math.min(next, this.deadlineOf(e));
+    }
+    return next === Infinity ? undefined : next;
+  }
+
+  /** Addresses of a group kept only by suspended entries (desired, no jail holds them active). */
+  suspendedIn(key: string): number {
+    let n = 0;
+    for (const address of this.desired.get(key) ?? []) {
+      const rec = this.entries.get(address);
+      if (!rec) continue;
+      let live = false;
+      for (const [jail, e] of rec.jails) {
+        if (e.state === 'active' && this.targetKeys(jail, rec.family).includes(key)) live = true;
+      }
+      if (!live) n++;
+    }
+    return n;
+  }
+
+  private classOf(address: string, key: string): 'desired' | 'held' | 'absent' {
+    const rec = this.entries.get(address);
+    if (!rec) return 'absent';
+    let held = false;
+    for (const [jail, e] of rec.jails) {
+      if (!this.targetKeys(jail, rec.family).includes(key)) continue;
+      if (e.state !== 'unbanning') return 'desired';
+      held = true;
+    }
+    return held ? 'held' : 'absent';
+  }
+
+  /** Re-derives the address's class in the given groups after one of its entries changed. */
+  private refresh(address: string, keys: readonly string[], fx: Effects | undefined): void {
+    for (const key of keys) {
+      const desired = this.desired.get(key);
+      const held = this.held.get(key);
+      if (!desired || !held) continue;
+      const prev = desired.has(address) ? 'desired' : held.has(address) ? 'held' : 'absent';
+      const next = this.classOf(address, key);
+      if (prev === next) continue;
+      if (prev === 'desired') desired.delete(address);
+      else if (prev === 'held') held.delete(address);
+      if (next === 'desired') desired.add(address);
+      else if (next === 'held') held.add(address);
+      const op = next === 'desired' ? 'add' : next === 'held' ? 'hold' : 'remove';
+      // absent → held cannot happen from events (entries are born active); nothing to write anyway.
+      if (fx && !(prev === 'absent' && next === 'held')) fx.changes.push({ key, address, op });
+    }
+  }
+
+  private deadlineOf(e: JailEntry): number {
+    const s = this.opts.suspend;
+    if (e.state === 'unbanning') return e.at + s.stopUnbanWindowMs;
+    return Math.min(e.at + s.maxSuspendMs, e.restoreBy ?? Infinity);
+  }
+
+  private targetKeys(jail: string, family: AddressFamily): string[] {
+    return this.router.route(jail)[family].map((t) => t.key);
+  }
+
+  private ban(jail: string, address: string, fam: AddressFamily | undefined, now: number, fx: Effects): void {
+    const family = fam ?? addressFamily(address);
+    if (!family) {
+      this.counters.invalid++;
+      fx.notes.push({ kind: 'invalid-address', jail, address });
+      return;
+    }
+    const rec = this.entries.get(address);
+    const existing = rec?.jails.get(jail);
+    if (existing) {
+      if (existing.state !== 'active') {
+        this.waiting.delete(jail + SEP + address);
+        fx.notes.push({ kind: 'reactivated', jail, address });
+      }
+      rec!.jails.set(jail, { state: 'active', at: existing.state === 'active' ? existing.at : now });
+      if (existing.state === 'unbanning') this.refresh(address, this.targetKeys(jail, family), fx);
+      return;
+    }
+    if (this.opts.neverBlock(address)) {
+      this.counters.neverBlocked++;
+      fx.notes.push({ kind: 'never-block', jail, address });
+      return;
+    }
+    const route = this.router.route(jail);
+    if (family === 'IPv6' && route.noIpv6.length > 0) {
+      this.counters.skippedIpv6++;
+      fx.notes.push({ kind: 'no-ipv6-group', jail, address, groups: route.noIpv6.map((m) => `${m.firewall}/${m.name}`) });
+    }
+    const keys = route[family].map((t) => t.key);
+    if (keys.length === 0) {
+      if (route.noIpv6.length === 0) {
+        this.counters.unrouted++;
+        fx.notes.push({ kind: 'unrouted', jail, address });
+      }
+      return;
+    }
+    const r = rec ?? { family, jails: new Map<string, JailEntry>() };
+    if (!rec) this.entries.set(address, r);
+    r.jails.set(jail, { state: 'active', at: now });
+    this.refresh(address, keys, fx);
+  }
+
+  private unban(jail: string, address: string, to: 'unbanning' | 'suspended', now: number, fx: Effects): void {
+    const e = this.entries.get(address)?.jails.get(jail);
+    if (!e) {
+      fx.notes.push({ kind: 'unknown-unban', jail, address });
+      return;
+    }
+    // A second Unban never shortens a suspension, and never restarts a running hold.
+    if (e.state === 'suspended' || e.state === to) return;
+    this.setWaiting(jail, address, { state: to, at: now }, fx);
+    fx.notes.push({ kind: to === 'unbanning' ? 'held' : 'suspended', jail, address });
+  }
+
+  private setWaiting(jail: string, address: string, e: JailEntry, fx: Effects): void {
+    const rec = this.entries.get(address);
+    if (!rec) return;
+    const before = rec.jails.get(jail)?.state;
+    rec.jails.set(jail, e);
+    this.waiting.add(jail + SEP + address);
+    if ((before === 'unbanning') !== (e.state === 'unbanning')) this.refresh(address, this.targetKeys(jail, rec.family), fx);
+    const d = this.deadlineOf(e);
+    if (fx.deadline === undefined || d < fx.deadline) fx.deadline = d;
+  }
+
+  private *waitingOf(jail: string | undefined): Generator<[string, string, JailEntry]> {
+    for (const k of [...this.waiting]) {
+      const [j = '', address = ''] = k.split(SEP);
+      if (jail !== undefined && j !== jail) continue;
+      const e = this.entries.get(address)?.jails.get(j);
+      if (e) yield [j, address, e];
+    }
+  }
+
+  private jailStopped(jail: string, now: number, fx: Effects): void {
+    for (const [j, address, e] of this.waitingOf(jail)) {
+      if (e.state !== 'unbanning') continue;
+      this.setWaiting(j, address, { state: 'suspended', at: now }, fx);
+      fx.notes.push({ kind: 'suspended', jail: j, address });
+    }
+  }
+
+  private jailStarted(jail: string, now: number, fx: Effects): void {
+    let n = 0;
+    for (const [j, address, e] of this.waitingOf(jail)) {
+      if (e.state !== 'suspended') continue;
+      this.setWaiting(j, address, { ...e, restoreBy: now + this.opts.suspend.restoreGraceMs }, fx);
+      n++;
+    }
+    if (n > 0) fx.notes.push({ kind: 'restore-grace', jail, suspended: n });
+  }
+
+  /**
+   * Stop-Unbans come after "Shutdown in progress" / "Stopping all jails"; an Unban still held from
+   * before is a real one (an expiry just before the stop) and must not be mistaken for a stop-Unban
+   * by the Jail stopped lines that follow within the window.
+   */
+  private serverStopping(fx: Effects): void {
+    this.stopping = true;
+    for (const [jail, address, e] of this.waitingOf(undefined)) {
+      if (e.state !== 'unbanning') continue;
+      fx.notes.push({ kind: 'expired-unban', jail, address });
+      this.remove(jail, address, fx);
+    }
+  }
+
+  private serverStarted(pid: number | undefined, now: number, fx: Effects): void {
+    const crashed = !this.stopping && pid !== undefined && this.pid !== undefined && pid !== this.pid;
+    this.stopping = false;
+    if (pid !== undefined) this.pid = pid;
+    if (!crashed) return;
+    // No stop sequence: the old server died (SIGKILL, OOM). Its still-valid bans come back as
+    // Restore Ban; the ones that ran out meanwhile never get a line. Suspending everything keeps
+    // the firewall untouched and lets the jail-start grace sort one from the other.
+    let n = 0;
+    for (const [address, rec] of this.entries) {
+      for (const [jail, e] of rec.jails) {
+        if (e.state === 'suspended') continue;
+        this.setWaiting(jail, address, { state: 'suspended', at: now }, fx);
+        n++;
+      }
+    }
+    fx.notes.push({ kind: 'crash-restart', pid: pid ?? 0, suspended: n });
+  }
+
+  private remove(jail: string, address: string, fx: Effects): void {
+    const rec = this.entries.get(address);
+    if (!rec?.jails.delete(jail)) return;
+    this.waiting.delete(jail + SEP + address);
+    if (rec.jails.size === 0) this.entries.delete(address);
+    this.refresh(address, this.targetKeys(jail, rec.family), fx);
+  }
+
+  // ---- persistence ----
+
+  /** Plain-JSON snapshot (see SerializedModel). */
+  serialize(): SerializedModel {
+    const entries: SerializedModel['entries'] = {};
+    for (const [address, rec] of this.entries) {
+      const jails: Record<string, JailEntry> = {};
+      for (const [jail, e] of rec.jails) jails[jail] = { ...e };
+      entries[address] = jails;
+    }
+    const out: SerializedModel = { version: MODEL_VERSION, stopping: this.stopping, entries };
+    if (this.pid !== undefined) out.pid = this.pid;
+    return out;
+  }
+
+  /**
+   * Restores a snapshot. Held unbans get a fresh window from `now`: after a restart the lines that
+   * would decide them (a Jail stopped) are replayed from the log only now. Addresses that the
+   * current config no longer routes, or now never blocks, are dropped (and so removed).
+   */
+  load(s: SerializedModel, now: number): void {
+    if (s.version !== MODEL_VERSION) throw new Error(`unsupported state version ${String(s.version)} (expected ${MODEL_VERSION})`);
+    this.stopping = s.stopping;
+    this.pid = s.pid;
+    for (const [address, jails] of Object.entries(s.entries)) {
+      const family = addressFamily(address);
+      if (!family || this.opts.neverBlock(address)) continue;
+      for (const [jail, e] of Object.entries(jails)) {
+        const keys = this.targetKeys(jail, family);
+        if (keys.length === 0 || !isEntryState(e.state)) continue;
+        let rec = this.entries.get(address);
+        if (!rec) this.entries.set(address, (rec = { family, jails: new Map() }));
+        const entry: JailEntry = { state: e.state, at: e.state === 'unbanning' ? now : e.at };
+        if (e.restoreBy !== undefined) entry.restoreBy = e.restoreBy;
+        rec.jails.set(jail, entry);
+        if (entry.state !== 'active') this.waiting.add(jail + SEP + address);
+        this.refresh(address, keys, undefined);
+      }
+    }
+  }
+}
+
+export const MODEL_VERSION = 1;
+
+/**
+ * Version 1: `{ version: 1, pid?, stopping, entries: { [address]: { [jail]: { state, at, restoreBy? } } } }`.
+ * Times are scheduler milliseconds (epoch ms in production).
+ */
+export interface SerializedModel {
+  version: number;
+  pid?: number;
+  stopping: boolean;
+  entries: Record<string, Record<string, JailEntry>>;
+}
+
+function isEntryState(s: unknown): s is EntryState {
+  return s === 'active' || s === 'unbanning' || s === 'suspended';
+}
+
+export function serializeModel(model: DesiredModel): SerializedModel {
+  return model.serialize();
+}
+
+export function deserializeModel(s: SerializedModel, opts: ModelOptions, now: number): DesiredModel {
+  const m = new DesiredModel(opts);
+  m.load(s, now);
+  return m;
+}

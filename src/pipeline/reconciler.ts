@@ -1,0 +1,307 @@
+/**
+ * Drives one firewall toward the desired state. One instance per firewall, so an outage of one
+ * never delays another. It keeps what it believes each group holds (`known`, read back from the
+ * firewall at start, after every error and at every resync), writes only the difference, and
+ * never drops desired entries: a failed run is simply run again later against the latest desired.
+ */
+import { defer, interval, timer, type SchedulerLike, type Subscription } from 'rxjs';
+import type { FirewallPort } from '../xg/port.js';
+import type { AddressFamily } from '../parser/types.js';
+import type { GroupTarget } from './routing.js';
+import { diff, plan } from './planner.js';
+import { retryDelay, type RetryOptions } from './backoff.js';
+import { errorInfo, isPermanent, iso, type ErrorInfo, type PipelineLogger } from './log.js';
+
+export interface ReconcilerOptions {
+  firewall: string;
+  port: FirewallPort;
+  /** This firewall's groups. */
+  targets: readonly GroupTarget[];
+  /** Addresses per add/remove request. */
+  maxBatch: number;
+  retry: RetryOptions;
+  resyncIntervalMs: number;
+  scheduler: SchedulerLike;
+  random: () => number;
+  log: PipelineLogger;
+  /** Called whenever the status may have changed (run finished, failed, retry scheduled). */
+  onChange?: () => void;
+}
+
+export interface GroupStatus {
+  firewall: string;
+  group: string;
+  family: AddressFamily;
+  desired: number;
+  /** Owned members on the firewall as last read/written; 0 until the first read. */
+  applied: number;
+  /** False until the group has been read back from the firewall. */
+  synced: boolean;
+  pendingAdds: number;
+  pendingRemoves: number;
+  lastSuccess?: string;
+  lastError?: ErrorInfo;
+  /** Addresses kept only by held/suspended entries (filled in by the sidecar). */
+  suspended: number;
+}
+
+export interface FirewallStatus {
+  firewall: string;
+  reachable: boolean;
+  lastContact?: string;
+  consecutiveFailures: number;
+  permanentError?: ErrorInfo;
+  /** ISO time of the next retry while failing. */
+  nextRetry?: string;
+}
+
+interface GroupRuntime {
+  target: GroupTarget;
+  desired: ReadonlySet<string>;
+  /** Held unbans: left on the firewall if there, not added if not. */
+  held: ReadonlySet<string>;
+  known: Set<string> | undefined;
+  ensured: boolean;
+  lastSuccess?: number;
+  lastError?: ErrorInfo;
+}
+
+/** Errors that concern the whole firewall (credentials, API access): stop the run at once. */
+const FIREWALL_WIDE = new Set(['XG_AUTH', 'XG_ACCESS', 'XG_API_DISABLED', 'XG_IP_NOT_ALLOWED']);
+
+export class Reconciler {
+  private readonly groups = new Map<string, GroupRuntime>();
+  private running: Promise<void> | undefined;
+  private runSub: Subscription | undefined;
+  private retrySub: Subscription | undefined;
+  private resyncSub: Subscription | undefined;
+  private dirty = false;
+  private resyncWanted = false;
+  private stopped = false;
+  private failures = 0;
+  private reachable = false;
+  private lastContact: number | undefined;
+  private permanentError: ErrorInfo | undefined;
+  private lastErrorSig: string | undefined;
+  private nextRetry: number | undefined;
+
+  constructor(private readonly o: ReconcilerOptions) {
+    for (const target of o.targets) this.groups.set(target.key, { target, desired: new Set(), held: new Set(), known: undefined, ensured: false });
+  }
+
+  get firewall(): string {
+    return this.o.firewall;
+  }
+
+  /** Replace a group's desired and held sets (the caller hands over sets it will not mutate). */
+  setDesired(key: string, desired: ReadonlySet<string>, held: ReadonlySet<string> = new Set()): void {
+    const g = this.groups.get(key);
+    if (!g) return;
+    g.desired = desired;
+    g.held = held;
+  }
+
+  /** Starts the periodic resync and the first (start-up repair) run. */
+  start(): void {
+    this.resyncSub = interval(this.o.resyncIntervalMs, this.o.scheduler).subscribe(() => this.resync());
+    this.kick();
+  }
+
+  /** Forget what we believe the firewall holds (hand edits, restores from backup) and reconcile. */
+  resync(): void {
+    // Applied when the next pass starts: a pass in flight keeps the view it is writing against.
+    this.resyncWanted = true;
+    this.kick();
+  }
+
+  /** Something changed: run now, or after the running pass / the pending retry. */
+  kick(): void {
+    this.dirty = true;
+    if (!this.stopped && !this.running && !this.retrySub) this.run();
+  }
+
+  /** Nothing running or scheduled, every group read back and equal to its desired set. */
+  get converged(): boolean {
+    if (this.running || this.retrySub || this.dirty) return false;
+    for (const g of this.groups.values()) {
+      if (!g.known) return false;
+      const d = diff(g.desired, g.known, g.held);
+      if (d.add.length || d.remove.length) return false;
+    }
+    return true;
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.resyncSub?.unsubscribe();
+    this.retrySub?.unsubscribe();
+    this.retrySub = undefined;
+    const inflight = this.running;
+    this.runSub?.unsubscribe();
+    // A request already on the wire is let finish, so close() does not cut it mid-way.
+    await inflight?.catch(() => undefined);
+  }
+
+  status(): { firewall: FirewallStatus; groups: GroupStatus[] } {
+    const firewall: FirewallStatus = { firewall: this.o.firewall, reachable: this.reachable, consecutiveFailures: this.failures };
+    if (this.lastContact !== undefined) firewall.lastContact = iso(this.lastContact);
+    if (this.permanentError) firewall.permanentError = this.permanentError;
+    if (this.nextRetry !== undefined) firewall.nextRetry = iso(this.nextRetry);
+    const groups = [...this.groups.values()].map((g): GroupStatus => {
+      const d = g.known ? diff(g.desired, g.known, g.held) : { add: [...g.desired], remove: [] };
+      const s: GroupStatus = {
+        firewall: this.o.firewall,
+        group: g.target.group.name,
+        family: g.target.group.family,
+        desired: g.desired.size,
+        applied: g.known?.size ?? 0,
+        synced: g.known !== undefined,
+        pendingAdds: d.add.length,
+        pendingRemoves: d.remove.length,
+        suspended: 0,
+      };
+      if (g.lastSuccess !== undefined) s.lastSuccess = iso(g.lastSuccess);
+      if (g.lastError) s.lastError = g.lastError;
+      return s;
+    });
+    return { firewall, groups };
+  }
+
+  private now(): number {
+    return this.o.scheduler.now();
+  }
+
+  private run(): void {
+    this.dirty = false;
+    if (this.resyncWanted) {
+      this.resyncWanted = false;
+      for (const g of this.groups.values()) g.known = undefined;
+    }
+    const p = this.runOnce();
+    this.running = p;
+    this.runSub = defer(() => p).subscribe({
+      complete: () => {
+        this.running = undefined;
+        this.succeeded();
+        if (this.dirty && !this.stopped) this.run();
+        else this.o.onChange?.();
+      },
+      error: (err: unknown) => {
+        this.running = undefined;
+        this.failed(err);
+      },
+    });
+  }
+
+  private async runOnce(): Promise<void> {
+    // Groups that failed last go last, so one group the firewall keeps refusing (a family
+    // mismatch, an address held by a foreign host) cannot starve the others.
+    const order = [...this.groups.values()].sort((a, b) => Number(a.lastError !== undefined) - Number(b.lastError !== undefined));
+    let first: unknown;
+    for (const g of order) {
+      try {
+        await this.syncGroup(g);
+        delete g.lastError;
+      } catch (err) {
+        g.lastError = errorInfo(err, this.now());
+        // A timed-out write may have been applied: believe nothing until the next read.
+        g.known = undefined;
+        g.ensured = false;
+        first ??= err;
+        if (!isPermanent(err) || FIREWALL_WIDE.has(g.lastError.code)) break;
+      }
+    }
+    if (first !== undefined) throw first;
+  }
+
+  private async syncGroup(g: GroupRuntime): Promise<void> {
+    const { port, firewall, maxBatch, log } = this.o;
+    const group = g.target.group;
+    if (!g.ensured) {
+      await port.ensureGroup(group);
+      this.contact();
+      g.ensured = true;
+    }
+    let known = g.known;
+    if (!known) {
+      const st = await port.readGroup(group);
+      this.contact();
+      if (!st.exists) {
+        // Deleted by hand since ensureGroup: create it again before writing.
+        await port.ensureGroup(group);
+        this.contact();
+      }
+      known = g.known = new Set(st.exists ? st.owned : []);
+      log.debug({ firewall, group: group.name, owned: known.size, foreign: st.foreign }, 'group read');
+    }
+    const steps = plan(g.desired, known, maxBatch, g.held);
+    let deferred: unknown;
+    // Adds first: blocking a new attacker matters more than lifting an old block.
+    for (const [op, chunks] of [['add', steps.add], ['remove', steps.remove]] as const) {
+      for (const addresses of chunks) {
+        const t0 = this.now();
+        try {
+          if (op === 'add') await port.addToGroup(group, addresses);
+          else await port.removeFromGroup(group, addresses);
+        } catch (err) {
+          // A refused address must not hold back the rest; a transport failure ends the pass.
+          if (!isPermanent(err) || FIREWALL_WIDE.has(errorInfo(err, 0).code)) throw err;
+          deferred ??= err;
+          continue;
+        }
+        this.contact();
+        for (const a of addresses) {
+          if (op === 'add') known.add(a);
+          else known.delete(a);
+        }
+        g.lastSuccess = this.now();
+        log.info(
+          { firewall, group: group.name, family: group.family, count: addresses.length, addresses, durationMs: this.now() - t0 },
+          op === 'add' ? 'ban applied' : 'unban applied',
+        );
+      }
+    }
+    if (deferred !== undefined) throw deferred;
+    g.lastSuccess = this.now();
+  }
+
+  private contact(): void {
+    this.reachable = true;
+    this.lastContact = this.now();
+  }
+
+  private succeeded(): void {
+    if (this.failures > 0 || this.permanentError) {
+      this.o.log.info({ firewall: this.o.firewall, afterFailures: this.failures }, 'firewall in sync again');
+    }
+    this.failures = 0;
+    this.permanentError = undefined;
+    this.lastErrorSig = undefined;
+    this.nextRetry = undefined;
+  }
+
+  private failed(err: unknown): void {
+    const { firewall, retry, scheduler, random, log } = this.o;
+    this.failures++;
+    const info = errorInfo(err, this.now());
+    const permanent = isPermanent(err);
+    if (!permanent) this.reachable = false;
+    this.permanentError = permanent ? info : undefined;
+    // An admin has to act on a permanent error: retry slowly, and say it loudly once, not every time.
+    const delay = permanent ? retry.maxDelayMs : retryDelay(this.failures, retry, random);
+    this.nextRetry = this.now() + delay;
+    const sig = `${info.code}\u0000${info.message}`;
+    const fields = { firewall, code: info.code, xgStatus: info.xgStatus, err: info.message, attempt: this.failures, retryInMs: delay };
+    if (sig !== this.lastErrorSig) {
+      if (permanent) log.error(fields, 'firewall refused the change; an admin must act (retrying at the maximum delay)');
+      else log.warn(fields, 'firewall write failed, retrying');
+    } else log.debug(fields, 'retry');
+    this.lastErrorSig = sig;
+    this.retrySub = timer(delay, scheduler).subscribe(() => {
+      this.retrySub = undefined;
+      this.nextRetry = undefined;
+      if (!this.stopped) this.run();
+    });
+    this.o.onChange?.();
+  }
+}

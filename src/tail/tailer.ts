@@ -1,0 +1,432 @@
+/**
+ * `tail -F` for fail2ban's log, as an Observable of complete lines with checkpoints.
+ *
+ * Follows the PATH: chokidar events on the directory and a stat poll (events can be missed or
+ * coalesced; the poll guarantees progress) both just trigger one serialized "step":
+ *
+ *   1. stat the path and compare with the open file:
+ *      - another file, or none  → rotation: the open file is retired (kept open, drained for
+ *        rotationGraceMs, because fail2ban writes into it until `flushlogs`), the new one is read
+ *        from offset 0;
+ *      - same inode but shorter than our position or with different first bytes → copytruncate:
+ *        read it again from 0 (what was appended between our last read and the copy exists only in
+ *        the copy: lost by nature of copytruncate, which Debian does not use);
+ *   2. drain retired files to their end, read the current file, drain retired files AGAIN, then emit
+ *      retired lines before current lines. For one writer that switches files (fail2ban), every byte
+ *      it wrote to the old file before its first write to the new one is then delivered first: the
+ *      global order of lines is the writing order, not just the order within each file.
+ *   3. close retired files whose grace is over. Their unterminated last fragment, if any, is emitted
+ *      as a line (nothing can ever complete it) with an UNTERMINATED_FRAGMENT warning. Anywhere else
+ *      an unterminated tail is held back until its newline arrives.
+ *
+ * While the descriptor is open its inode cannot be reused, so (dev, ino) equality with the open file
+ * is reliable; the head hash matters for checkpoints taken in an earlier run (see identity.ts).
+ *
+ * Known limits, by nature rather than by choice:
+ * - a file rotated away before the tailer ever opened it (two rotations within one poll interval
+ *   and no watcher event in between) cannot be followed — same as `tail -F`;
+ * - lines written to a retired file after its grace period are not read (fail2ban stops writing to
+ *   it at `flushlogs`, which logrotate's postrotate runs right after the rename);
+ * - chokidar drops a file's change event that follows the previous one within 5 ms, so a quick
+ *   second write may wait for the poll (pollIntervalMs) to be seen;
+ * - if some writer kept writing to the old file after writing to the new one, an old-file line can
+ *   come after new-file lines; resuming from its checkpoint re-reads the new file from 0
+ *   (duplicates, never loss).
+ */
+import { readdir, open, stat } from 'node:fs/promises';
+import type { Stats } from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
+
+import { watch, type FSWatcher } from 'chokidar';
+import { Observable, type Subscriber } from 'rxjs';
+
+import { FileCursor } from './cursor.js';
+import { NOT_REGULAR, isNotFound, tailError } from './errors.js';
+import type { SplitLine } from './lines.js';
+import type { Checkpoint, TailLine } from './types.js';
+
+export { TailError } from './errors.js';
+
+export interface TailOptions {
+  path: string;
+  /** Resume point; when absent, startAt decides. */
+  checkpoint?: Checkpoint;
+  startAt: 'end' | 'beginning';
+  /**
+   * Missing file at start: wait for it to appear (default true); false → TailError ENOENT.
+   * Only start-up is concerned: a file that disappears later is a rotation in progress.
+   */
+  waitForFile?: boolean;
+  /** Keep draining the old (renamed or deleted) file this long after the path stopped naming it. */
+  rotationGraceMs?: number;
+  /** Longer lines are cut to this many bytes (minus a UTF-8 sequence cut in half). */
+  maxLineBytes?: number;
+  /** Stat poll in addition to chokidar events. */
+  pollIntervalMs?: number;
+  onWarning?: (w: TailWarning) => void;
+}
+
+export type TailWarningCode =
+  /** The path does not exist; waiting for it (once per absence). */
+  | 'FILE_MISSING'
+  /** The path names another file, or none: the old file is drained during the grace period. */
+  | 'ROTATED'
+  /** The same file got shorter or its first bytes changed: read again from offset 0. */
+  | 'COPYTRUNCATE'
+  /** A line longer than maxLineBytes was cut. */
+  | 'LINE_TRUNCATED'
+  /** A retired file was closed with an unterminated last line; it was emitted as it is. */
+  | 'UNTERMINATED_FRAGMENT'
+  /** The checkpoint's file was found under a rotated name; its remainder is delivered first. */
+  | 'CHECKPOINT_ROTATED'
+  /** The checkpoint's file is gone: the current file is read from its beginning. */
+  | 'CHECKPOINT_NOT_FOUND'
+  /** The directory watcher failed; the stat poll keeps the tailer going. */
+  | 'WATCH_ERROR';
+
+export interface TailWarning {
+  code: TailWarningCode;
+  path: string;
+  message: string;
+  /** Identity and offset of the file concerned, when there is one. */
+  dev?: number;
+  ino?: number;
+  offset?: number;
+}
+
+const DEFAULTS = { waitForFile: true, rotationGraceMs: 30_000, maxLineBytes: 65_536, pollIntervalMs: 1000 };
+/** Bytes read from one file before other files get their turn (bounds memory on a big backlog). */
+const BATCH_BYTES = 1024 * 1024;
+const COMPRESSED = /\.(gz|bz2|xz|zst|lz4|lzma|z|zip)$/i;
+
+type Settings = Required<Omit<TailOptions, 'checkpoint' | 'onWarning'>> & Pick<TailOptions, 'checkpoint' | 'onWarning'>;
+
+export function tailFile(opts: TailOptions): Observable<TailLine> {
+  const settings: Settings = {
+    ...DEFAULTS,
+    ...Object.fromEntries(Object.entries(opts).filter(([, v]) => v !== undefined)),
+    path: resolve(opts.path),
+  } as Settings;
+  if (!(settings.maxLineBytes >= 1)) throw new RangeError('maxLineBytes must be at least 1');
+  if (!(settings.pollIntervalMs > 0)) throw new RangeError('pollIntervalMs must be positive');
+  return new Observable<TailLine>((subscriber) => {
+    const tail = new Tail(settings, subscriber);
+    tail.start();
+    return () => tail.stop();
+  });
+}
+
+interface Retired {
+  cursor: FileCursor;
+  closeAt: number;
+}
+
+class Tail {
+  private cur: FileCursor | null = null;
+  private retired: Retired[] = [];
+  private initialised = false;
+  private closed = false;
+  private running = false;
+  private again = false;
+  private missingWarned = false;
+  private watcher: FSWatcher | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  private readonly dir: string;
+  private readonly base: string;
+
+  constructor(
+    private readonly o: Settings,
+    private readonly subscriber: Subscriber<TailLine>,
+  ) {
+    this.dir = dirname(o.path);
+    this.base = basename(o.path);
+  }
+
+  start(): void {
+    this.timer = setInterval(() => this.kick(), this.o.pollIntervalMs);
+    const watcher = watch(this.dir, {
+      ignoreInitial: true,
+      depth: 0,
+      awaitWriteFinish: false,
+      ignored: (p: string) => p !== this.dir && !basename(p).startsWith(this.base),
+    });
+    watcher.on('all', () => this.kick());
+    watcher.on('error', (err) =>
+      this.warn({ code: 'WATCH_ERROR', message: `watcher on ${this.dir} failed: ${String(err)}; polling continues` }),
+    );
+    this.watcher = watcher;
+    this.kick();
+  }
+
+  stop(): void {
+    this.closed = true;
+    if (this.timer) clearInterval(this.timer);
+    this.timer = undefined;
+    const w = this.watcher;
+    this.watcher = undefined;
+    if (w) w.close().catch(() => undefined);
+    if (!this.running) void this.dispose();
+  }
+
+  private kick(): void {
+    if (this.closed) return;
+    if (this.running) {
+      this.again = true;
+      return;
+    }
+    this.running = true;
+    void this.loop();
+  }
+
+  private async loop(): Promise<void> {
+    try {
+      do {
+        this.again = false;
+        await this.step();
+      } while (this.again && !this.closed);
+    } catch (err) {
+      if (!this.closed) {
+        const e = tailError(this.o.path, err);
+        this.stop();
+        this.subscriber.error(e);
+      }
+    } finally {
+      this.running = false;
+      if (this.closed) await this.dispose();
+    }
+  }
+
+  private async dispose(): Promise<void> {
+    const cursors = [...(this.cur ? [this.cur] : []), ...this.retired.map((r) => r.cursor)];
+    this.cur = null;
+    this.retired = [];
+    await Promise.all(cursors.map((c) => c.close().catch(() => undefined)));
+  }
+
+  private async step(): Promise<void> {
+    if (!this.initialised) {
+      await this.init();
+      this.initialised = true;
+    } else {
+      await this.checkPath();
+    }
+    if (!(await this.drainRetired())) return;
+    if (this.cur) {
+      const current = this.cur;
+      const batch = await current.readBatch(BATCH_BYTES);
+      if (!(await this.drainRetired())) return;
+      if (!this.emit(current, batch.lines)) return;
+      if (batch.more) this.again = true;
+    }
+    await this.closeExpired();
+  }
+
+  private async init(): Promise<void> {
+    const cp = this.o.checkpoint;
+    const st = await this.statPath();
+    if (!st) {
+      if (!this.o.waitForFile) throw tailError(this.o.path, Object.assign(new Error('missing'), { code: 'ENOENT' }));
+      this.warnMissing();
+    }
+    const current = st ? await this.openPath() : null;
+    if (!cp) {
+      if (current && this.o.startAt === 'end') await current.seekEnd();
+      this.cur = current;
+      return;
+    }
+    if (current && (await current.matches(cp))) {
+      await current.seek(cp.offset);
+      this.cur = current;
+      return;
+    }
+    // Whatever is at the path now was written after the checkpoint's file was rotated: read it whole.
+    this.cur = current;
+    const rotated = await this.findRotated(cp);
+    if (rotated) {
+      await rotated.cursor.seek(cp.offset);
+      this.retired.push({ cursor: rotated.cursor, closeAt: Date.now() + this.o.rotationGraceMs });
+      this.warn({
+        code: 'CHECKPOINT_ROTATED',
+        message: `resuming in rotated file ${rotated.name} at offset ${cp.offset}, then ${this.o.path} from its beginning`,
+        dev: cp.dev,
+        ino: cp.ino,
+        offset: cp.offset,
+      });
+    } else {
+      this.warn({
+        code: 'CHECKPOINT_NOT_FOUND',
+        message: `the checkpoint's file (dev ${cp.dev}, inode ${cp.ino}) is gone; reading ${this.o.path} from its beginning`,
+        dev: cp.dev,
+        ino: cp.ino,
+        offset: cp.offset,
+      });
+    }
+  }
+
+  private async checkPath(): Promise<void> {
+    const st = await this.statPath();
+    const cur = this.cur;
+    if (!st) {
+      if (cur) this.retire(cur, `${this.o.path} disappeared`);
+      else this.warnMissing();
+      return;
+    }
+    this.missingWarned = false;
+    if (cur && st.dev === cur.dev && st.ino === cur.ino) {
+      if (st.size < cur.offset || !(await cur.headUnchanged())) {
+        this.warn({
+          code: 'COPYTRUNCATE',
+          message: `${this.o.path} was truncated in place (size ${st.size} < offset ${cur.offset} or first bytes changed); reading it again from the beginning`,
+          dev: cur.dev,
+          ino: cur.ino,
+          offset: cur.offset,
+        });
+        await cur.seek(0);
+      }
+      return;
+    }
+    if (cur) this.retire(cur, `${this.o.path} now names another file`);
+    // A retired file renamed back to the path is resumed, not read twice.
+    const back = this.retired.findIndex((r) => r.cursor.dev === st.dev && r.cursor.ino === st.ino);
+    if (back !== -1) {
+      this.cur = (this.retired.splice(back, 1)[0] as Retired).cursor;
+      return;
+    }
+    this.cur = await this.openPath();
+  }
+
+  private retire(cursor: FileCursor, why: string): void {
+    this.cur = null;
+    this.retired.push({ cursor, closeAt: Date.now() + this.o.rotationGraceMs });
+    this.warn({
+      code: 'ROTATED',
+      message: `${why}; draining the old file (dev ${cursor.dev}, inode ${cursor.ino}) for ${this.o.rotationGraceMs} ms`,
+      dev: cursor.dev,
+      ino: cursor.ino,
+      offset: cursor.offset,
+    });
+  }
+
+  /** Reads every retired file to its current end, emitting as it goes. False once unsubscribed. */
+  private async drainRetired(): Promise<boolean> {
+    for (const r of this.retired) {
+      for (;;) {
+        const batch = await r.cursor.readBatch(BATCH_BYTES);
+        if (!this.emit(r.cursor, batch.lines)) return false;
+        if (!batch.more) break;
+      }
+    }
+    return !this.closed;
+  }
+
+  private async closeExpired(): Promise<void> {
+    const now = Date.now();
+    const expired = this.retired.filter((r) => r.closeAt <= now);
+    if (expired.length === 0) return;
+    if (!(await this.drainRetired())) return;
+    for (const r of expired) {
+      const fragment = r.cursor.flush();
+      if (fragment) {
+        this.warn({
+          code: 'UNTERMINATED_FRAGMENT',
+          message: `old file (dev ${r.cursor.dev}, inode ${r.cursor.ino}) ended without a newline; its unterminated last line was emitted as it is`,
+          dev: r.cursor.dev,
+          ino: r.cursor.ino,
+          offset: fragment.end,
+        });
+        if (!this.emit(r.cursor, [fragment])) return;
+      }
+      this.retired.splice(this.retired.indexOf(r), 1);
+      await r.cursor.close();
+    }
+  }
+
+  private emit(cursor: FileCursor, lines: SplitLine[]): boolean {
+    for (const l of lines) {
+      if (this.closed) return false;
+      if (l.originalBytes !== undefined) {
+        this.warn({
+          code: 'LINE_TRUNCATED',
+          message: `a line of ${l.originalBytes} bytes was cut to ${this.o.maxLineBytes} bytes`,
+          dev: cursor.dev,
+          ino: cursor.ino,
+          offset: l.end,
+        });
+      }
+      this.subscriber.next({ line: l.text, checkpoint: cursor.checkpoint(l.end) });
+    }
+    return !this.closed;
+  }
+
+  /** Stats the path; null when it does not exist, TailError for anything that is not a regular file. */
+  private async statPath(): Promise<Stats | null> {
+    try {
+      const st = await stat(this.o.path);
+      if (st.isDirectory()) throw tailError(this.o.path, null, 'EISDIR');
+      if (!st.isFile()) throw tailError(this.o.path, null, NOT_REGULAR);
+      return st;
+    } catch (err) {
+      if (isNotFound(err)) return null;
+      throw tailError(this.o.path, err);
+    }
+  }
+
+  /** Opens whatever the path names now, positioned at 0; null if it vanished in between. */
+  private async openPath(): Promise<FileCursor | null> {
+    return this.openFile(this.o.path, true);
+  }
+
+  private async openFile(file: string, strict: boolean): Promise<FileCursor | null> {
+    let fh;
+    try {
+      fh = await open(file, 'r');
+    } catch (err) {
+      if (isNotFound(err) || !strict) return null;
+      throw tailError(file, err);
+    }
+    try {
+      const st = await fh.stat();
+      if (!st.isFile()) throw tailError(file, null, st.isDirectory() ? 'EISDIR' : NOT_REGULAR);
+      return new FileCursor(fh, st.dev, st.ino, this.o.path, this.o.maxLineBytes);
+    } catch (err) {
+      await fh.close().catch(() => undefined);
+      if (!strict) return null;
+      throw tailError(file, err);
+    }
+  }
+
+  /** A sibling named like `fail2ban.log.1` (compressed ones cannot be the file fail2ban writes) holding the checkpoint's file. */
+  private async findRotated(cp: Checkpoint): Promise<{ cursor: FileCursor; name: string } | null> {
+    let names: string[];
+    try {
+      names = (await readdir(this.dir)).filter((n) => n !== this.base && n.startsWith(this.base) && !COMPRESSED.test(n));
+    } catch {
+      return null;
+    }
+    names.sort();
+    for (const name of names) {
+      const file = join(this.dir, name);
+      const st = await stat(file).catch(() => null);
+      if (!st || !st.isFile() || st.dev !== cp.dev || st.ino !== cp.ino) continue;
+      const cursor = await this.openFile(file, false);
+      if (!cursor) continue;
+      if (await cursor.matches(cp)) return { cursor, name: file };
+      await cursor.close();
+    }
+    return null;
+  }
+
+  private warnMissing(): void {
+    if (this.missingWarned) return;
+    this.missingWarned = true;
+    this.warn({ code: 'FILE_MISSING', message: `${this.o.path} does not exist; waiting for it to appear` });
+  }
+
+  private warn(w: Omit<TailWarning, 'path'>): void {
+    try {
+      this.o.onWarning?.({ path: this.o.path, ...w });
+    } catch {
+      // A faulty warning sink must not stop the log from being followed.
+    }
+  }
+}

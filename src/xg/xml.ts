@@ -1,0 +1,348 @@
+/**
+ * Building and reading the XG's XML documents. Pure: no I/O, no clock.
+ *
+ * Requests are assembled from `el()` nodes whose string children are always escaped, so no caller
+ * can splice raw text into a document (an unescaped `&` or `<` in a password turns the whole
+ * request into a 529 — sophos-firewall-sdk issue #101).
+ *
+ * Responses are read leniently (junk before the prolog, NUL bytes, one-vs-many nodes, code-less
+ * statuses) but refuse anything with a DOCTYPE: entity expansion is never performed, only the five
+ * predefined entities and numeric character references are decoded.
+ */
+import { XMLParser, XMLValidator } from 'fast-xml-parser';
+import type { AddressFamily } from '../parser/types.js';
+import { XgTransportError, errorForStatus, isSuccessStatus, type XgErrorContext } from './errors.js';
+
+/**
+ * The reference (§6.1) calls APIVersion optional but one client met 529 "There is no API Version"
+ * without it. 1905.1 (SFOS 19.5) is old enough for every firmware that has the IPHost shape used
+ * here (identical from 17 to 22); the client switches to the version the firewall reports.
+ */
+export const DEFAULT_API_VERSION = '1905.1';
+/** Responses larger than this are refused rather than buffered (a 3,000-host Get is ~1 MiB). */
+export const MAX_RESPONSE_BYTES = 32 * 1024 * 1024;
+
+// ---------------------------------------------------------------- building
+
+export interface Xml {
+  readonly xml: string;
+}
+
+const ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&apos;' };
+
+export function xmlEscape(value: string): string {
+  return value.replace(/[&<>"']/g, (c) => ESCAPES[c] ?? c);
+}
+
+type Child = Xml | string | undefined | false;
+
+/** An element; string children are text and are escaped, Xml children are nested elements. */
+export function el(tag: string, ...children: Child[]): Xml {
+  return elAttrs(tag, {}, ...children);
+}
+
+export function elAttrs(tag: string, attrs: Record<string, string>, ...children: Child[]): Xml {
+  const a = Object.entries(attrs)
+    .map(([k, v]) => ` ${k}="${xmlEscape(v)}"`)
+    .join('');
+  const body = children
+    .filter((c): c is Xml | string => c !== undefined && c !== false)
+    .map((c) => (typeof c === 'string' ? xmlEscape(c) : c.xml))
+    .join('');
+  return { xml: body === '' ? `<${tag}${a}/>` : `<${tag}${a}>${body}</${tag}>` };
+}
+
+export type Operation =
+  | { kind: 'get'; entities: Xml[] }
+  | { kind: 'set'; operation: 'add' | 'update'; entities: Xml[] }
+  | { kind: 'remove'; entities: Xml[] };
+
+export interface RequestSpec {
+  username: string;
+  password: string;
+  apiVersion?: string;
+  operations?: Operation[];
+}
+
+export function buildRequest(spec: RequestSpec): string {
+  const ops = (spec.operations ?? []).map((op) => {
+    if (op.kind === 'get') return el('Get', ...op.entities);
+    if (op.kind === 'remove') return el('Remove', ...op.entities);
+    // An explicit operation always: firmware disagrees on what a bare Set means (§4.4).
+    return elAttrs('Set', { operation: op.operation }, ...op.entities);
+  });
+  const attrs: Record<string, string> = spec.apiVersion ? { APIVersion: spec.apiVersion } : {};
+  const login = el('Login', el('Username', spec.username), el('Password', spec.password));
+  return `<?xml version="1.0" encoding="UTF-8"?>${elAttrs('Request', attrs, login, ...ops).xml}`;
+}
+
+export interface HostFields {
+  name: string;
+  family: AddressFamily;
+  /** IP | Network (created by us); IPRange/IPList are only ever resent as read. */
+  hostType: string;
+  ipAddress?: string;
+  subnet?: string;
+  startIp?: string;
+  endIp?: string;
+  listOfIps?: string;
+  description?: string;
+  groups: string[];
+}
+
+/** An IPHost element for add/update: every field is sent because update replaces the object. */
+export function ipHostXml(h: HostFields): Xml {
+  return el(
+    'IPHost',
+    el('Name', h.name),
+    el('IPFamily', h.family),
+    el('HostType', h.hostType),
+    h.ipAddress !== undefined && el('IPAddress', h.ipAddress),
+    h.subnet !== undefined && el('Subnet', h.subnet),
+    h.startIp !== undefined && el('StartIPAddress', h.startIp),
+    h.endIp !== undefined && el('EndIPAddress', h.endIp),
+    h.listOfIps !== undefined && el('ListOfIPAddresses', h.listOfIps),
+    // An empty HostGroupList is how a host leaves its last group (full replace).
+    el('HostGroupList', ...h.groups.map((g) => el('HostGroup', g))),
+    el('Description', h.description ?? ''),
+  );
+}
+
+export interface GroupFields {
+  name: string;
+  description: string;
+  family: AddressFamily;
+}
+
+/** A group element for creation only: the client never rewrites a group's member list. */
+export function ipHostGroupXml(g: GroupFields): Xml {
+  return el('IPHostGroup', el('Name', g.name), el('Description', g.description), el('IPFamily', g.family));
+}
+
+export type Criteria = '=' | '!=' | 'like';
+
+export function getXml(entity: string, filter?: { key: string; criteria: Criteria; value: string }): Xml {
+  if (!filter) return el(entity);
+  return el(entity, el('Filter', elAttrs('key', { name: filter.key, criteria: filter.criteria }, filter.value)));
+}
+
+/** One object per entity element (several Names in one element give ambiguous statuses, §4.6). */
+export function removeXml(entity: string, name: string): Xml {
+  return el(entity, el('Name', name));
+}
+
+// ---------------------------------------------------------------- parsing
+
+export interface XgStatus {
+  code?: number;
+  text: string;
+}
+
+export interface EntityResult {
+  tag: string;
+  /** The first Status of the element, if any (Set/Remove results, zero-records, failed Gets). */
+  status?: XgStatus;
+  fields: Record<string, unknown>;
+}
+
+export interface XgResponse {
+  apiVersion?: string;
+  /** A Status directly under Response: a whole-request refusal (529/532/534). */
+  status?: XgStatus;
+  /** Text of Login/status, when the response has a Login element. */
+  login?: string;
+  entities: EntityResult[];
+}
+
+const NAMED: Record<string, string> = { lt: '<', gt: '>', amp: '&', quot: '"', apos: "'" };
+
+export function decodeEntities(value: string): string {
+  if (!value.includes('&')) return value;
+  return value.replace(/&(#x[0-9a-fA-F]{1,6}|#[0-9]{1,7}|lt|gt|amp|quot|apos);/g, (m, e: string) => {
+    if (!e.startsWith('#')) return NAMED[e] ?? m;
+    const cp = e[1] === 'x' ? parseInt(e.slice(2), 16) : parseInt(e.slice(1), 10);
+    return cp > 0 && cp <= 0x10ffff ? String.fromCodePoint(cp) : m;
+  });
+}
+
+const parser = new XMLParser({
+  ignoreAttributes: false,
+  attributeNamePrefix: '@_',
+  // No entity processing at all (DOCTYPE is refused before parsing); the predefined five and
+  // character references are decoded by us.
+  processEntities: false,
+  htmlEntities: false,
+  parseTagValue: false,
+  parseAttributeValue: false,
+  trimValues: true,
+  ignoreDeclaration: true,
+  ignorePiTags: true,
+  tagValueProcessor: (_t: string, v: string) => decodeEntities(v),
+  attributeValueProcessor: (_a: string, v: string) => decodeEntities(v),
+});
+
+function badResponse(why: string, ctx: XgErrorContext, retryable = true, code = 'XG_BAD_RESPONSE'): XgTransportError {
+  return new XgTransportError(`unusable response from Sophos XG: ${why}`, { ...ctx, code, retryable });
+}
+
+/** Body as sent by the firewall, minus NULs and anything before the XML (seen in one client, §1.1). */
+function clean(body: string): string {
+  const noNul = body.includes('\0') ? body.replace(/\0/g, '') : body;
+  let start = noNul.indexOf('<?xml');
+  if (start < 0) start = noNul.indexOf('<Response');
+  if (start < 0) return '';
+  const endTag = noNul.lastIndexOf('</Response>');
+  return endTag >= 0 ? noNul.slice(start, endTag + '</Response>'.length) : noNul.slice(start).trimEnd();
+}
+
+export function text(v: unknown): string | undefined {
+  if (typeof v === 'string') return v;
+  if (typeof v === 'number' || typeof v === 'boolean') return String(v);
+  if (v && typeof v === 'object' && '#text' in v) return text((v as Record<string, unknown>)['#text']);
+  if (v && typeof v === 'object') return '';
+  return undefined;
+}
+
+export function toArray<T>(v: T | T[] | undefined | null): T[] {
+  if (v === undefined || v === null || v === '') return [];
+  return Array.isArray(v) ? v : [v];
+}
+
+function parseStatus(v: unknown): XgStatus | undefined {
+  if (v === undefined) return undefined;
+  const first = Array.isArray(v) ? (v[0] as unknown) : v;
+  const t = text(first) ?? '';
+  const rawCode = first && typeof first === 'object' ? (first as Record<string, unknown>)['@_code'] : undefined;
+  const code = typeof rawCode === 'string' && /^\d+$/.test(rawCode.trim()) ? Number(rawCode) : undefined;
+  return code === undefined ? { text: t } : { code, text: t };
+}
+
+/** Parse a response body into its three levels; throws XgTransportError when it is not an XG answer. */
+export function parseResponse(body: string, ctx: XgErrorContext = {}, maxBytes = MAX_RESPONSE_BYTES): XgResponse {
+  if (Buffer.byteLength(body) > maxBytes) {
+    throw badResponse(`body larger than ${maxBytes} bytes`, ctx, false, 'XG_RESPONSE_TOO_LARGE');
+  }
+  const xml = clean(body);
+  if (xml === '') throw badResponse('no XML document in body', ctx);
+  if (/<!DOCTYPE|<!ENTITY/i.test(xml)) {
+    throw badResponse('document type declarations are refused', ctx, false, 'XG_XML_REFUSED');
+  }
+  const valid = XMLValidator.validate(xml);
+  if (valid !== true) throw badResponse(`malformed XML (${valid.err.msg} at line ${valid.err.line})`, ctx);
+  let doc: Record<string, unknown>;
+  try {
+    doc = parser.parse(xml) as Record<string, unknown>;
+  } catch {
+    throw badResponse('malformed XML', ctx);
+  }
+  const root = doc['Response'];
+  if (!root || typeof root !== 'object' || Array.isArray(root)) throw badResponse('root element is not <Response>', ctx);
+  const r = root as Record<string, unknown>;
+  const out: XgResponse = { entities: [] };
+  const apiVersion = r['@_APIVersion'];
+  if (typeof apiVersion === 'string') out.apiVersion = apiVersion;
+  const status = parseStatus(r['Status']);
+  if (status) out.status = status;
+  const login = r['Login'];
+  if (login !== undefined) {
+    const l = (Array.isArray(login) ? login[0] : login) as unknown;
+    const s = l && typeof l === 'object' ? (l as Record<string, unknown>)['status'] ?? (l as Record<string, unknown>)['Status'] : undefined;
+    out.login = text(Array.isArray(s) ? s[0] : s) ?? '';
+  }
+  for (const [tag, value] of Object.entries(r)) {
+    if (tag.startsWith('@_') || tag === 'Status' || tag === 'Login' || tag === '#text') continue;
+    for (const item of toArray(value as unknown)) {
+      const fields: Record<string, unknown> = item && typeof item === 'object' ? (item as Record<string, unknown>) : {};
+      const st = parseStatus(fields['Status']);
+      out.entities.push(st ? { tag, status: st, fields } : { tag, fields });
+    }
+  }
+  return out;
+}
+
+/**
+ * The first two levels, in order: a Status under Response (the request was refused as a whole),
+ * then the Login result. Throws the mapped error; returns normally only when the login succeeded.
+ */
+export function checkEnvelope(resp: XgResponse, ctx: XgErrorContext = {}): void {
+  if (resp.status && !isSuccessStatus(resp.status.code)) {
+    throw errorForStatus(resp.status.code, resp.status.text, { ...ctx, op: ctx.op ?? 'request' });
+  }
+  if (resp.login === undefined) throw badResponse('no Login result', ctx);
+  if (!/^authentication successful/i.test(resp.login.trim())) {
+    const err = errorForStatus(undefined, resp.login || 'Authentication Failure', { ...ctx, op: 'login' });
+    throw err.code === 'XG_AUTH' ? err : errorForStatus(undefined, 'Authentication Failure', { ...ctx, op: 'login' });
+  }
+}
+
+/** Zero-records answers (both spellings, §4.5): an empty Get result, not an error. */
+export function isZeroRecords(status: XgStatus | undefined): boolean {
+  return status !== undefined && status.code === undefined && /records\s+zero/i.test(status.text);
+}
+
+// ---------------------------------------------------------------- decoding objects
+
+/** A host as read back, with every field needed to resend it whole. */
+export type RawHost = HostFields;
+
+export interface RawGroup {
+  name: string;
+  description: string;
+  family: AddressFamily;
+  members: string[];
+}
+
+function family(v: unknown): AddressFamily {
+  return text(v) === 'IPv6' ? 'IPv6' : 'IPv4';
+}
+
+function names(list: unknown, child: string): string[] {
+  const out: string[] = [];
+  for (const l of toArray(list)) {
+    if (!l || typeof l !== 'object') continue;
+    for (const n of toArray((l as Record<string, unknown>)[child])) {
+      const t = text(n);
+      if (t) out.push(t);
+    }
+  }
+  return out;
+}
+
+function opt(fields: Record<string, unknown>, key: string): string | undefined {
+  return fields[key] === undefined ? undefined : text(fields[key]);
+}
+
+export function decodeHost(fields: Record<string, unknown>): RawHost | undefined {
+  const name = opt(fields, 'Name');
+  if (!name) return undefined;
+  const h: RawHost = {
+    name,
+    family: family(fields['IPFamily']),
+    hostType: opt(fields, 'HostType') ?? 'IP',
+    groups: names(fields['HostGroupList'], 'HostGroup'),
+  };
+  const map: Array<[keyof RawHost, string]> = [
+    ['ipAddress', 'IPAddress'],
+    ['subnet', 'Subnet'],
+    ['startIp', 'StartIPAddress'],
+    ['endIp', 'EndIPAddress'],
+    ['listOfIps', 'ListOfIPAddresses'],
+    ['description', 'Description'],
+  ];
+  for (const [k, tag] of map) {
+    const v = opt(fields, tag);
+    if (v !== undefined) (h as unknown as Record<string, unknown>)[k] = v;
+  }
+  return h;
+}
+
+export function decodeGroup(fields: Record<string, unknown>): RawGroup | undefined {
+  const name = opt(fields, 'Name');
+  if (!name) return undefined;
+  return {
+    name,
+    description: opt(fields, 'Description') ?? '',
+    family: family(fields['IPFamily']),
+    members: names(fields['HostList'], 'Host'),
+  };
+}

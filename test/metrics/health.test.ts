@@ -1,0 +1,89 @@
+import { describe, expect, it } from 'vitest';
+import { evaluateHealth } from '../../src/metrics/health.js';
+import type { StatusSnapshot } from '../../src/metrics/status.js';
+import { T0, healthySnapshot, iso } from './snapshot.js';
+
+const LIMIT = 300_000;
+const opts = { unreachableAfterMs: LIMIT };
+
+function withFirewall(patch: Partial<StatusSnapshot['firewalls'][number]>): StatusSnapshot {
+  const s = healthySnapshot();
+  s.firewalls[0] = { ...(s.firewalls[0] as StatusSnapshot['firewalls'][number]), ...patch };
+  return s;
+}
+
+function withLog(patch: Partial<StatusSnapshot['log']>): StatusSnapshot {
+  const s = healthySnapshot();
+  s.log = { ...s.log, ...patch };
+  return s;
+}
+
+describe('evaluateHealth', () => {
+  it('is ok with one passing check per firewall and one for the log', () => {
+    const r = evaluateHealth(healthySnapshot(), T0, opts);
+    expect(r.ok).toBe(true);
+    expect(r.checks.map((c) => [c.name, c.ok])).toEqual([
+      ['firewall:edge', true],
+      ['firewall:branch', true],
+      ['log', true],
+    ]);
+  });
+
+  it.each([
+    ['unreachable shorter than the threshold', withFirewall({ reachable: false, consecutiveFailures: 3, unreachableSince: iso(T0 - LIMIT + 1) }), true],
+    ['unreachable exactly the threshold', withFirewall({ reachable: false, consecutiveFailures: 3, unreachableSince: iso(T0 - LIMIT) }), true],
+    ['unreachable longer than the threshold', withFirewall({ reachable: false, consecutiveFailures: 9, unreachableSince: iso(T0 - LIMIT - 1) }), false],
+    ['unreachable, no stamp, last contact recent', withFirewall({ reachable: false, consecutiveFailures: 1, lastContact: iso(T0 - 10_000) }), true],
+    ['unreachable, no stamp, last contact long ago', withFirewall({ reachable: false, consecutiveFailures: 50, lastContact: iso(T0 - 3_600_000) }), false],
+    ['permanent error younger than the threshold', withFirewall({ reachable: false, consecutiveFailures: 1, permanentError: { message: 'Authentication Failure', code: 'XG_AUTH', since: iso(T0 - 1_000) } }), true],
+    ['permanent error older than the threshold', withFirewall({ reachable: false, consecutiveFailures: 1, permanentError: { message: 'Authentication Failure', code: 'XG_AUTH', since: iso(T0 - LIMIT - 1_000) } }), false],
+    // A permanent error is judged by its own stamp even if the transport still answers.
+    ['permanent error while reachable', withFirewall({ reachable: true, permanentError: { message: 'API disabled', code: 'XG_API_DISABLED', since: iso(T0 - 2 * LIMIT) } }), false],
+    ['log unreadable shorter than the threshold', withLog({ readable: false, unreadableSince: iso(T0 - 60_000) }), true],
+    ['log unreadable longer than the threshold', withLog({ readable: false, unreadableSince: iso(T0 - LIMIT - 60_000) }), false],
+  ])('%s → ok=%s', (_name, status, ok) => {
+    const r = evaluateHealth(status, T0, opts);
+    expect(r.ok).toBe(ok);
+    expect(r.checks.filter((c) => !c.ok)).toHaveLength(ok ? 0 : 1);
+  });
+
+  it('names the failing firewall and says why and for how long', () => {
+    const r = evaluateHealth(withFirewall({ reachable: false, consecutiveFailures: 9, unreachableSince: iso(T0 - 600_000) }), T0, opts);
+    const bad = r.checks.find((c) => !c.ok);
+    expect(bad?.name).toBe('firewall:edge');
+    expect(bad?.detail).toBe('unreachable (9 consecutive failures) for 600s (longer than 300s)');
+  });
+
+  it('shows the permanent error code and message', () => {
+    const s = withFirewall({ permanentError: { message: 'Authentication Failure', code: 'XG_AUTH', since: iso(T0 - 400_000) } });
+    const bad = evaluateHealth(s, T0, opts).checks.find((c) => !c.ok);
+    expect(bad?.detail).toBe('permanent error XG_AUTH: Authentication Failure for 400s (longer than 300s)');
+  });
+
+  it('names the unreadable log path', () => {
+    const bad = evaluateHealth(withLog({ readable: false, unreadableSince: iso(T0 - 301_000) }), T0, opts).checks.find((c) => !c.ok);
+    expect(bad).toEqual({ name: 'log', ok: false, detail: 'unreadable: /var/log/fail2ban.log for 301s (longer than 300s)' });
+  });
+
+  it('without any stamp counts from startedAt, or from now when that is not given', () => {
+    const never = withFirewall({ reachable: false, consecutiveFailures: 2, lastContact: undefined });
+    expect(evaluateHealth(never, T0, { ...opts, startedAt: T0 - LIMIT - 1 }).ok).toBe(false);
+    expect(evaluateHealth(never, T0, { ...opts, startedAt: T0 - 1_000 }).ok).toBe(true);
+    expect(evaluateHealth(never, T0, opts).ok).toBe(true);
+  });
+
+  it('treats an unparsable stamp as absent, not as the epoch', () => {
+    const s = withLog({ readable: false, unreadableSince: 'not a time' });
+    expect(evaluateHealth(s, T0, { ...opts, startedAt: T0 - 1_000 }).ok).toBe(true);
+    expect(evaluateHealth(s, T0, { ...opts, startedAt: T0 - LIMIT - 1 }).ok).toBe(false);
+  });
+
+  it('reports every failure at once', () => {
+    const s = healthySnapshot();
+    s.firewalls = s.firewalls.map((f) => ({ ...f, reachable: false, unreachableSince: iso(T0 - 2 * LIMIT) }));
+    s.log = { ...s.log, readable: false, unreadableSince: iso(T0 - 2 * LIMIT) };
+    const r = evaluateHealth(s, T0, opts);
+    expect(r.ok).toBe(false);
+    expect(r.checks.filter((c) => !c.ok).map((c) => c.name)).toEqual(['firewall:edge', 'firewall:branch', 'log']);
+  });
+});

@@ -1,0 +1,124 @@
+// Shared by the tail suites: temp dirs, a follower that records everything the tailer emits, a
+// polling waitFor for I/O-driven conditions, and a writer that behaves like fail2ban's logging
+// handler (one write per record, keeps its descriptor across a rename until "flushlogs").
+import { closeSync, openSync, renameSync, existsSync, writeFileSync, writeSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Subscription } from 'rxjs';
+
+import { tailFile, type TailOptions, type TailWarning } from '../../src/tail/index.js';
+import type { TailLine } from '../../src/tail/types.js';
+
+export const FIXTURES = new URL('../../../shared/fixtures/fail2ban/', import.meta.url);
+
+export async function makeTempDir(): Promise<{ dir: string; cleanup: () => Promise<void> }> {
+  const dir = await mkdtemp(join(tmpdir(), 'f2b-tail-'));
+  return { dir, cleanup: () => rm(dir, { recursive: true, force: true }) };
+}
+
+/** Polls `pred` every 10 ms; the timeout only bounds a hung test, it is not an assertion on speed. */
+export async function waitFor(pred: () => boolean, what: string | (() => string), timeoutMs = 20_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!pred()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${typeof what === 'string' ? what : what()}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+export interface Follower {
+  readonly lines: TailLine[];
+  readonly warnings: TailWarning[];
+  error: unknown;
+  texts(): string[];
+  /** Resolves once `line` has been delivered (a sync point: everything written before it was read). */
+  seen(line: string): Promise<void>;
+  stop(): void;
+}
+
+const followers = new Set<Follower>();
+
+export function follow(opts: Partial<TailOptions> & { path: string }): Follower {
+  const lines: TailLine[] = [];
+  const warnings: TailWarning[] = [];
+  const sub = new Subscription();
+  const f: Follower = {
+    lines,
+    warnings,
+    error: undefined,
+    texts: () => lines.map((l) => l.line),
+    seen: (line) =>
+      waitFor(
+        () => f.error !== undefined || lines.some((l) => l.line === line),
+        () => `line ${JSON.stringify(line)} (got ${lines.length} lines, last ${JSON.stringify(lines.at(-1)?.line)})`,
+      ).then(() => {
+        if (f.error !== undefined) throw f.error;
+      }),
+    stop: () => {
+      sub.unsubscribe();
+      followers.delete(f);
+    },
+  };
+  followers.add(f);
+  sub.add(
+    tailFile({ startAt: 'beginning', pollIntervalMs: 50, ...opts, onWarning: (w) => warnings.push(w) }).subscribe({
+      next: (l) => lines.push(l),
+      error: (e: unknown) => {
+        f.error = e;
+      },
+    }),
+  );
+  return f;
+}
+
+/** For afterEach: unsubscribes whatever a failed test left running. */
+export function stopAllFollowers(): void {
+  for (const f of [...followers]) f.stop();
+}
+
+/** Lines `prefix-from` … `prefix-(to-1)`. */
+export function numbered(prefix: string, from: number, to: number): string[] {
+  return Array.from({ length: to - from }, (_, i) => `${prefix}-${from + i}`);
+}
+
+/**
+ * A log writer with fail2ban's habits: append mode, one write(2) per batch, and it keeps writing to
+ * its descriptor after the file is renamed, until flushlogs() reopens the path (creating it if needed).
+ */
+export class LogWriter {
+  private fd: number;
+
+  constructor(readonly path: string) {
+    this.fd = openSync(path, 'a');
+  }
+
+  write(...lines: string[]): void {
+    if (lines.length) this.raw(lines.map((l) => `${l}\n`).join(''));
+  }
+
+  raw(text: string | Buffer): void {
+    if (typeof text === 'string') writeSync(this.fd, text);
+    else writeSync(this.fd, text);
+  }
+
+  flushlogs(): void {
+    closeSync(this.fd);
+    this.fd = openSync(this.path, 'a');
+  }
+
+  close(): void {
+    closeSync(this.fd);
+  }
+}
+
+/**
+ * logrotate with `create` (and no compression, like Debian's delaycompress for `.1`): shift `.N` to
+ * `.N+1`, rename the log to `.1`, create an empty log.
+ */
+export function logrotate(path: string, create = true): void {
+  let n = 1;
+  while (existsSync(`${path}.${n}`)) n++;
+  for (let i = n - 1; i >= 1; i--) renameSync(`${path}.${i}`, `${path}.${i + 1}`);
+  renameSync(path, `${path}.1`);
+  if (create) writeFileSync(path, '', { flag: 'wx', mode: 0o640 });
+}

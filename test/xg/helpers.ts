@@ -1,0 +1,86 @@
+import type { XgLogger } from '../../src/xg/log.js';
+
+export interface CapturedLog extends XgLogger {
+  lines: Array<{ level: 'debug' | 'info' | 'warn'; msg: string }>;
+}
+
+/** A logger that keeps every line, debug included, for assertions. */
+export function captureLog(): CapturedLog {
+  const lines: CapturedLog['lines'] = [];
+  return {
+    lines,
+    debug: (msg) => lines.push({ level: 'debug', msg }),
+    info: (msg) => lines.push({ level: 'info', msg }),
+    warn: (msg) => lines.push({ level: 'warn', msg }),
+  };
+}
+
+import { X509Certificate } from 'node:crypto';
+import { createServer, type Server } from 'node:https';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { generate } from 'selfsigned';
+
+export interface ScriptedServer {
+  url: string;
+  port: number;
+  certPem: string;
+  fingerprint256: string;
+  /** Requests received (after the TLS handshake). */
+  requests: number;
+  /** Bodies received (form-decoded reqxml). */
+  bodies: string[];
+  close(): Promise<void>;
+}
+
+export const LOGIN_OK =
+  '<?xml version="1.0" encoding="UTF-8"?><Response APIVersion="2100.1" IPS_CAT_VER="1"><Login><status>Authentication Successful</status></Login></Response>';
+
+/**
+ * A real HTTPS server on 127.0.0.1 with a self-signed certificate valid for 127.0.0.1 only (like
+ * the firewall's factory certificate), answering with whatever the test scripts.
+ */
+export async function startScriptedServer(
+  reply: (reqxml: string, res: ServerResponse, req: IncomingMessage) => void = (_x, res) => {
+    res.writeHead(200, { 'content-type': 'text/xml' }).end(LOGIN_OK);
+  },
+): Promise<ScriptedServer> {
+  const pems = await generate([{ name: 'commonName', value: 'firewall.test' }], {
+    algorithm: 'sha256',
+    keyType: 'ec',
+    extensions: [
+      { name: 'basicConstraints', cA: true },
+      { name: 'subjectAltName', altNames: [{ type: 7, ip: '127.0.0.1' }] },
+    ],
+  });
+  const state = { requests: 0, bodies: [] as string[] };
+  const server: Server = createServer({ key: pems.private, cert: pems.cert }, (req, res) => {
+    state.requests++;
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const reqxml = new URLSearchParams(Buffer.concat(chunks).toString('utf8')).get('reqxml') ?? '';
+      state.bodies.push(reqxml);
+      reply(reqxml, res, req);
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const port = (server.address() as AddressInfo).port;
+  return {
+    url: `https://127.0.0.1:${port}`,
+    port,
+    certPem: pems.cert,
+    fingerprint256: new X509Certificate(pems.cert).fingerprint256,
+    get requests() {
+      return state.requests;
+    },
+    get bodies() {
+      return state.bodies;
+    },
+    close: () =>
+      new Promise<void>((r) => {
+        server.closeAllConnections();
+        server.close(() => r());
+      }),
+  };
+}
