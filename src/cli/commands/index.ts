@@ -7,6 +7,10 @@ import type { CommandModule } from '../deps.js';
 export async function loadCommands(): Promise<CommandModule[]> {
   const mods = await Promise.all([
     // COMMANDS (one import per line; keep this marker for tooling)
+    import('./parse.js'),
+    import('./run.js'),
+    import('./status.js'),
+    import('./seed.js'),
     import('./emulator.js'),
   ]);
   return mods as CommandModule[];

@@ -1,0 +1,198 @@
+/**
+ * The sidecar's main job, wired: config → logger, lock, state, firewall adapters, metrics →
+ * tailer → parser → pipeline. `run`, `replay` and `demo` all go through here, so what the demo
+ * shows is what a server runs.
+ */
+import { join } from 'node:path';
+import { asyncScheduler, auditTime, map, type Subscription } from 'rxjs';
+import type { Config } from '../config/index.js';
+import { jailMatches, makeNeverBlock } from '../config/index.js';
+import { parseLine } from '../parser/index.js';
+import { createSidecar, type PersistedState, type Sidecar, type SidecarStatus } from '../pipeline/sidecar.js';
+import { acquireLock, StateStore, writeFileAtomic } from '../state/index.js';
+import { tailFile } from '../tail/index.js';
+import type { Logger } from '../util/log.js';
+import { buildFirewalls, closeAll, type BuiltFirewall } from './firewalls.js';
+import { createMetrics, type SidecarMetrics } from '../metrics/metrics.js';
+import { instrumentPort } from '../metrics/instrument.js';
+import { startMetricsServer } from '../metrics/server.js';
+import type { StatusSnapshot } from '../metrics/status.js';
+import type { FirewallPort } from '../xg/port.js';
+
+export const STATUS_FILE = 'status.json';
+
+export interface RuntimeOptions {
+  config: Config;
+  log: Logger;
+  env: NodeJS.ProcessEnv;
+  /** Passwords are handed here as soon as they are read, for the log scrubber. */
+  onSecret: (s: string) => void;
+  dryRun?: { print: (line: string) => void };
+  /** Ports to use instead of building XG clients (tests, demo). */
+  ports?: Map<string, FirewallPort>;
+  version: string;
+  /** Follow the log (run) or not (replay feeds events itself). */
+  follow: boolean;
+}
+
+export interface Runtime {
+  sidecar: Sidecar;
+  metrics: SidecarMetrics;
+  status(): SidecarStatus;
+  stop(): Promise<void>;
+}
+
+export async function startRuntime(o: RuntimeOptions): Promise<Runtime> {
+  const { config, log } = o;
+  const release = await acquireLock(config.stateDir);
+  const cleanups: (() => Promise<void>)[] = [release];
+  const cleanup = async () => {
+    for (const c of cleanups.reverse()) await c().catch((e: unknown) => log.warn({ err: e }, 'cleanup failed'));
+  };
+  try {
+    const store = new StateStore(config.stateDir, { onWarning: (m) => log.warn(m) });
+    const loaded = await store.load();
+    if (loaded.recovered) log.error({ recovered: loaded.recovered }, 'state file recovered');
+    const metrics = createMetrics({ version: o.version, processMetrics: true });
+
+    let built = new Map<string, BuiltFirewall>();
+    const ports = new Map<string, FirewallPort>();
+    if (o.ports) {
+      for (const [k, p] of o.ports) ports.set(k, p);
+    } else {
+      built = await buildFirewalls(config, {
+        env: o.env,
+        log: { debug: (m) => log.debug(m), info: (m) => log.info(m), warn: (m) => log.warn(m) },
+        dryRun: o.dryRun,
+        onSecret: o.onSecret,
+      });
+      cleanups.push(() => closeAll(built));
+      for (const [k, b] of built) ports.set(k, b.port);
+    }
+    for (const [k, p] of ports) ports.set(k, instrumentPort(p, k, metrics));
+
+    const initial: PersistedState | undefined = loaded.source === 'empty' ? undefined : (loaded.state as PersistedState);
+    const sidecar = createSidecar({
+      groups: config.groups,
+      neverBlock: makeNeverBlock(config.neverBlock),
+      jailMatches,
+      batch: config.batch,
+      suspend: config.suspend,
+      retry: config.retry,
+      scheduler: asyncScheduler,
+      log,
+      ports,
+      initial,
+      sink: {
+        save: async (s) => {
+          try {
+            await store.save(s as never);
+          } catch (err) {
+            metrics.stateWriteFailure();
+            throw err;
+          }
+        },
+      },
+    });
+    cleanups.push(() => sidecar.stop());
+
+    let logReadable = true;
+    let lastLineAt: string | undefined;
+    const snapshot = (): StatusSnapshot => toSnapshot(sidecar.status(), config.log.path, logReadable, lastLineAt);
+
+    // status.json lets `f2b-sophosxg status` report on a running sidecar without a network port.
+    const statusFile = join(config.stateDir, STATUS_FILE);
+    const writeStatus = () =>
+      writeFileAtomic(statusFile, JSON.stringify({ ...snapshot(), updatedAt: new Date().toISOString() }, null, 2)).catch(
+        (err: unknown) => log.warn({ err }, 'cannot write status file'),
+      );
+    const statusSub: Subscription = sidecar.status$.pipe(auditTime(1000)).subscribe(() => void writeStatus());
+    cleanups.push(async () => {
+      statusSub.unsubscribe();
+      await writeStatus();
+    });
+
+    if (config.metrics) {
+      const server = await startMetricsServer({
+        listen: config.metrics.listen,
+        metrics,
+        getStatus: snapshot,
+        now: () => Date.now(),
+        unreachableAfterMs: config.health.unreachableAfterMs,
+        log,
+      });
+      log.info({ address: server.address }, 'metrics and health endpoint listening');
+      cleanups.push(() => server.close());
+    }
+
+    if (o.follow) {
+      const input$ = tailFile({
+        path: config.log.path,
+        checkpoint: loaded.state.checkpoint,
+        startAt: config.log.startAt,
+        waitForFile: true,
+        onWarning: (w) => log.warn({ code: w.code, path: w.path }, w.message),
+      }).pipe(
+        map((tl) => {
+          logReadable = true;
+          lastLineAt = new Date().toISOString();
+          metrics.linesRead();
+          const r = parseLine(tl.line);
+          if (r.kind === 'event') {
+            metrics.event(r.event.type, r.event.jail);
+            return { event: r.event, checkpoint: tl.checkpoint };
+          }
+          if (r.kind === 'rejected') {
+            metrics.lineRejected(r.reason);
+            log.warn({ jail: r.jail, id: r.id, reason: r.reason }, 'log line rejected');
+          }
+          return { checkpoint: tl.checkpoint };
+        }),
+      );
+      const sub = sidecar.connect(input$);
+      cleanups.push(async () => sub.unsubscribe());
+    }
+
+    log.info(
+      { stateDir: config.stateDir, log: config.log.path, firewalls: [...ports.keys()], dryRun: Boolean(o.dryRun), state: loaded.source },
+      'sidecar started',
+    );
+    return {
+      sidecar,
+      metrics,
+      status: () => sidecar.status(),
+      stop: cleanup,
+    };
+  } catch (err) {
+    await cleanup();
+    throw err;
+  }
+}
+
+/** The pipeline's status in the shape metrics, health and status.json share. */
+export function toSnapshot(s: SidecarStatus, path: string, readable: boolean, lastLineAt?: string): StatusSnapshot {
+  return {
+    groups: s.groups.map((g) => ({
+      firewall: g.firewall,
+      group: g.group,
+      family: g.family,
+      desired: g.desired,
+      applied: g.applied,
+      pendingAdds: g.pendingAdds,
+      pendingRemoves: g.pendingRemoves,
+      suspended: g.suspended,
+      lastSuccess: g.lastSuccess,
+      lastError: g.lastError ? { message: g.lastError.message, code: g.lastError.code, at: g.lastError.at } : undefined,
+    })),
+    firewalls: s.firewalls.map((f) => ({
+      name: f.firewall,
+      reachable: f.reachable,
+      lastContact: f.lastContact,
+      consecutiveFailures: f.consecutiveFailures,
+      permanentError: f.permanentError
+        ? { message: f.permanentError.message, code: f.permanentError.code, since: f.permanentError.at }
+        : undefined,
+    })),
+    log: { path, readable, lastLineAt },
+  };
+}

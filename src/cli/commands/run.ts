@@ -1,0 +1,77 @@
+/**
+ * `f2b-sophosxg run`: the sidecar. Follows fail2ban's log and keeps the configured groups in sync
+ * until SIGINT/SIGTERM; `--dry-run` reads the firewall but prints every write instead of doing it.
+ */
+import type { Command } from 'commander';
+import { createRequire } from 'node:module';
+import { loadConfig, type Config } from '../../config/index.js';
+import { createLogger, type Logger } from '../../util/log.js';
+import { startRuntime } from '../../app/runtime.js';
+import { DEFAULT_CONFIG, type CliDeps, type CommandModule } from '../deps.js';
+
+export interface RunArgs {
+  config: string;
+  dryRun?: boolean;
+  logLevel?: 'debug' | 'info' | 'warn' | 'error';
+  logFormat?: 'text' | 'json';
+}
+
+export function version(): string {
+  const require = createRequire(import.meta.url);
+  for (const p of ['../../../package.json', '../../../../package.json']) {
+    try {
+      return (require(p) as { version: string }).version;
+    } catch {
+      /* other layout */
+    }
+  }
+  return '0.0.0';
+}
+
+/** Logger plus the list of secrets it scrubs; commands add passwords as they read them. */
+export function commandLogger(config: Config, deps: CliDeps, over: Pick<RunArgs, 'logLevel' | 'logFormat'>): { log: Logger; secrets: string[] } {
+  const secrets: string[] = [];
+  const log = createLogger({
+    level: over.logLevel ?? config.logging.level,
+    format: over.logFormat ?? config.logging.format,
+    destination: deps.stderr,
+    secrets: () => secrets,
+    env: deps.env,
+  });
+  return { log, secrets };
+}
+
+export async function run(args: RunArgs, deps: CliDeps): Promise<number> {
+  const config = await loadConfig(args.config);
+  const { log, secrets } = commandLogger(config, deps, args);
+  const runtime = await startRuntime({
+    config,
+    log,
+    env: deps.env,
+    onSecret: (s) => secrets.push(s),
+    dryRun: args.dryRun ? { print: (line) => deps.stdout.write(`${line}\n`) } : undefined,
+    version: version(),
+    follow: true,
+  });
+  await new Promise<void>((resolve) => {
+    if (deps.signal.aborted) resolve();
+    else deps.signal.addEventListener('abort', () => resolve(), { once: true });
+  });
+  log.info({}, 'stopping: saving state');
+  await runtime.stop();
+  log.info({}, 'stopped');
+  return 0;
+}
+
+export function register(program: Command, deps: CliDeps, invoke: (run: () => Promise<number>) => Promise<void>): void {
+  program
+    .command('run')
+    .description('follow the fail2ban log and keep the firewall groups in sync (the sidecar)')
+    .option('-c, --config <file>', 'config file', DEFAULT_CONFIG)
+    .option('--dry-run', 'read the firewall, print every write instead of doing it')
+    .option('--log-level <level>', 'debug | info | warn | error (overrides the config)')
+    .option('--log-format <format>', 'text | json (overrides the config)')
+    .action((opts: RunArgs) => invoke(() => run(opts, deps)));
+}
+
+export const command: CommandModule = { register };

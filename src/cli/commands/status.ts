@@ -1,0 +1,62 @@
+/**
+ * `f2b-sophosxg status [--json]`: what the running sidecar last reported (status.json in the
+ * state directory, rewritten at most once a second): per group desired and firewall counts,
+ * pending operations, last success and last error.
+ */
+import type { Command } from 'commander';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { loadConfig } from '../../config/index.js';
+import { STATUS_FILE } from '../../app/runtime.js';
+import type { StatusSnapshot } from '../../metrics/status.js';
+import { DEFAULT_CONFIG, type CliDeps, type CommandModule } from '../deps.js';
+
+export interface StatusArgs {
+  config: string;
+  json?: boolean;
+}
+
+export async function run(args: StatusArgs, deps: CliDeps): Promise<number> {
+  const config = await loadConfig(args.config);
+  const file = join(config.stateDir, STATUS_FILE);
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code ?? 'error';
+    throw new Error(`no status at ${file} (${code}): is the sidecar running with this config?`);
+  }
+  const s = JSON.parse(text) as StatusSnapshot & { updatedAt?: string };
+  if (args.json) {
+    deps.stdout.write(`${JSON.stringify(s)}\n`);
+    return 0;
+  }
+  const out: string[] = [`status of ${config.stateDir} (updated ${s.updatedAt ?? '?'})`];
+  for (const f of s.firewalls) {
+    out.push(
+      `firewall ${f.name}: ${f.reachable ? 'reachable' : 'UNREACHABLE'}, last contact ${f.lastContact ?? 'never'}` +
+        (f.permanentError ? `, ERROR ${f.permanentError.code ?? ''} ${f.permanentError.message}` : ''),
+    );
+  }
+  for (const g of s.groups) {
+    out.push(
+      `  ${g.group} (${g.family}): desired ${g.desired}, on firewall ${g.applied}, pending +${g.pendingAdds}/-${g.pendingRemoves}, suspended ${g.suspended}, last success ${g.lastSuccess ?? 'never'}` +
+        (g.lastError ? `, last error ${g.lastError.code ?? ''} ${g.lastError.message} at ${g.lastError.at}` : ''),
+    );
+  }
+  out.push(`log ${s.log.path}: ${s.log.readable ? 'readable' : 'UNREADABLE'}, last line ${s.log.lastLineAt ?? 'none yet'}`);
+  deps.stdout.write(`${out.join('\n')}\n`);
+  const healthy = s.firewalls.every((f) => f.reachable && !f.permanentError) && s.log.readable;
+  return healthy ? 0 : 1;
+}
+
+export function register(program: Command, deps: CliDeps, invoke: (run: () => Promise<number>) => Promise<void>): void {
+  program
+    .command('status')
+    .description('show what the running sidecar last reported, per group')
+    .option('-c, --config <file>', 'config file', DEFAULT_CONFIG)
+    .option('--json', 'one JSON object')
+    .action((opts: StatusArgs) => invoke(() => run(opts, deps)));
+}
+
+export const command: CommandModule = { register };
