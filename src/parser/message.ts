@@ -22,7 +22,6 @@ export interface MessageScratch {
 export const M: MessageScratch = { type: 'ban', jail: undefined, idStart: -1, idEnd: -1, version: undefined };
 
 const C_LBRACK = 91;
-const C_RBRACK = 93;
 const C_SPACE = 32;
 
 function isSpace(c: number): boolean {

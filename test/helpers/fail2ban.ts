@@ -112,7 +112,8 @@ function killAllLive(): void {
   for (const [child, dir] of live) {
     try {
       child.kill('SIGKILL');
-      rmSync(dir, { recursive: true, force: true });
+      // SIGKILL is delivered asynchronously: the server may still be writing while the tree goes (ENOTEMPTY).
+      rmSync(dir, { recursive: true, force: true, maxRetries: 10, retryDelay: 50 });
     } catch {
       // already gone
     }

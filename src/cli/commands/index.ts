@@ -12,6 +12,7 @@ export async function loadCommands(): Promise<CommandModule[]> {
     import('./status.js'),
     import('./seed.js'),
     import('./emulator.js'),
+    import('./demo.js'),
   ]);
   return mods as CommandModule[];
 }
