@@ -176,6 +176,7 @@ export async function startFw(opts?: EmulatorOptions): Promise<Fw> {
     const ct = res.headers['content-type'];
     return { status: res.statusCode, contentType: Array.isArray(ct) ? ct[0] : ct, body: await res.body.text() };
   };
+  let closed = false;
   return {
     em,
     agent,
@@ -185,9 +186,13 @@ export async function startFw(opts?: EmulatorOptions): Promise<Fw> {
       if (r.status !== 200) throw new Error(`HTTP ${r.status}: ${r.body.slice(0, 200)}`);
       return parse(r.body);
     },
-    async close() {
-      await agent.close();
+    // Emulator first, so held requests are cut off; agent.close() would wait for them.
+    // Idempotent: a test may close early and afterEach closes again.
+    close: async () => {
+      if (closed) return;
+      closed = true;
       await em.close();
+      await agent.destroy().catch(() => undefined);
     },
   };
 }
