@@ -5,7 +5,7 @@
 // as for the fixture captures); nothing outside the scratch dir is written.
 import { execFile, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { appendFile, chmod, cp, mkdir, mkdtemp, readFile, rename, rm, writeFile } from 'node:fs/promises';
-import { existsSync, rmSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -77,6 +77,8 @@ export interface Fail2banSandbox {
 export interface Fail2banOptions {
   /** Jail bantime in seconds (default 10). */
   bantimeSec?: number;
+  /** Per-jail bantime in seconds, overriding bantimeSec for that jail. */
+  jailBantimeSec?: Partial<Record<SandboxJail, number>>;
   jails?: readonly SandboxJail[];
   /** `allowipv6 = auto` when true (default), `no` when false. */
   ipv6?: boolean;
@@ -108,11 +110,31 @@ export function fail2banAvailable(): boolean {
 const live = new Map<ChildProcess, string>();
 let hooksInstalled = false;
 
+/**
+ * Exit hooks cannot await: sleep on a futex until `pid` has died or the deadline passes. Our own
+ * child stays a zombie (nobody reaps it while the exit hook runs), so "dead" is state Z, not ESRCH.
+ */
+function waitGoneSync(pid: number, ms: number): void {
+  const cell = new Int32Array(new SharedArrayBuffer(4));
+  for (let waited = 0; waited < ms; waited += 20) {
+    let stat: string;
+    try {
+      stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    } catch {
+      return;
+    }
+    if (/^\d+ \(.*\) [ZX]/s.test(stat)) return;
+    Atomics.wait(cell, 0, 0, 20);
+  }
+}
+
 function killAllLive(): void {
   for (const [child, dir] of live) {
     try {
       child.kill('SIGKILL');
-      // SIGKILL is delivered asynchronously: the server may still be writing while the tree goes (ENOTEMPTY).
+      // SIGKILL is delivered asynchronously, and a server blocked in an fsync (a loaded machine) dies
+      // late: removing the tree before it is gone races its last writes (ENOTEMPTY).
+      if (child.pid !== undefined) waitGoneSync(child.pid, 10_000);
       rmSync(dir, { recursive: true, force: true, maxRetries: 10, retryDelay: 50 });
     } catch {
       // already gone
@@ -149,6 +171,8 @@ export async function startFail2ban(opts: Fail2banOptions = {}): Promise<Fail2ba
     await sb.prepare({
       '@DIR@': dir,
       '@BANTIME@': String(bantimeSec),
+      '@BANTIME_sshd@': String(opts.jailBantimeSec?.sshd ?? bantimeSec),
+      '@BANTIME_webapp-auth@': String(opts.jailBantimeSec?.['webapp-auth'] ?? bantimeSec),
       '@BACKEND@': opts.backend ?? 'polling',
       '@ALLOWIPV6@': opts.ipv6 === false ? 'no' : 'auto',
       '@ENABLE_sshd@': String(jails.includes('sshd')),
@@ -410,6 +434,10 @@ function runClient(args: string[]): Promise<ClientResult> {
 
 const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
 const pad = (n: number): string => String(n).padStart(2, '0');
+// Debian's sshd filter ties lines to a session by `sshd[PID]` (its F-MLFID prefix) and remembers the
+// session's host: a line whose PID was seen before with another address is counted for THAT address.
+// Every synthetic line therefore gets a PID of its own.
+let nextSshdPid = 4000;
 
 // Local time on purpose: fail2ban reads these stamps in the server's (= this host's) zone, and ignores
 // failures older than findtime.
@@ -418,7 +446,7 @@ function failureLine(jail: SandboxJail, ip: string, now: Date, i: number): strin
   if (jail === 'sshd') {
     const day = String(now.getDate()).padStart(2, ' ');
     const month = MONTHS[now.getMonth()] ?? 'Jan';
-    return `${month} ${day} ${hms} vm sshd[${4000 + i}]: Failed password for root from ${ip} port ${50000 + i} ssh2\n`;
+    return `${month} ${day} ${hms} vm sshd[${nextSshdPid++}]: Failed password for root from ${ip} port ${50000 + i} ssh2\n`;
   }
   const ymd = `${now.getFullYear()}-${pad(now.getMonth() + 1)}-${pad(now.getDate())}`;
   return `${ymd} ${hms} webapp[4242]: login failed for user=alice from ${ip}\n`;

@@ -231,9 +231,13 @@ describe.skipIf(!available)('fail2ban sandbox cleanup', () => {
           child.once('exit', (code) => reject(new Error(`orphan script exited (${code}) before reporting: ${out}`)));
         });
         expect(running(info.pid)).toBe(true);
+        // The exit hook runs inside the orphan: its tree removal ends when the orphan does, not
+        // when the server does.
+        const ended = new Promise<void>((resolve) => child.once('exit', () => resolve()));
         if (how === 'SIGKILL') child.kill('SIGKILL');
         else child.stdin.write('exit\n');
         expect(await waitGone(info.pid)).toBe(true);
+        await ended;
         // The exit hook also removes the scratch dir; after SIGKILL nothing can.
         if (how === 'exit') expect(existsSync(info.dir)).toBe(false);
       } finally {
