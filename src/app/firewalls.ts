@@ -11,6 +11,7 @@ import { DryRunPort } from '../xg/dry-run.js';
 import type { XgLogger } from '../xg/log.js';
 import type { FirewallPort, GroupRef } from '../xg/port.js';
 import { buildDispatcher } from '../xg/tls.js';
+import { ReloadingPort } from './credentials.js';
 
 export interface BuiltFirewall {
   name: string;
@@ -47,18 +48,21 @@ export async function buildFirewalls(config: Config, opts: BuildFirewallsOptions
         },
         opts.log,
       );
-      const client = new XgClient({
-        url: fw.url,
-        username: fw.username,
-        password,
-        hostPrefix: fw.hostPrefix,
-        dispatcher,
-        batchSize: fw.batchSize,
-        requestTimeoutMs: fw.requestTimeoutMs,
-        apiVersion: fw.apiVersion,
-        log: opts.log,
-        onRequest: opts.onRequest ? (info) => opts.onRequest?.(name, info) : undefined,
-      });
+      const build = (pw: string): XgClient =>
+        new XgClient({
+          url: fw.url,
+          username: fw.username,
+          password: pw,
+          hostPrefix: fw.hostPrefix,
+          dispatcher,
+          batchSize: fw.batchSize,
+          requestTimeoutMs: fw.requestTimeoutMs,
+          apiVersion: fw.apiVersion,
+          log: opts.log,
+          onRequest: opts.onRequest ? (info) => opts.onRequest?.(name, info) : undefined,
+        });
+      // A password fixed in its file is picked up at the next retry, without a restart.
+      const client = new ReloadingPort({ password, build, reread: () => resolvePassword(fw, opts.env), onSecret: opts.onSecret, log: opts.log });
       const port: FirewallPort = opts.dryRun
         ? new DryRunPort(client, { print: opts.dryRun.print, hostPrefix: fw.hostPrefix })
         : client;

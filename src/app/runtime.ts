@@ -13,6 +13,7 @@ import { acquireLock, StateStore, writeFileAtomic } from '../state/index.js';
 import { tailFile } from '../tail/index.js';
 import type { Logger } from '../util/log.js';
 import { buildFirewalls, closeAll, type BuiltFirewall } from './firewalls.js';
+import { seedFirst, seedInputs } from './seed.js';
 import { createMetrics, type SidecarMetrics } from '../metrics/metrics.js';
 import { instrumentPort } from '../metrics/instrument.js';
 import { startMetricsServer } from '../metrics/server.js';
@@ -83,6 +84,10 @@ export async function startRuntime(o: RuntimeOptions): Promise<Runtime> {
       log,
       ports,
       initial,
+      // Ban line → firewall acknowledgement, for live bans only (see src/pipeline/latency.ts).
+      onApplied: (a) => {
+        for (const s of a.banToBlockSeconds) metrics.banToBlock(a.firewall, a.group, s);
+      },
       sink: {
         save: async (s) => {
           try {
@@ -129,7 +134,9 @@ export async function startRuntime(o: RuntimeOptions): Promise<Runtime> {
       const input$ = tailFile({
         path: config.log.path,
         checkpoint: loaded.state.checkpoint,
-        startAt: config.log.startAt,
+        // A state lost to corruption lost its checkpoint too: "end" would skip every ban of the
+        // current file (and the reconciler would then clear them from the firewall).
+        startAt: loaded.recovered && loaded.source === 'empty' ? 'beginning' : config.log.startAt,
         waitForFile: true,
         onWarning: (w) => log.warn({ code: w.code, path: w.path }, w.message),
       }).pipe(
@@ -149,7 +156,10 @@ export async function startRuntime(o: RuntimeOptions): Promise<Runtime> {
           return { checkpoint: tl.checkpoint };
         }),
       );
-      const sub = sidecar.connect(input$);
+      // Seeding only on a first start: afterwards the state knows more than fail2ban-client (held unbans).
+      const seed = config.seedFromClient && loaded.source === 'empty';
+      if (config.seedFromClient && !seed) log.info({ state: loaded.source }, 'seedFromClient: state exists, not seeding');
+      const sub = sidecar.connect(seed ? input$.pipe(seedFirst(seedInputs({ client: config.fail2banClient, log }))) : input$);
       cleanups.push(async () => sub.unsubscribe());
     }
 

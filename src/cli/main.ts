@@ -4,7 +4,9 @@
  * its dependencies, and turns the result into an exit code.
  */
 import { Command, CommanderError } from 'commander';
+import { realpathSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
 import { errorLine, type CliDeps } from './deps.js';
 import { loadCommands } from './commands/index.js';
 
@@ -29,7 +31,7 @@ export async function main(argv: string[], deps: CliDeps): Promise<number> {
       code = 1;
     }
   };
-  for (const mod of await loadCommands()) mod.register(program, deps, invoke);
+  for (const mod of await loadCommands(argv)) mod.register(program, deps, invoke);
   try {
     await program.parseAsync(argv, { from: 'user' });
   } catch (err) {
@@ -55,7 +57,21 @@ function findPackageJson(require: NodeJS.Require): { version: string } {
   return { version: '0.0.0' };
 }
 
-const isEntry = process.argv[1] !== undefined && /[\\/]main\.(?:ts|js)$/.test(process.argv[1]);
+/**
+ * Run only when this file is the program. npm's global bin and systemd reach it through a symlink
+ * (`/usr/bin/f2b-sophosxg` → …/dist/src/cli/main.js), so compare real paths, not names.
+ */
+function isEntryPoint(): boolean {
+  const arg = process.argv[1];
+  if (arg === undefined) return false;
+  try {
+    return realpathSync(arg) === realpathSync(fileURLToPath(import.meta.url));
+  } catch {
+    return false;
+  }
+}
+
+const isEntry = isEntryPoint();
 if (isEntry) {
   const ac = new AbortController();
   for (const sig of ['SIGINT', 'SIGTERM'] as const) {

@@ -35,11 +35,40 @@ export function parseLine(line: string): ParseResult {
 /** parseLine on text[start, end) (end excludes the newline). Never throws. */
 export function parseSpan(text: string, start: number, end: number): ParseResult {
   if (end > start && text.charCodeAt(end - 1) === 13) end--; // CRLF
-  if (end - start < 16 || !scanHeader(text, start, end)) return NONE;
+  if (end - start < 16 || isOtherLoggerFast(text, start) || !scanHeader(text, start, end)) return NONE;
   if (H.logger === LOGGER_OTHER) return NONE;
   if (!classifyMessage(text, H.msg, end, H.logger)) return NONE;
   const raw = start === 0 && end === text.length ? text : text.slice(start, end);
   return build(text, raw, headerTime(text), H.pid < 0 ? undefined : H.pid);
+}
+
+/**
+ * Most lines of a busy log come from fail2ban.filter/.observer/.utils. In fail2ban's own format
+ * (digit first, space at +10) the logger starts at +24, and only "fail2ban.actions", ".jail" and
+ * ".server" write events, so "." at +32 followed by a/j/s is necessary: anything else is "none"
+ * without scanning the header. (A line too short to reach +33 cannot be an event either.)
+ */
+function isOtherLoggerFast(text: string, start: number): boolean {
+  const c0 = text.charCodeAt(start);
+  if (c0 < 48 || c0 > 57 || text.charCodeAt(start + 10) !== 32) return false;
+  if (text.charCodeAt(start + 32) !== 46) return true;
+  const c = text.charCodeAt(start + 33);
+  return c !== 97 /* a */ && c !== 106 /* j */ && c !== 115 /* s */;
+}
+
+/**
+ * The same early rule on raw bytes (UTF-8/ASCII) of the line bytes[start, end), for bulk readers
+ * that want to skip decoding lines that cannot be events. False only when parseSpan of the decoded
+ * line is certainly "none": an event in fail2ban's own format has an ASCII prefix up to +33, so byte
+ * and character offsets agree wherever this rule says no.
+ */
+export function mayBeEvent(bytes: Uint8Array, start: number, end: number): boolean {
+  if (end - start < 16) return false;
+  const c0 = bytes[start] as number;
+  if (c0 < 48 || c0 > 57 || bytes[start + 10] !== 32) return true;
+  if (bytes[start + 32] !== 46) return false;
+  const c = bytes[start + 33];
+  return c === 97 || c === 106 || c === 115;
 }
 
 export interface MessageContext {

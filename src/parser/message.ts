@@ -24,8 +24,11 @@ export const M: MessageScratch = { type: 'ban', jail: undefined, idStart: -1, id
 const C_LBRACK = 91;
 const C_SPACE = 32;
 
+const UNICODE_SPACE = /\s/;
+
+/** JavaScript's `\s`, as in the reference regexes (`\S+` IDs, `\s*$`): ASCII first, the rest rarely. */
 function isSpace(c: number): boolean {
-  return c === C_SPACE || (c >= 9 && c <= 13);
+  return c === C_SPACE || (c >= 9 && c <= 13) || (c > 127 && UNICODE_SPACE.test(String.fromCharCode(c)));
 }
 
 /** Returns true (and fills M) when s[m, end) is an event message for that logger. */

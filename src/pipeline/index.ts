@@ -1,5 +1,5 @@
 export { createSidecar, DEFAULT_BATCH, DEFAULT_RESYNC_MS, STATE_VERSION } from './sidecar.js';
-export type { BatchOptions, PersistStatus, PersistedState, PipelineInput, PipelineOptions, Sidecar, SidecarOptions, SidecarStatus, StateSink } from './sidecar.js';
+export type { AppliedNotice, BatchOptions, PersistStatus, PersistedState, PipelineInput, PipelineOptions, Sidecar, SidecarOptions, SidecarStatus, StateSink } from './sidecar.js';
 export { DEFAULT_SUSPEND, DesiredModel, MODEL_VERSION, deserializeModel, serializeModel } from './model.js';
 export type { Effects, EntryState, GroupChange, JailEntry, ModelCounters, ModelOptions, Note, SerializedModel, SuspendOptions } from './model.js';
 export { addressFamily, groupKey, jailMatches, makeNeverBlock, Router } from './routing.js';
@@ -11,6 +11,8 @@ export type { RetryOptions } from './backoff.js';
 export { flushTriggers } from './batch.js';
 export type { FlushReason } from './batch.js';
 export { Reconciler } from './reconciler.js';
-export type { FirewallStatus, GroupStatus, ReconcilerOptions } from './reconciler.js';
+export type { AppliedChange, FirewallStatus, GroupStatus, ReconcilerOptions } from './reconciler.js';
+export { BanLatency, DEFAULT_LATENCY_TTL_MS, FUTURE_TOLERANCE_MS, localLogTime } from './latency.js';
+export type { LiveVerdict } from './latency.js';
 export { isPermanent } from './log.js';
 export type { ErrorInfo, PipelineLogger } from './log.js';

@@ -13,6 +13,8 @@ export interface ErrorInfo {
   /** ISO time. */
   at: string;
   xgStatus?: number;
+  /** The firewall's own status text, when it answered with one. */
+  xgText?: string;
 }
 
 /** Only an explicit `retryable === false` is permanent: unknown failures are worth retrying. */
@@ -21,13 +23,14 @@ export function isPermanent(err: unknown): boolean {
 }
 
 export function errorInfo(err: unknown, at: number): ErrorInfo {
-  const e = (typeof err === 'object' && err !== null ? err : {}) as { message?: unknown; code?: unknown; xgStatus?: unknown };
+  const e = (typeof err === 'object' && err !== null ? err : {}) as { message?: unknown; code?: unknown; xgStatus?: unknown; xgText?: unknown };
   const info: ErrorInfo = {
     message: typeof e.message === 'string' ? e.message : String(err),
     code: typeof e.code === 'string' ? e.code : 'UNKNOWN',
     at: iso(at),
   };
   if (typeof e.xgStatus === 'number') info.xgStatus = e.xgStatus;
+  if (typeof e.xgText === 'string') info.xgText = e.xgText;
   return info;
 }
 

@@ -26,6 +26,20 @@ export interface ReconcilerOptions {
   log: PipelineLogger;
   /** Called whenever the status may have changed (run finished, failed, retry scheduled). */
   onChange?: () => void;
+  /** Called after the firewall acknowledged one add/remove request (time: scheduler.now()). */
+  onApplied?: (change: AppliedChange) => void;
+}
+
+export interface AppliedChange {
+  /** Group key (`firewall/group`). */
+  key: string;
+  firewall: string;
+  group: string;
+  family: AddressFamily;
+  op: 'add' | 'remove';
+  addresses: readonly string[];
+  /** Scheduler time of the acknowledgement. */
+  at: number;
 }
 
 export interface GroupStatus {
@@ -259,6 +273,7 @@ export class Reconciler {
           { firewall, group: group.name, family: group.family, count: addresses.length, addresses, durationMs: this.now() - t0 },
           op === 'add' ? 'ban applied' : 'unban applied',
         );
+        this.o.onApplied?.({ key: g.target.key, firewall, group: group.name, family: group.family, op, addresses, at: this.now() });
       }
     }
     if (deferred !== undefined) throw deferred;
@@ -291,7 +306,7 @@ export class Reconciler {
     const delay = permanent ? retry.maxDelayMs : retryDelay(this.failures, retry, random);
     this.nextRetry = this.now() + delay;
     const sig = `${info.code}\u0000${info.message}`;
-    const fields = { firewall, code: info.code, xgStatus: info.xgStatus, err: info.message, attempt: this.failures, retryInMs: delay };
+    const fields = { firewall, code: info.code, xgStatus: info.xgStatus, xgText: info.xgText, err: info.message, attempt: this.failures, retryInMs: delay };
     if (sig !== this.lastErrorSig) {
       if (permanent) log.error(fields, 'firewall refused the change; an admin must act (retrying at the maximum delay)');
       else log.warn(fields, 'firewall write failed, retrying');

@@ -19,7 +19,8 @@ import type { Checkpoint } from '../tail/types.js';
 import type { FirewallPort } from '../xg/port.js';
 import { DEFAULT_SUSPEND, DesiredModel, type Effects, type ModelCounters, type ModelOptions, type Note, type SerializedModel, type SuspendOptions } from './model.js';
 import { flushTriggers, type FlushReason } from './batch.js';
-import { Reconciler, type FirewallStatus, type GroupStatus } from './reconciler.js';
+import { Reconciler, type AppliedChange, type FirewallStatus, type GroupStatus } from './reconciler.js';
+import { BanLatency, localLogTime } from './latency.js';
 import { DEFAULT_RETRY, retryDelay, type RetryOptions } from './backoff.js';
 import { errorInfo, iso, type ErrorInfo, type PipelineLogger } from './log.js';
 import type { GroupMapping, JailMatcher } from './routing.js';
@@ -70,6 +71,21 @@ export interface SidecarOptions extends PipelineOptions {
   ports: ReadonlyMap<string, FirewallPort>;
   sink: StateSink;
   initial?: PersistedState;
+  /**
+   * Told after every add/remove the firewall acknowledged. Must not throw (it runs inside the
+   * reconciler's pass); an exception is logged and ignored.
+   */
+  onApplied?: (change: AppliedNotice) => void;
+  /** Log time (ms) of an event; default: fail2ban's local time stamp read in the host's zone. */
+  logTime?: (ev: F2bEvent) => number | undefined;
+}
+
+export interface AppliedNotice extends AppliedChange {
+  /**
+   * Adds only: for each address whose Ban line was seen live (see ./latency.ts), the seconds from
+   * that line's time stamp to this acknowledgement.
+   */
+  banToBlockSeconds: number[];
 }
 
 export interface PersistStatus {
@@ -128,6 +144,18 @@ export function createSidecar(opts: SidecarOptions): Sidecar {
   const changed$ = new Subject<void>();
   const notify = (): void => changed$.next();
 
+  const latency = new BanLatency(scheduler.now());
+  const logTime = opts.logTime ?? localLogTime;
+  let zoneWarned = false;
+  const applied = (c: AppliedChange): void => {
+    const banToBlockSeconds = c.op === 'add' ? latency.applied(c.key, c.addresses, c.at) : [];
+    try {
+      opts.onApplied?.({ ...c, banToBlockSeconds });
+    } catch (err) {
+      log.warn({ err: errorInfo(err, c.at).message }, 'onApplied hook failed');
+    }
+  };
+
   const reconcilers = new Map<string, Reconciler>();
   for (const t of model.router.targets()) {
     if (reconcilers.has(t.firewall)) continue;
@@ -146,6 +174,7 @@ export function createSidecar(opts: SidecarOptions): Sidecar {
         random,
         log,
         onChange: notify,
+        onApplied: applied,
       }),
     );
   }
@@ -212,10 +241,23 @@ export function createSidecar(opts: SidecarOptions): Sidecar {
         m.delete(c.address);
         pending--;
       }
+      if (c.op !== 'add') latency.cancelled(c.key, c.address);
       log.debug({ group: c.key, address: c.address, op: c.op }, 'desired change');
     }
     for (const n of fx.notes) logNote(log, n);
     scheduleExpiry(fx.deadline);
+  };
+
+  const trackLatency = (ev: F2bEvent, fx: Effects, now: number): void => {
+    if (ev.type !== 'ban' || !fx.changes.some((c) => c.op === 'add')) return;
+    const t = logTime(ev);
+    const verdict = latency.verdict(ev, t, now);
+    if (verdict === 'future' && !zoneWarned) {
+      zoneWarned = true;
+      log.warn({ logTime: ev.isoTime, now: iso(now) }, 'fail2ban log time is ahead of this host: different time zones? ban-to-block latency not measured');
+    }
+    if (verdict !== 'live' || t === undefined) return;
+    for (const c of fx.changes) if (c.op === 'add') latency.banned(c.key, c.address, t);
   };
 
   const push = (input: PipelineInput): void => {
@@ -232,6 +274,7 @@ export function createSidecar(opts: SidecarOptions): Sidecar {
       const fx = model.apply(input.event, now);
       handle(fx);
       changes = fx.changes.length;
+      trackLatency(input.event, fx, now);
     }
     if (input.checkpoint) lastCheckpoint = input.checkpoint;
     if (changes > 0 || input.checkpoint) {
@@ -247,6 +290,7 @@ export function createSidecar(opts: SidecarOptions): Sidecar {
     if (lastCheckpoint) state.checkpoint = lastCheckpoint;
     const desired = keys.map((k) => groupSets(k));
     log.debug({ reason, changes: pending, groups: keys.length }, 'flush');
+    latency.prune(scheduler.now());
     delta.clear();
     pending = 0;
     savesInFlight++;

@@ -532,6 +532,13 @@ export class XgClient implements FirewallPort {
         headersTimeout: this.timeoutMs,
         bodyTimeout: this.timeoutMs,
       });
+      const tooLarge = () =>
+        new XgTransportError(`response larger than ${this.maxBytes} bytes refused`, { ...ctx, code: 'XG_RESPONSE_TOO_LARGE', retryable: false });
+      // A declared length over the cap is refused before a byte of it is buffered.
+      if (Number(res.headers['content-length'] ?? 0) > this.maxBytes) {
+        res.body.destroy();
+        throw tooLarge();
+      }
       const chunks: Buffer[] = [];
       let size = 0;
       for await (const c of res.body) {
@@ -539,7 +546,7 @@ export class XgClient implements FirewallPort {
         size += buf.length;
         if (size > this.maxBytes) {
           res.body.destroy();
-          throw new XgTransportError(`response larger than ${this.maxBytes} bytes refused`, { ...ctx, code: 'XG_RESPONSE_TOO_LARGE', retryable: false });
+          throw tooLarge();
         }
         chunks.push(buf);
       }

@@ -6,7 +6,7 @@
 import type { AddressFamily } from '../parser/types.js';
 import type { FirewallPort, GroupRef, GroupState, OwnedHost } from './port.js';
 import { hostName, isOwnedName } from './naming.js';
-import { familyOf } from './address.js';
+import { canonical, familyOf } from './address.js';
 import { XgConflictError, XgNotFoundError, XgValidationError, type XgError } from './errors.js';
 
 export interface MemHost {
@@ -96,8 +96,10 @@ class MemoryPort implements FirewallPort {
     return { exists: true, owned, foreign };
   }
 
-  async addToGroup(group: GroupRef, addresses: readonly string[]): Promise<void> {
+  async addToGroup(group: GroupRef, input: readonly string[]): Promise<void> {
     this.check();
+    // Like the client: one address has one spelling, so '2001:DB8::1' and '2001:db8::1' are one host.
+    const addresses = [...new Set(input.map((a) => canonical(a) ?? a))];
     for (const address of addresses) {
       const fam = familyOf(address);
       if (fam !== group.family) {
@@ -129,6 +131,12 @@ class MemoryPort implements FirewallPort {
         h = { name, address, family: group.family, groups: new Set() };
         this.fw.hosts.set(name, h);
         changed = true;
+      } else if (h.address !== address) {
+        // Like the client: a host under our name that holds another address is never rewritten.
+        conflicts.push(
+          new XgConflictError(`host ${name} exists but holds ${h.address} instead of ${address}`, { code: 'XG_HOST_MISMATCH', name }),
+        );
+        continue;
       }
       if (!h.groups.has(g.name)) {
         h.groups.add(g.name);
@@ -140,14 +148,14 @@ class MemoryPort implements FirewallPort {
     if (conflicts[0]) throw conflicts[0];
   }
 
-  async removeFromGroup(group: GroupRef, addresses: readonly string[]): Promise<void> {
+  async removeFromGroup(group: GroupRef, input: readonly string[]): Promise<void> {
     this.check();
     const g = this.fw.groups.get(group.name);
     let changed = false;
-    for (const address of addresses) {
+    for (const address of new Set(input.map((a) => canonical(a) ?? a))) {
       const name = hostName(this.prefix, address);
       const h = this.fw.hosts.get(name);
-      if (!h || !isOwnedName(this.prefix, name)) continue;
+      if (!h || !isOwnedName(this.prefix, name) || h.address !== address) continue;
       if (g && h.groups.delete(g.name)) {
         g.members.delete(name);
         changed = true;

@@ -6,7 +6,8 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { AddressFamily } from '../../src/parser/types.js';
 import type { FirewallPort, GroupRef } from '../../src/xg/port.js';
-import { XgConflictError, XgValidationError } from '../../src/xg/errors.js';
+import { XgConflictError, XgNotFoundError, XgValidationError } from '../../src/xg/errors.js';
+import { hostName } from '../../src/xg/naming.js';
 
 export interface PortFixture {
   /** This sidecar (prefix `f2b_`). */
@@ -110,6 +111,45 @@ export function runPortContract(name: string, setup: () => Promise<PortFixture>)
       expect((await fx.port.readGroup(V4)).owned.size).toBe(0);
     });
 
+    it('refuses what is not an address, writing nothing', async () => {
+      await fx.port.ensureGroup(V4);
+      for (const bad of ['203.0.113.300', 'example.org', '203.0.113.0/33', '']) {
+        const err = await rejection(fx.port.addToGroup(V4, ['203.0.113.7', bad]));
+        expect(err).toBeInstanceOf(XgValidationError);
+        expect((err as XgValidationError).code).toBe('XG_BAD_ADDRESS');
+      }
+      expect(await fx.hostNames()).toEqual([]);
+    });
+
+    it('adding to a missing group fails as such and creates no host', async () => {
+      const err = await rejection(fx.port.addToGroup(V4, ['203.0.113.7']));
+      expect(err).toBeInstanceOf(XgNotFoundError);
+      expect((err as XgNotFoundError).code).toBe('XG_GROUP_MISSING');
+      expect(await fx.hostNames()).toEqual([]);
+      expect((await fx.port.readGroup(V4)).exists).toBe(false);
+    });
+
+    it('treats spellings of one address as that address', async () => {
+      await fx.port.ensureGroup(V6);
+      await fx.port.addToGroup(V6, ['2001:DB8:0:0::7', '2001:db8::7']);
+      expect(sorted((await fx.port.readGroup(V6)).owned)).toEqual(['2001:db8::7']);
+      expect(await fx.hostNames()).toEqual([hostName('f2b_', '2001:db8::7')]);
+      await fx.port.removeFromGroup(V6, ['2001:0db8::0007']);
+      expect(await fx.hostNames()).toEqual([]);
+    });
+
+    it('leaves alone a host that carries the prefix but holds another address', async () => {
+      await fx.port.ensureGroup(V4);
+      const squatter = hostName('f2b_', '203.0.113.7');
+      await fx.seedForeign({ name: squatter, address: '203.0.113.8', groups: [V4.name] });
+      const err = await rejection(fx.port.addToGroup(V4, ['203.0.113.7']));
+      expect(err).toBeInstanceOf(XgConflictError);
+      expect((err as Error).message).toContain(squatter);
+      await fx.port.removeFromGroup(V4, ['203.0.113.7']);
+      expect(await fx.members(V4.name)).toEqual(['203.0.113.8']);
+      expect(await fx.hostNames()).toEqual([squatter]);
+    });
+
     it('keeps a host that is in two groups until it leaves both', async () => {
       await fx.port.ensureGroup(V4);
       await fx.port.ensureGroup(OTHER);
@@ -126,6 +166,15 @@ export function runPortContract(name: string, setup: () => Promise<PortFixture>)
 
       await fx.port.removeFromGroup(OTHER, ['203.0.113.7']);
       expect(await fx.port.listOwnedHosts()).toEqual([]);
+    });
+
+    it('removing from a missing group changes nothing and keeps hosts other groups still hold', async () => {
+      await fx.port.ensureGroup(OTHER);
+      await fx.port.addToGroup(OTHER, ['203.0.113.7']);
+      await fx.port.removeFromGroup(V4, ['203.0.113.7', '203.0.113.8']);
+      expect((await fx.port.readGroup(V4)).exists).toBe(false);
+      expect(await fx.members(OTHER.name)).toEqual(['203.0.113.7']);
+      expect((await fx.port.listOwnedHosts()).map((h) => h.groups)).toEqual([[OTHER.name]]);
     });
 
     it('never touches foreign members of the group', async () => {

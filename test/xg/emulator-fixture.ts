@@ -1,11 +1,11 @@
 /**
- * The XG emulator over real HTTPS, plus what the tests need around it: pinned transports, clients
- * for two sidecars, and an "admin" who seeds foreign objects and inspects groups through the same
- * public XML API (no reach into the emulator's internals).
+ * The XG emulator (src/emulator) over real HTTPS, plus what the tests need around it: a pinned
+ * transport, clients for two sidecars, and an "admin" who seeds foreign objects and inspects
+ * groups through the same public XML API. The emulator's model is reached directly only to stage
+ * what no API call can (a rule referencing a host, a change made between two requests).
  */
-import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { request, type Agent } from 'undici';
+import { startEmulator, type Emulator, type EmulatorOptions } from '../../src/emulator/index.js';
 import { addressFields, addressOfHost, familyOf } from '../../src/xg/address.js';
 import { isSuccessStatus } from '../../src/xg/errors.js';
 import { XgClient, type XgClientOptions } from '../../src/xg/client.js';
@@ -20,63 +20,27 @@ import {
   ipHostXml,
   parseResponse,
   type Operation,
+  type RawHost,
   type XgResponse,
 } from '../../src/xg/xml.js';
 import type { AddressFamily } from '../../src/parser/types.js';
 import type { PortFixture } from './contract.js';
 
-/**
- * The emulator's API as specified to us (src/emulator is built in parallel). It is loaded
- * dynamically so this suite can exist before the module does; `emulatorAvailable` gates it.
- */
-export interface EmulatorFaults {
-  writeLatencyMs: number;
-  http5xxRate: number;
-  resetRate: number;
-  resetAfterCommitRate: number;
-  down: boolean;
-  hangMs: number;
-}
-
-export interface EmulatorOptions {
-  users?: Record<string, string>;
-  allowList?: string[];
-  apiEnabled?: boolean;
-  quirks?: Record<string, unknown>;
-  faults?: Partial<EmulatorFaults>;
-}
-
-export interface Emulator {
-  url: string;
-  certPem: string;
-  fingerprint256: string;
-  faults: EmulatorFaults;
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- shape not yet published
-  model: any;
-  stats: { requests: number };
-  dump(): unknown;
-  close(): Promise<void>;
-}
-
-const EMULATOR_MODULE = new URL('../../src/emulator/index.ts', import.meta.url);
-export const emulatorAvailable = existsSync(fileURLToPath(EMULATOR_MODULE));
-
-async function startEmulator(opts?: EmulatorOptions): Promise<Emulator> {
-  const spec = '../../src/emulator/index.js';
-  const mod = (await import(spec)) as { startEmulator(o?: EmulatorOptions): Promise<Emulator> };
-  return mod.startEmulator(opts);
-}
+export type { Emulator, EmulatorOptions };
 
 export const ADMIN = { username: 'admin', password: 'admin' };
 
 export interface FirewallFixture extends PortFixture {
   em: Emulator;
   dispatcher: Agent;
+  /** A client of this emulator (prefix `f2b_` unless overridden); closed by teardown. */
   client(opts?: Partial<XgClientOptions>): XgClient;
   /** Send operations as the admin; throws unless every entity status is a success. */
   admin(ops: Operation[]): Promise<XgResponse>;
   /** Send a raw reqxml document; returns the body. */
   raw(reqxml: string): Promise<string>;
+  /** Every non-system host as the API reads it back. */
+  hosts(): Promise<RawHost[]>;
 }
 
 export async function startFirewall(opts?: EmulatorOptions): Promise<FirewallFixture> {
@@ -107,16 +71,18 @@ export async function startFirewall(opts?: EmulatorOptions): Promise<FirewallFix
     }
     return resp;
   };
-  const hosts = async () => {
+  const hosts = async (): Promise<RawHost[]> => {
     const resp = await admin([{ kind: 'get', entities: [getXml('IPHost')] }]);
-    return resp.entities.filter((e) => !e.status).flatMap((e) => decodeHost(e.fields) ?? []);
+    return resp.entities.filter((e) => !e.status).flatMap((e) => decodeHost(e.fields) ?? []).filter((h) => h.hostType !== 'System Host');
   };
+  let closed = false;
   return {
     em,
     dispatcher,
     client,
     admin,
     raw,
+    hosts,
     port: client(),
     otherPort: client({ hostPrefix: 'other_f2b_' }),
     async seedGroup(name: string, family: AddressFamily) {
@@ -131,18 +97,23 @@ export async function startFirewall(opts?: EmulatorOptions): Promise<FirewallFix
       const g = resp.entities.map((e) => decodeGroup(e.fields)).find((x) => x?.name === group);
       if (!g) return [];
       const byName = new Map((await hosts()).map((h) => [h.name, h]));
-      return g.members.map((m) => (byName.get(m) ? (addressOfHost(byName.get(m)!) ?? `?${m}`) : `?${m}`)).sort();
-    },
-    async hostNames() {
-      return (await hosts())
-        .filter((h) => h.hostType !== 'System Host')
-        .map((h) => h.name)
+      return g.members
+        .map((m) => {
+          const h = byName.get(m);
+          return (h && addressOfHost(h)) ?? `?${m}`;
+        })
         .sort();
     },
+    async hostNames() {
+      return (await hosts()).map((h) => h.name).sort();
+    },
+    // Emulator first, so held requests are cut off; closing the pool would wait for them.
     async teardown() {
-      for (const c of clients) await c.close();
-      await dispatcher.close();
+      if (closed) return;
+      closed = true;
       await em.close();
+      for (const c of clients) await c.close();
+      await dispatcher.destroy().catch(() => undefined);
     },
   };
 }

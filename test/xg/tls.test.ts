@@ -8,6 +8,7 @@ import { XgClient } from '../../src/xg/client.js';
 import { XgTransportError } from '../../src/xg/errors.js';
 import { buildDispatcher, normaliseFingerprint, type TlsOptions } from '../../src/xg/tls.js';
 import { captureLog, startScriptedServer, type ScriptedServer } from './helpers.js';
+import { startFirewall, type FirewallFixture } from './emulator-fixture.js';
 
 // Every trust mode is exercised over a real TLS handshake with a self-signed certificate.
 let server: ScriptedServer;
@@ -94,5 +95,63 @@ describe('buildDispatcher trust modes', () => {
   it('rejects a malformed pin at build time and normalises good ones', () => {
     expect(() => buildDispatcher({ fingerprint256: 'abc' })).toThrow(RangeError);
     expect(normaliseFingerprint('AB:cd' + ':00'.repeat(30))).toBe('abcd' + '00'.repeat(30));
+  });
+});
+
+describe('trust modes against the XG emulator', () => {
+  let f: FirewallFixture;
+  beforeAll(async () => {
+    f = await startFirewall();
+  });
+  afterAll(async () => {
+    await f.teardown();
+  });
+
+  /** Login through a transport built for `opts`; the emulator's request count tells what reached it. */
+  async function attempt(opts: TlsOptions, log = captureLog()): Promise<{ err: unknown; reached: number }> {
+    const before = f.em.stats.requests;
+    const dispatcher = buildDispatcher(opts, log);
+    const client = new XgClient({ url: f.em.url, username: 'admin', password: 'admin', hostPrefix: 'f2b_', dispatcher });
+    try {
+      await client.checkLogin();
+      return { err: undefined, reached: f.em.stats.requests - before };
+    } catch (e) {
+      return { err: e, reached: f.em.stats.requests - before };
+    } finally {
+      await client.close();
+      await dispatcher.close();
+    }
+  }
+
+  it('a CA file holding the firewall certificate', async () => {
+    const caFile = join(dir, 'emulator-ca.pem');
+    await writeFile(caFile, f.em.certPem);
+    expect(await attempt({ caFile })).toEqual({ err: undefined, reached: 1 });
+  });
+
+  it('the pinned SHA-256 fingerprint, with or without colons', async () => {
+    expect(await attempt({ fingerprint256: f.em.fingerprint256 })).toEqual({ err: undefined, reached: 1 });
+    expect(await attempt({ fingerprint256: f.em.fingerprint256.replace(/:/g, '') })).toEqual({ err: undefined, reached: 1 });
+  });
+
+  it('a wrong pin is refused before any request reaches the firewall', async () => {
+    const wrong = [...f.em.fingerprint256].reverse().join('');
+    const { err, reached } = await attempt({ fingerprint256: wrong });
+    expect(err).toBeInstanceOf(XgTransportError);
+    expect((err as XgTransportError).code).toBe('XG_TLS_PIN_MISMATCH');
+    expect((err as XgTransportError).retryable).toBe(false);
+    expect(reached).toBe(0);
+  });
+
+  it('no trust setting: the self-signed certificate is refused, nothing sent', async () => {
+    const { err, reached } = await attempt({});
+    expect((err as XgTransportError).code).toBe('XG_TLS');
+    expect(reached).toBe(0);
+  });
+
+  it('insecure connects, with a warning', async () => {
+    const log = captureLog();
+    expect(await attempt({ insecure: true }, log)).toEqual({ err: undefined, reached: 1 });
+    expect(log.lines.some((l) => l.level === 'warn' && /DISABLED/.test(l.msg))).toBe(true);
   });
 });

@@ -1,15 +1,15 @@
 /**
  * `f2b-sophosxg parse FILE... [--json] [--raw]`: prints the events the sidecar would see in
  * fail2ban logs (`-` = stdin), one per line, with a summary on stderr. Meant for checking a log
- * before pointing the sidecar at it, and fast enough for a year of logs: large reads, lines cut
- * in place (parseSpan, no string per line) and output written in large chunks.
+ * before pointing the sidecar at it, and fast enough for a year of logs: large reads, lines
+ * dismissed on their bytes before any decoding (mayBeEvent), output encoded into large buffers.
  */
+import { isAscii } from 'node:buffer';
 import { createReadStream } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
-import { StringDecoder } from 'node:string_decoder';
 import type { Command } from 'commander';
-import { parseSpan } from '../../parser/index.js';
+import { mayBeEvent, parseLine } from '../../parser/index.js';
 import type { F2bEvent, ParseResult } from '../../parser/types.js';
 import type { CliDeps, CommandModule } from '../deps.js';
 
@@ -22,6 +22,7 @@ export interface ParseArgs {
 
 const READ_CHUNK = 1 << 20;
 const WRITE_CHUNK = 1 << 20;
+const TEXT_BATCH = 1 << 16;
 
 interface Totals {
   lines: number;
@@ -67,68 +68,126 @@ export async function run(args: ParseArgs, deps: CliDeps): Promise<number> {
   return failed > 0 ? 1 : 0;
 }
 
-/** Feeds every line of `input` to onResult; returns the number of lines. */
+/**
+ * Feeds every line of `input` to onResult; returns the number of lines. Works on the bytes of
+ * complete lines (up to the last newline of each chunk; a newline byte never occurs inside a UTF-8
+ * sequence, so no decoder state is carried), and decodes only the lines that may be events: most
+ * lines of a busy log (Found, observer, command output) are dismissed on a few bytes.
+ */
 async function scan(input: Readable, onResult: (r: ParseResult) => void, out: Output, signal: AbortSignal): Promise<number> {
-  const decoder = new StringDecoder('utf8');
-  let carry = '';
+  let carry: Buffer | undefined;
   let lines = 0;
   for await (const chunk of input as AsyncIterable<Buffer | string>) {
-    const text = carry + (typeof chunk === 'string' ? chunk : decoder.write(chunk));
-    let pos = 0;
-    for (let nl = text.indexOf('\n'); nl >= 0; nl = text.indexOf('\n', pos)) {
-      lines++;
-      const r = parseSpan(text, pos, nl);
-      if (r.kind !== 'none') onResult(r);
-      pos = nl + 1;
+    const buf = typeof chunk === 'string' ? Buffer.from(chunk, 'utf8') : chunk;
+    let from = 0;
+    if (carry !== undefined) {
+      // Only the line that straddles the chunk boundary is copied, not the whole chunk.
+      const nl = buf.indexOf(10);
+      if (nl < 0) {
+        carry = Buffer.concat([carry, buf]);
+        continue;
+      }
+      lines += scanBlock(Buffer.concat([carry, buf.subarray(0, nl + 1)]), onResult);
+      carry = undefined;
+      from = nl + 1;
     }
-    carry = pos === 0 ? text : text.slice(pos);
+    const last = buf.lastIndexOf(10);
+    if (last < from) {
+      if (from < buf.length) carry = buf.subarray(from);
+      continue;
+    }
+    if (last + 1 < buf.length) carry = buf.subarray(last + 1);
+    lines += scanBlock(buf.subarray(from, last + 1), onResult);
     await out.maybeFlush();
     if (signal.aborted) return lines;
   }
-  carry += decoder.end();
-  if (carry !== '') {
-    // A static file may end without a newline; its last line is complete here (unlike a tail).
+  // A static file may end without a newline; its last line is complete here (unlike a tail).
+  if (carry !== undefined && carry.length > 0) lines += scanBlock(Buffer.concat([carry, NEWLINE]), onResult);
+  return lines;
+}
+
+const NEWLINE = Buffer.from('\n');
+
+/** `block` ends with a newline; returns the number of lines in it. */
+function scanBlock(block: Buffer, onResult: (r: ParseResult) => void): number {
+  // Pure ASCII (the usual case) decodes as latin1: same string, several times cheaper than UTF-8.
+  const encoding = isAscii(block) ? 'latin1' : 'utf8';
+  let lines = 0;
+  for (let pos = 0, nl = block.indexOf(10); nl >= 0; pos = nl + 1, nl = block.indexOf(10, pos)) {
     lines++;
-    const r = parseSpan(carry, 0, carry.length);
+    if (!mayBeEvent(block, pos, nl)) continue;
+    const r = parseLine(block.toString(encoding, pos, nl));
     if (r.kind !== 'none') onResult(r);
   }
   return lines;
 }
 
-/** Collects output text and writes it in large pieces, honouring back-pressure. */
+/**
+ * Collects output and writes it in large pieces, honouring back-pressure. Text is encoded straight
+ * into a byte buffer as it comes (no per-event strings kept alive, no join); a full buffer is
+ * handed to the stream as is and a fresh one started, since the stream may still hold it.
+ */
 class Output {
-  private parts: string[] = [];
-  private size = 0;
+  private buf = Buffer.allocUnsafe(WRITE_CHUNK);
+  private pos = 0;
+  /** Small pieces are first joined as a string (cheap rope appends), then encoded in one call. */
+  private text = '';
+  private pending: Buffer[] = [];
   constructor(private readonly stream: Writable) {}
 
   push(s: string): void {
-    this.parts.push(s);
-    this.size += s.length;
+    this.text += s;
+    if (this.text.length >= TEXT_BATCH) this.encode();
+  }
+
+  private encode(): void {
+    const s = this.text;
+    this.text = '';
+    // 3 bytes per UTF-16 unit is the UTF-8 worst case (a surrogate pair is 4 bytes for 2 units).
+    if (this.pos + s.length * 3 > this.buf.length) {
+      this.pending.push(this.take());
+      if (s.length * 3 > WRITE_CHUNK) {
+        this.pending.push(Buffer.from(s, 'utf8'));
+        return;
+      }
+    }
+    this.pos += this.buf.write(s, this.pos, 'utf8');
+  }
+
+  private take(): Buffer {
+    const full = this.buf.subarray(0, this.pos);
+    this.buf = Buffer.allocUnsafe(WRITE_CHUNK);
+    this.pos = 0;
+    return full;
   }
 
   async maybeFlush(): Promise<void> {
-    if (this.size >= WRITE_CHUNK) await this.flush();
+    if (this.pending.length > 0) await this.flush();
   }
 
   async flush(): Promise<void> {
-    if (this.size === 0 && this.parts.length === 0) return;
-    const text = this.parts.join('');
-    this.parts = [];
-    this.size = 0;
-    if (!this.stream.write(text)) {
-      await new Promise<void>((done) => {
-        const finish = () => {
-          this.stream.off('drain', finish);
-          this.stream.off('error', finish);
-          this.stream.off('close', finish);
-          done();
-        };
-        this.stream.on('drain', finish);
-        this.stream.on('error', finish);
-        this.stream.on('close', finish);
-      });
+    if (this.text !== '') this.encode();
+    if (this.pos > 0) this.pending.push(this.take());
+    const parts = this.pending;
+    this.pending = [];
+    for (const part of parts) {
+      if (part.length > 0 && !this.stream.write(part)) await drained(this.stream);
     }
   }
+}
+
+function drained(stream: Writable): Promise<void> {
+  return new Promise<void>((done) => {
+    const finish = () => {
+      stream.off('drain', finish);
+      stream.off('error', finish);
+      stream.off('close', finish);
+      done();
+    };
+    stream.on('drain', finish);
+    stream.on('error', finish);
+    stream.on('close', finish);
+  });
 }
 
 function textLine(e: F2bEvent, raw: boolean): string {

@@ -5,7 +5,7 @@
  * success, non-zero with a one-line reason otherwise.
  */
 import type { Command } from 'commander';
-import { loadConfig, jailMatches, type Config } from '../../config/index.js';
+import { loadConfig, jailMatches, makeNeverBlock, type Config } from '../../config/index.js';
 import { normalizeAddress } from '../../parser/ip.js';
 import { buildFirewalls, closeAll, groupRefs, type BuiltFirewall } from '../../app/firewalls.js';
 import { secretMasker, type XgLogger } from '../../xg/log.js';
@@ -47,6 +47,19 @@ export async function run(args: SeedArgs, deps: CliDeps): Promise<number> {
   }
 
   const refs = selectGroups(config, args.jail, address?.family);
+  if (address) {
+    // Same rules as the sidecar: an own network is never blocked, and a jail without a group of
+    // this family skips the address. Both exit 0: fail2ban would otherwise log an error each time.
+    if (args.action === 'ban' && makeNeverBlock(config.neverBlock)(address.ip)) {
+      deps.stderr.write(`warning: ban ignored: ${address.ip} is in neverBlock\n`);
+      return 0;
+    }
+    if (refs.length === 0 && selectGroups(config, args.jail, undefined).length > 0) {
+      const scope = args.jail !== undefined ? `jail ${args.jail}` : 'any group';
+      deps.stderr.write(`warning: ${args.action} of ${address.ip} skipped: no ${address.family} group (ipv6Name) for ${scope}\n`);
+      return 0;
+    }
+  }
   if (refs.length === 0) {
     throw new Error(
       args.jail !== undefined

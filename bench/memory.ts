@@ -1,0 +1,61 @@
+/**
+ * Resident memory of the sidecar holding `addresses` bans: the log holds that many Ban lines
+ * and the firewall group already holds the hosts (the steady state after a restart, reached
+ * without 100,000 emulated writes). The sidecar reads the whole log, reads the whole group back,
+ * finds nothing to write, and settles; we read its VmRSS then and its VmHWM (peak).
+ */
+import { benchIp, sidecarProgress, sleep, startBed, startSidecar, until, type GroupProgress, type ProcMemory } from './lib.js';
+
+export interface MemoryResult extends ProcMemory {
+  addresses: number;
+  /** Write requests the firewall received: 0 expected (the group already matches). */
+  writes: number;
+  /** Start → desired and applied both equal `addresses`; undefined when it never settled. */
+  settleMs?: number;
+  /** Why it did not settle (time limit, crash), with the sidecar's last reported progress. */
+  failure?: string;
+}
+
+export async function sidecarMemory(addresses: number, writeLatencyMs: number, timeoutMs = 150_000): Promise<MemoryResult> {
+  const bed = await startBed(writeLatencyMs);
+  try {
+    const ips = Array.from({ length: addresses }, (_, i) => benchIp(i));
+    bed.seed(ips);
+    await bed.appendBans(ips);
+    const t0 = performance.now();
+    const sidecar = await startSidecar(bed, timeoutMs);
+    let last: ProcMemory = sidecar.memory();
+    let progress: GroupProgress | undefined;
+    let failure: string | undefined;
+    let settleMs: number | undefined;
+    try {
+      await until(
+        () => {
+          // The process may die (out of memory) between two readings: keep the last one it gave.
+          try {
+            last = sidecar.memory();
+          } catch {
+            throw new Error(`the sidecar process is gone (last RSS ${Math.round(last.rssKb / 1024)} MB, peak ${Math.round(last.hwmKb / 1024)} MB)`);
+          }
+          progress = sidecarProgress(bed);
+          return progress !== undefined && progress.desired === addresses && progress.applied === addresses && progress.pendingAdds === 0;
+        },
+        Math.max(1000, timeoutMs - (performance.now() - t0)),
+        `the sidecar to hold ${addresses} addresses`,
+        250,
+      );
+      settleMs = performance.now() - t0;
+      // Let a garbage collection or two happen before the steady-state reading.
+      await sleep(3000);
+      last = sidecar.memory();
+    } catch (err) {
+      failure = `${(err as Error).message.split('\n')[0]}; last progress ${JSON.stringify(progress ?? null)}`;
+    }
+    await sidecar.stop().catch((err: unknown) => {
+      failure = `${failure ?? ''}; ${(err as Error).message.split('\n')[0]}`;
+    });
+    return { addresses, ...last, writes: bed.emu.stats.writes, settleMs, failure };
+  } finally {
+    await bed.close();
+  }
+}

@@ -1,0 +1,106 @@
+// The wired runtime against the HTTPS emulator: ban-to-block metric and seedFromClient.
+import { afterEach, describe, expect, it } from 'vitest';
+import { capturedOutput, f2bLine, fakeClient, sample, startRig, tempDir, waitFor, type Rig } from './helpers.js';
+
+const HIST = 'f2b_sophosxg_ban_to_block_seconds_count';
+const LABELS = { firewall: 'main', group: 'f2b_blockings' };
+
+const cleanups: (() => Promise<void>)[] = [];
+afterEach(async () => {
+  for (const c of cleanups.splice(0).reverse()) await c();
+});
+
+async function rig(o: Parameters<typeof startRig>[0] = {}): Promise<Rig> {
+  const r = await startRig(o);
+  cleanups.push(() => r.close());
+  return r;
+}
+
+const hasMember = (r: Rig, ip: string, group?: string) => r.members(group).some((m) => m.endsWith(ip));
+
+describe('ban-to-block seconds', () => {
+  it('a live Ban line is observed once in the histogram, labelled by firewall and group', async () => {
+    const r = await rig();
+    expect(sample(await r.runtime.metrics.render(), HIST, LABELS)).toBeUndefined();
+    await r.append(f2bLine('Ban', 'sshd', '198.51.100.7'));
+    await waitFor('the ban on the firewall', () => hasMember(r, '198.51.100.7'));
+    const text = await waitFor('an observation', async () => {
+      const t = await r.runtime.metrics.render();
+      return sample(t, HIST, LABELS) === 1 && t;
+    });
+    // Bounded by the time the test itself took; no lower bound (the stamp has ms precision).
+    const sum = sample(text, 'f2b_sophosxg_ban_to_block_seconds_sum', LABELS) ?? -1;
+    expect(sum).toBeGreaterThanOrEqual(0);
+    expect(sum).toBeLessThan(60);
+    expect(sample(text, 'f2b_sophosxg_ban_to_block_seconds_bucket', { ...LABELS, le: '+Inf' })).toBe(1);
+
+    // A Restore Ban (fail2ban restarted) reaches the firewall but is not a live ban.
+    await r.append(f2bLine('Restore Ban', 'sshd', '198.51.100.8'));
+    await r.append(f2bLine('Ban', 'sshd', '2001:db8::8'));
+    await waitFor('both on the firewall', () => hasMember(r, '198.51.100.8') && r.members('f2b_blockings6').length === 1);
+    await r.runtime.sidecar.idle();
+    const after = await r.runtime.metrics.render();
+    expect(sample(after, HIST, LABELS)).toBe(1);
+    expect(sample(after, HIST, { firewall: 'main', group: 'f2b_blockings6' })).toBe(1);
+  });
+
+  it('Ban lines written before the process started are replayed but not measured', async () => {
+    const old = new Date(Date.now() - 3_600_000);
+    const r = await rig({ startAt: 'beginning', initialLog: f2bLine('Ban', 'sshd', '198.51.100.9', old) });
+    await waitFor('the replayed ban on the firewall', () => hasMember(r, '198.51.100.9'));
+    await r.runtime.sidecar.idle();
+    expect(sample(await r.runtime.metrics.render(), HIST, LABELS)).toBeUndefined();
+  });
+});
+
+describe('seedFromClient', () => {
+  it('first start: the bans fail2ban-client reports reach the firewall without any log line; later starts do not ask again', async () => {
+    const t = await tempDir('f2b-seed-client-');
+    cleanups.push(t.remove);
+    const client = await fakeClient(t.dir, { banned: { stdout: capturedOutput('client-banned.txt') } });
+    const extra = ['seedFromClient: true', `fail2banClient: { path: ${JSON.stringify(client.path)}, args: ["-s", "/run/x.sock"] }`];
+    const r = await rig({ extra });
+    await waitFor('seeded bans on the firewall', () => hasMember(r, '192.0.2.10') && r.members('f2b_blockings6').length === 2);
+    expect(r.members('f2b_blockings6').sort()).toEqual(expect.arrayContaining([expect.stringContaining('2001'), expect.stringContaining('2001')]));
+    expect(await client.calls()).toEqual(['banned']);
+    expect(r.sink.text).toMatch(/seeded desired state from fail2ban-client via=banned jails=2 bans=3 rejected=1/);
+    expect(r.sink.text).toMatch(/WARN seed: not an IP address or network, skipped jail=webapp-auth id=bad-host.example reason=hostname/);
+    // A seeded ban is not a live one.
+    await r.runtime.sidecar.idle();
+    expect(sample(await r.runtime.metrics.render(), HIST, LABELS)).toBeUndefined();
+
+    // Restart on the same state: the state wins, fail2ban-client is not asked again.
+    await r.stop();
+    const again = await startRig({ dir: r.dir, extra }, r.emu);
+    cleanups.push(() => again.stop());
+    await again.runtime.sidecar.idle();
+    expect(await client.calls()).toEqual(['banned']);
+    expect(again.sink.text).toMatch(/seedFromClient: state exists, not seeding/);
+    expect(hasMember(again, '192.0.2.10')).toBe(true);
+  });
+
+  it('without a usable fail2ban-client the sidecar warns and follows the log alone', async () => {
+    const t = await tempDir('f2b-seed-client-');
+    cleanups.push(t.remove);
+    const extra = ['seedFromClient: true', `fail2banClient: { path: ${JSON.stringify(`${t.dir}/missing-client`)} }`];
+    const r = await rig({ extra });
+    await waitFor('the warning', () => /cannot read the current bans from fail2ban-client/.test(r.sink.text));
+    await r.append(f2bLine('Ban', 'sshd', '198.51.100.20'));
+    await waitFor('the logged ban on the firewall', () => hasMember(r, '198.51.100.20'));
+  });
+
+  it('lines logged while fail2ban-client runs are applied after the snapshot, not lost', async () => {
+    const t = await tempDir('f2b-seed-client-');
+    cleanups.push(t.remove);
+    // The snapshot still lists 192.0.2.10; the log then says it was lifted.
+    const client = await fakeClient(t.dir, { banned: { stdout: "[{'sshd': ['192.0.2.10']}]\n", sleepSec: 1 } });
+    // startAt end: had the log been opened only after the seed, this line would be skipped.
+    const r = await rig({ startAt: 'end', extra: ['seedFromClient: true', `fail2banClient: { path: ${JSON.stringify(client.path)} }`] });
+    await waitFor('fail2ban-client asked', async () => (await client.calls()).length === 1);
+    await r.append(f2bLine('Ban', 'sshd', '198.51.100.30'));
+    await waitFor('the seed and the logged ban', () => hasMember(r, '192.0.2.10') && hasMember(r, '198.51.100.30'));
+    await r.append(f2bLine('Unban', 'sshd', '192.0.2.10'));
+    await waitFor('the unban applied', () => !hasMember(r, '192.0.2.10'));
+    expect(hasMember(r, '198.51.100.30')).toBe(true);
+  });
+});
