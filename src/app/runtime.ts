@@ -3,8 +3,9 @@
  * tailer → parser → pipeline. `run`, `replay` and `demo` all go through here, so what the demo
  * shows is what a server runs.
  */
+import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { asyncScheduler, auditTime, map, type Subscription } from 'rxjs';
+import { asyncScheduler, auditTime, finalize, map, type Subscription } from 'rxjs';
 import type { Config } from '../config/index.js';
 import { jailMatches, makeNeverBlock } from '../config/index.js';
 import { parseLine } from '../parser/index.js';
@@ -21,6 +22,8 @@ import type { StatusSnapshot } from '../metrics/status.js';
 import type { FirewallPort } from '../xg/port.js';
 
 export const STATUS_FILE = 'status.json';
+/** Longest the removals of a first start wait for the log read-back (a huge log, a stuck seed). */
+const READ_BACK_TIMEOUT_MS = 10 * 60_000;
 
 export interface RuntimeOptions {
   config: Config;
@@ -84,6 +87,9 @@ export async function startRuntime(o: RuntimeOptions): Promise<Runtime> {
       log,
       ports,
       initial,
+      // An empty state (first start, or lost) knows nothing yet: removing "undesired" owned hosts
+      // before the log and the seed are read back would lift live bans for a while.
+      holdRemovals: o.follow && loaded.source === 'empty',
       // Ban line → firewall acknowledgement, for live bans only (see src/pipeline/latency.ts).
       onApplied: (a) => {
         for (const s of a.banToBlockSeconds) metrics.banToBlock(a.firewall, a.group, s);
@@ -131,12 +137,39 @@ export async function startRuntime(o: RuntimeOptions): Promise<Runtime> {
     }
 
     if (o.follow) {
+      // A state lost to corruption lost its checkpoint too: "end" would skip every ban of the
+      // current file (and the reconciler would then clear them from the firewall).
+      const startAt = loaded.recovered && loaded.source === 'empty' ? 'beginning' : config.log.startAt;
+      const seed = config.seedFromClient && loaded.source === 'empty';
+      // Removals are held (see holdRemovals) until the read-back is done: the log up to its size
+      // at start, and the seed. A rotation during the read-back, or a safety timeout, also ends it.
+      let waits = 0;
+      let released = loaded.source !== 'empty';
+      const release = (why: string): void => {
+        if (released) return;
+        released = true;
+        clearTimeout(safety);
+        log.info({ why }, 'desired state read back: owned hosts no longer desired may now be removed');
+        sidecar.releaseRemovals();
+      };
+      const done = (why: string): void => {
+        // After the current push: the line (or seed event) that ended the read-back must be in the snapshot.
+        queueMicrotask(() => {
+          if (--waits <= 0) release(why);
+        });
+      };
+      const safety = setTimeout(() => release('read-back timeout'), READ_BACK_TIMEOUT_MS);
+      safety.unref();
+      const logAtStart = !released && startAt === 'beginning' ? await stat(config.log.path).catch(() => undefined) : undefined;
+      let catchUp = logAtStart !== undefined && logAtStart.size > 0;
+      if (catchUp) waits++;
+      if (seed && !released) waits++;
+      if (!released && waits === 0) release('nothing to read back');
+      cleanups.push(async () => clearTimeout(safety));
       const input$ = tailFile({
         path: config.log.path,
         checkpoint: loaded.state.checkpoint,
-        // A state lost to corruption lost its checkpoint too: "end" would skip every ban of the
-        // current file (and the reconciler would then clear them from the firewall).
-        startAt: loaded.recovered && loaded.source === 'empty' ? 'beginning' : config.log.startAt,
+        startAt,
         waitForFile: true,
         onWarning: (w) => log.warn({ code: w.code, path: w.path }, w.message),
       }).pipe(
@@ -144,6 +177,10 @@ export async function startRuntime(o: RuntimeOptions): Promise<Runtime> {
           logReadable = true;
           lastLineAt = new Date().toISOString();
           metrics.linesRead();
+          if (catchUp && logAtStart && (tl.checkpoint.offset >= logAtStart.size || tl.checkpoint.ino !== logAtStart.ino)) {
+            catchUp = false;
+            done('log read back');
+          }
           const r = parseLine(tl.line);
           if (r.kind === 'event') {
             metrics.event(r.event.type, r.event.jail);
@@ -157,9 +194,9 @@ export async function startRuntime(o: RuntimeOptions): Promise<Runtime> {
         }),
       );
       // Seeding only on a first start: afterwards the state knows more than fail2ban-client (held unbans).
-      const seed = config.seedFromClient && loaded.source === 'empty';
       if (config.seedFromClient && !seed) log.info({ state: loaded.source }, 'seedFromClient: state exists, not seeding');
-      const sub = sidecar.connect(seed ? input$.pipe(seedFirst(seedInputs({ client: config.fail2banClient, log }))) : input$);
+      const seed$ = seedInputs({ client: config.fail2banClient, log }).pipe(finalize(() => done('seed read')));
+      const sub = sidecar.connect(seed ? input$.pipe(seedFirst(seed$)) : input$);
       cleanups.push(async () => sub.unsubscribe());
     }
 

@@ -21,6 +21,8 @@ export interface ReconcilerOptions {
   maxBatch: number;
   retry: RetryOptions;
   resyncIntervalMs: number;
+  /** Start with removals held until releaseRemovals() (see the field). */
+  holdRemovals?: boolean;
   scheduler: SchedulerLike;
   random: () => number;
   log: PipelineLogger;
@@ -98,8 +100,15 @@ export class Reconciler {
   private permanentError: ErrorInfo | undefined;
   private lastErrorSig: string | undefined;
   private nextRetry: number | undefined;
+  /**
+   * While true, owned hosts missing from the desired set are left on the firewall. Set when the
+   * desired state starts empty (first start, lost state): until the log (and the seed) have been
+   * read back, "not desired" only means "not known yet", and removing would lift live bans.
+   */
+  private holdRemovals: boolean;
 
   constructor(private readonly o: ReconcilerOptions) {
+    this.holdRemovals = o.holdRemovals ?? false;
     for (const target of o.targets) this.groups.set(target.key, { target, desired: new Set(), held: new Set(), known: undefined, ensured: false });
   }
 
@@ -113,6 +122,13 @@ export class Reconciler {
     if (!g) return;
     g.desired = desired;
     g.held = held;
+  }
+
+  /** The desired state is complete: removals may go ahead. */
+  releaseRemovals(): void {
+    if (!this.holdRemovals) return;
+    this.holdRemovals = false;
+    this.kick();
   }
 
   /** Starts the periodic resync and the first (start-up repair) run. */
@@ -249,6 +265,7 @@ export class Reconciler {
       log.debug({ firewall, group: group.name, owned: known.size, foreign: st.foreign }, 'group read');
     }
     const steps = plan(g.desired, known, maxBatch, g.held);
+    if (this.holdRemovals) steps.remove = [];
     let deferred: unknown;
     // Adds first: blocking a new attacker matters more than lifting an old block.
     for (const [op, chunks] of [['add', steps.add], ['remove', steps.remove]] as const) {

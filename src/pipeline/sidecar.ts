@@ -61,6 +61,8 @@ export interface PipelineOptions {
   suspend?: Partial<SuspendOptions>;
   retry?: Partial<RetryOptions>;
   resyncIntervalMs?: number;
+  /** Start with firewall removals held until releaseRemovals(): for an empty (first or lost) state. */
+  holdRemovals?: boolean;
   scheduler: SchedulerLike;
   random?: () => number;
   log: PipelineLogger;
@@ -114,12 +116,19 @@ export interface Sidecar {
   readonly model: DesiredModel;
   /** Resolves when no window is open, no save is running and every firewall equals desired. */
   idle(): Promise<void>;
+  /**
+   * With `holdRemovals`: everything pushed so far is the complete desired state (the log and the
+   * seed are read back); once it is saved and handed over, stale hosts may be removed.
+   */
+  releaseRemovals(): void;
   /** Final snapshot, stop timers and reconcilers (in-flight requests are let finish). */
   stop(): Promise<void>;
 }
 
 interface SaveJob {
   state: PersistedState;
+  /** releaseRemovals() was called before this snapshot: it holds the complete desired state. */
+  release: boolean;
   /** group key → [desired, held] copies taken with the snapshot */
   desired: Array<[string, ReadonlySet<string>, ReadonlySet<string>]>;
 }
@@ -170,6 +179,7 @@ export function createSidecar(opts: SidecarOptions): Sidecar {
         maxBatch: batch.maxSize,
         retry,
         resyncIntervalMs: opts.resyncIntervalMs ?? DEFAULT_RESYNC_MS,
+        holdRemovals: opts.holdRemovals ?? false,
         scheduler,
         random,
         log,
@@ -195,7 +205,6 @@ export function createSidecar(opts: SidecarOptions): Sidecar {
   const delta = new Map<string, Map<string, 'add' | 'remove'>>();
   let pending = 0;
   let unflushed = false;
-  let savesInFlight = 0;
   let stopped = false;
   const persist: PersistStatus = { consecutiveFailures: 0 };
   if (lastCheckpoint) persist.checkpoint = lastCheckpoint;
@@ -283,18 +292,39 @@ export function createSidecar(opts: SidecarOptions): Sidecar {
     }
   };
 
-  const flush = (reason: FlushReason | 'retry' | 'stop'): void => {
+  /*
+   * At most one save in flight, its snapshot taken when it starts. Flushes that come while a
+   * save runs only mark the state dirty: queueing one full snapshot per flush made a burst cost
+   * O(bans x state size) in time and memory (10,000 bans held ~1 GB), and delayed the firewalls,
+   * which only hear of a change once the save that contains it is done.
+   */
+  const dirtyKeys = new Set<string>();
+  let saving = false;
+  let saveWanted = false;
+  let drained: (() => void) | undefined;
+  let releaseWanted = false;
+
+  const flush = (reason: FlushReason | 'retry' | 'stop' | 'release'): void => {
     unflushed = false;
-    const keys = [...delta.keys()];
-    const state: PersistedState = { version: STATE_VERSION, model: model.serialize(), savedAt: iso(scheduler.now()) };
-    if (lastCheckpoint) state.checkpoint = lastCheckpoint;
-    const desired = keys.map((k) => groupSets(k));
-    log.debug({ reason, changes: pending, groups: keys.length }, 'flush');
+    for (const k of delta.keys()) dirtyKeys.add(k);
+    log.debug({ reason, changes: pending, groups: delta.size }, 'flush');
     latency.prune(scheduler.now());
     delta.clear();
     pending = 0;
-    savesInFlight++;
-    saves$.next({ state, desired });
+    saveWanted = true;
+    if (!saving) startSave();
+  };
+
+  const startSave = (): void => {
+    saveWanted = false;
+    saving = true;
+    const state: PersistedState = { version: STATE_VERSION, model: model.serialize(), savedAt: iso(scheduler.now()) };
+    if (lastCheckpoint) state.checkpoint = lastCheckpoint;
+    const desired = [...dirtyKeys].map((k) => groupSets(k));
+    dirtyKeys.clear();
+    const release = releaseWanted;
+    releaseWanted = false;
+    saves$.next({ state, desired, release });
   };
 
   const handOver = (job: SaveJob): void => {
@@ -306,6 +336,7 @@ export function createSidecar(opts: SidecarOptions): Sidecar {
       touched.add(r);
     }
     if (!stopped) for (const r of touched) r.kick();
+    if (job.release) for (const r of reconcilers.values()) r.releaseRemovals();
   };
 
   let savesDone!: () => void;
@@ -328,8 +359,10 @@ export function createSidecar(opts: SidecarOptions): Sidecar {
           }),
           // Whether or not the save worked, the firewalls get the new desired state.
           finalize(() => {
-            savesInFlight--;
+            saving = false;
             handOver(job);
+            if (saveWanted) startSave();
+            else drained?.();
             notify();
           }),
         ),
@@ -370,7 +403,7 @@ export function createSidecar(opts: SidecarOptions): Sidecar {
     return { groups, firewalls, persist: { ...persist }, counters: { ...model.counters }, waiting: model.waitingCount };
   };
 
-  const isIdle = (): boolean => !unflushed && savesInFlight === 0 && [...reconcilers.values()].every((r) => r.converged);
+  const isIdle = (): boolean => !unflushed && !saving && !saveWanted && [...reconcilers.values()].every((r) => r.converged);
   const idle$ = new BehaviorSubject<void>(undefined);
   changed$.subscribe(() => idle$.next());
 
@@ -384,6 +417,12 @@ export function createSidecar(opts: SidecarOptions): Sidecar {
       }),
     status,
     status$: changed$.pipe(map(status)),
+    releaseRemovals() {
+      if (stopped) return;
+      // Through a save, so the firewalls hear of the last read-back events before removals resume.
+      releaseWanted = true;
+      flush('release');
+    },
     idle: () =>
       firstValueFrom(
         idle$.pipe(
@@ -398,6 +437,8 @@ export function createSidecar(opts: SidecarOptions): Sidecar {
       stopped = true;
       expirySub?.unsubscribe();
       saveRetrySub?.unsubscribe();
+      // The last snapshot must reach the sink before the save queue closes.
+      if (saving || saveWanted) await new Promise<void>((resolve) => (drained = resolve));
       saves$.complete();
       await Promise.all([savesFinished, ...[...reconcilers.values()].map((r) => r.stop())]);
     },

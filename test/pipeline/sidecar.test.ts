@@ -189,6 +189,25 @@ describe('durability', () => {
     expect(h2.fw.memberAddresses('f2b-v4')).toEqual(['192.0.2.1']);
   });
 
+  it('holdRemovals: an empty state removes nothing until the read-back is released, then only the undesired', async () => {
+    const h1 = await started();
+    const port = h1.fws.get('fw1')!.port('f2b_');
+    await port.addToGroup({ name: 'f2b-v4', family: 'IPv4' }, ['192.0.2.1', '192.0.2.2', '198.51.100.1']);
+    const h2 = harness({ fws: h1.fws, holdRemovals: true });
+    await h2.clock.advance(0);
+    // The read-back: the log still bans two of them, and one more.
+    push(h2, ban('sshd', '192.0.2.1'), 10);
+    push(h2, ban('sshd', '192.0.2.2'), 10);
+    push(h2, ban('sshd', '192.0.2.3'), 10);
+    await h2.clock.advance(5000);
+    expect(h2.writes()).toEqual(['fw1 add f2b-v4 192.0.2.3']);
+    expect(h2.fw.memberAddresses('f2b-v4')).toEqual(['192.0.2.1', '192.0.2.2', '192.0.2.3', '198.51.100.1']);
+    h2.sidecar.releaseRemovals();
+    await h2.clock.advance(1000);
+    expect(h2.writes()).toEqual(['fw1 add f2b-v4 192.0.2.3', 'fw1 remove f2b-v4 198.51.100.1']);
+    expect(h2.fw.memberAddresses('f2b-v4')).toEqual(['192.0.2.1', '192.0.2.2', '192.0.2.3']);
+  });
+
   it('stop() saves a final snapshot with the latest checkpoint', async () => {
     const h = await started();
     h.sidecar.push({ checkpoint: cp(999) });
