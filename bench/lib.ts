@@ -261,7 +261,10 @@ export interface Sidecar {
 
 /** `node dist/src/cli/main.js run -c CONFIG` as a real child process. */
 export async function startSidecar(bed: Bed, startupTimeoutMs = 60_000): Promise<Sidecar> {
-  const child: ChildProcess = spawn(process.execPath, [MAIN, 'run', '-c', bed.configPath], {
+  // F2B_BENCH_NODE_ARGS: V8 flags for the sidecar (e.g. "--max-old-space-size=128"), to measure
+  // what a memory-capped service (NODE_OPTIONS in a systemd drop-in) would hold.
+  const nodeArgs = (process.env['F2B_BENCH_NODE_ARGS'] ?? '').split(' ').filter(Boolean);
+  const child: ChildProcess = spawn(process.execPath, [...nodeArgs, MAIN, 'run', '-c', bed.configPath], {
     env: bed.env,
     stdio: ['ignore', 'ignore', 'pipe'],
   });
