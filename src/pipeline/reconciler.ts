@@ -77,6 +77,8 @@ interface GroupRuntime {
   /** Held unbans: left on the firewall if there, not added if not. */
   held: ReadonlySet<string>;
   known: Set<string> | undefined;
+  /** The last failure was a write whose addresses were already marked uncertain in `known`. */
+  keepKnown?: boolean;
   ensured: boolean;
   lastSuccess?: number;
   lastError?: ErrorInfo;
@@ -234,8 +236,10 @@ export class Reconciler {
         delete g.lastError;
       } catch (err) {
         g.lastError = errorInfo(err, this.now());
-        // A timed-out write may have been applied: believe nothing until the next read.
-        g.known = undefined;
+        // A failed read or group check: believe nothing until the next read. (A failed write
+        // has already doubted just its own addresses.)
+        if (!g.keepKnown) g.known = undefined;
+        g.keepKnown = false;
         g.ensured = false;
         first ??= err;
         if (!isPermanent(err) || FIREWALL_WIDE.has(g.lastError.code)) break;
@@ -275,8 +279,19 @@ export class Reconciler {
           if (op === 'add') await port.addToGroup(group, addresses);
           else await port.removeFromGroup(group, addresses);
         } catch (err) {
+          if (!isPermanent(err)) {
+            // The batch may or may not have been applied: doubt only its addresses, so the retry
+            // writes them again (both writes are idempotent) instead of re-reading the whole
+            // group, which under a flaky firewall turned every error into a full re-read.
+            for (const a of addresses) {
+              if (op === 'add') known.delete(a);
+              else known.add(a);
+            }
+            g.keepKnown = true;
+            throw err;
+          }
           // A refused address must not hold back the rest; a transport failure ends the pass.
-          if (!isPermanent(err) || FIREWALL_WIDE.has(errorInfo(err, 0).code)) throw err;
+          if (FIREWALL_WIDE.has(errorInfo(err, 0).code)) throw err;
           deferred ??= err;
           continue;
         }
