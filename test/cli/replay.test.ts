@@ -5,25 +5,14 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config/index.js';
 import { standingBans } from '../../src/cli/commands/replay.js';
-import { allOutput, closeAll, configYaml, GROUP_V4, GROUP_V6, LogWriter, secretForms, startWorld, v4s, v6s, type World } from '../helpers/sidecar.js';
+import { allOutput, configYaml, GROUP_V4, GROUP_V6, LogWriter, secretForms, v4s, v6s, worldPerTest } from '../helpers/sidecar.js';
 
 const FIXTURES = fileURLToPath(new URL('../../../shared/fixtures/fail2ban/', import.meta.url));
 
-let w: World | undefined;
-const passwords: string[] = [];
-const open = async (o?: Parameters<typeof startWorld>[0]): Promise<World> => {
-  w = await startWorld(o);
-  passwords.push(w.password);
-  return w;
-};
-afterEach(async () => {
-  await w?.close();
-  w = undefined;
-});
-afterAll(closeAll);
+const { open, passwords } = worldPerTest();
 
 const union = (a: { v4: Set<string>; v6: Set<string> }, b: { v4: Set<string>; v6: Set<string> }) => ({
   v4: new Set([...a.v4, ...b.v4]),

@@ -1,17 +1,8 @@
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { request } from 'undici';
-import type { EmulatorOptions } from '../../src/emulator/index.js';
-import { doc, get, groupXml, parse, set, startFw, type Fw } from './helpers.js';
+import { doc, get, groupXml, parse, set, emulatorsPerTest } from './helpers.js';
 
-const open: Fw[] = [];
-afterEach(async () => {
-  await Promise.all(open.splice(0).map((f) => f.close()));
-});
-async function start(opts?: EmulatorOptions): Promise<Fw> {
-  const f = await startFw(opts);
-  open.push(f);
-  return f;
-}
+const start = emulatorsPerTest();
 
 const TEN_MINUTES = 600_000;
 const addGroup = doc(set('add', groupXml({ name: 'G' })));

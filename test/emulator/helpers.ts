@@ -4,6 +4,7 @@
  * (fast-xml-parser with standard entity decoding — not the emulator's own reader).
  */
 import { XMLParser } from 'fast-xml-parser';
+import { afterEach } from 'vitest';
 import { Agent, FormData, request } from 'undici';
 import { startEmulator, type Emulator, type EmulatorOptions } from '../../src/emulator/index.js';
 
@@ -200,4 +201,17 @@ export async function startFw(opts?: EmulatorOptions): Promise<Fw> {
 /** Codes of every entity result, in order. */
 export function codes(p: Parsed): (number | undefined)[] {
   return p.entities.map((e) => e.status?.code);
+}
+
+/** Emulators started by a test are closed after it. Call at the top level of a test file. */
+export function emulatorsPerTest(): (opts?: EmulatorOptions) => Promise<Fw> {
+  const open: Fw[] = [];
+  afterEach(async () => {
+    await Promise.all(open.splice(0).map((f) => f.close()));
+  });
+  return async (opts) => {
+    const f = await startFw(opts);
+    open.push(f);
+    return f;
+  };
 }

@@ -1,17 +1,9 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { request } from 'undici';
-import { SYSTEM_HOSTS, type EmulatorOptions } from '../../src/emulator/index.js';
-import { codes, doc, get, groupXml, hostXml, login, parse, remove, removeName, set, startFw, type Fw } from './helpers.js';
+import { SYSTEM_HOSTS } from '../../src/emulator/index.js';
+import { codes, doc, get, groupXml, hostXml, login, parse, remove, removeName, set, emulatorsPerTest } from './helpers.js';
 
-const open: Fw[] = [];
-afterEach(async () => {
-  await Promise.all(open.splice(0).map((f) => f.close()));
-});
-async function start(opts?: EmulatorOptions): Promise<Fw> {
-  const f = await startFw(opts);
-  open.push(f);
-  return f;
-}
+const start = emulatorsPerTest();
 
 describe('transport and envelope', () => {
   for (const transport of ['urlencoded', 'multipart', 'get'] as const) {

@@ -11,6 +11,7 @@
  * own — never from the sidecar's state or parser.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { afterAll, afterEach } from 'vitest';
 import { appendFile, copyFile, mkdtemp, readFile, rename, rm, stat, symlink, truncate, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -409,7 +410,9 @@ export async function startWorld(o: WorldOptions = {}): Promise<World> {
         () => `${why}\n--- sidecar output (tail) ---\n${proc?.output().slice(-3000) ?? ''}`,
       );
     },
+    // Idempotent: a test may close early (before unmounting its state dir) and afterEach again.
     async close() {
+      if (!worlds.has(world)) return;
       worlds.delete(world);
       await Promise.all([...procs].map((p) => p.kill9()));
       for (const f of ['status.json', 'state.json']) transcripts.push(await readFile(join(stateDir, f), 'utf8').catch(() => ''));
@@ -441,4 +444,26 @@ export function setDiff(expected: ReadonlySet<string>, actual: ReadonlySet<strin
 export function secretForms(secret: string): string[] {
   const xml = secret.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
   return [...new Set([secret, xml, encodeURIComponent(secret), new URLSearchParams({ x: secret }).toString().slice(2), JSON.stringify(secret).slice(1, -1)])];
+}
+
+/**
+ * One world per test, closed after it; every password used is kept for the leak checks. Call at
+ * the top level of a test file.
+ */
+export function worldPerTest(): { open: (o?: Parameters<typeof startWorld>[0]) => Promise<World>; passwords: string[] } {
+  let w: World | undefined;
+  const passwords: string[] = [];
+  afterEach(async () => {
+    await w?.close();
+    w = undefined;
+  });
+  afterAll(closeAll);
+  return {
+    passwords,
+    open: async (o) => {
+      w = await startWorld(o);
+      passwords.push(w.password);
+      return w;
+    },
+  };
 }

@@ -8,24 +8,13 @@ import { execFileSync } from 'node:child_process';
 import { mkdtemp, readFile, rm, stat, truncate, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { allOutput, closeAll, GROUP_V4, GROUP_V6, secretForms, seeded, sleep, startWorld, v4s, v6s, waitFor, type Proc, type World } from '../helpers/sidecar.js';
+import { describe, expect, it } from 'vitest';
+import { allOutput, GROUP_V4, GROUP_V6, type Proc, secretForms, seeded, sleep, v4s, v6s, waitFor, type World, worldPerTest } from '../helpers/sidecar.js';
 
 const SEED = Number(process.env.F2B_FAULT_SEED ?? Math.floor(Math.random() * 2 ** 31));
 console.log(`fault schedule seed: ${SEED} (replay with F2B_FAULT_SEED=${SEED})`);
 
-let w: World | undefined;
-const passwords: string[] = [];
-const open = async (o?: Parameters<typeof startWorld>[0]): Promise<World> => {
-  w = await startWorld(o);
-  passwords.push(w.password);
-  return w;
-};
-afterEach(async () => {
-  await w?.close();
-  w = undefined;
-});
-afterAll(closeAll);
+const { open, passwords } = worldPerTest();
 
 const statusOf = async (w: World) => (await w.readStatus())?.firewalls[0];
 
@@ -192,8 +181,9 @@ describe('nothing lost: the real run process under faults', () => {
       ctx.skip();
       return;
     }
+    let world: World | undefined;
     try {
-      const w = await open({ stateDir: join(mnt, 'state') });
+      const w = (world = await open({ stateDir: join(mnt, 'state') }));
       let p = await w.start();
       await w.log.ban(v4s(150));
       await w.converged(p);
@@ -230,8 +220,8 @@ describe('nothing lost: the real run process under faults', () => {
       expect(w.owned(GROUP_V6).size).toBe(20);
       await p.stop();
     } finally {
-      await w?.close();
-      w = undefined;
+      // Before the unmount: close() reads the state files for the leak check.
+      await world?.close();
       execFileSync('umount', ['-l', mnt]);
       await rm(mnt, { recursive: true, force: true });
     }

@@ -3,21 +3,10 @@
  * being written. After every case the firewall's owned members equal what the log says (both
  * families), computed from the lines written.
  */
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { allOutput, closeAll, GROUP_V4, GROUP_V6, PREFIX, secretForms, startWorld, v4s, v6s, waitFor, type World } from '../helpers/sidecar.js';
+import { describe, expect, it } from 'vitest';
+import { allOutput, GROUP_V4, GROUP_V6, PREFIX, secretForms, v4s, v6s, waitFor, worldPerTest } from '../helpers/sidecar.js';
 
-let w: World | undefined;
-const passwords: string[] = [];
-const open = async (o?: Parameters<typeof startWorld>[0]): Promise<World> => {
-  w = await startWorld(o);
-  passwords.push(w.password);
-  return w;
-};
-afterEach(async () => {
-  await w?.close();
-  w = undefined;
-});
-afterAll(closeAll);
+const { open, passwords } = worldPerTest();
 
 describe('run: the real process against the emulator over HTTPS', () => {
   it('a burst of 3,000 bans, then 1,000 unbans; status --json shows desired and firewall counts', async () => {

@@ -10,9 +10,10 @@ import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { defaultTls, fingerprint256 } from '../../src/emulator/tls.js';
 import { XgClient } from '../../src/xg/client.js';
-import { XgError, XgTimeoutError, XgTransportError } from '../../src/xg/errors.js';
+import { XgTimeoutError, XgTransportError } from '../../src/xg/errors.js';
 import { buildDispatcher } from '../../src/xg/tls.js';
 import { MAX_RESPONSE_BYTES } from '../../src/xg/xml.js';
+import { rejection } from './helpers.js';
 
 const LOGIN_OK = '<Login><status>Authentication Successful</status></Login>';
 const MB = 1024 * 1024;
@@ -71,15 +72,6 @@ function stream(res: ServerResponse, chunk: Buffer, total: number, count: (n: nu
   pump();
 }
 
-async function failure(p: Promise<unknown>): Promise<XgError> {
-  try {
-    await p;
-  } catch (e) {
-    if (e instanceof XgError) return e;
-    throw e;
-  }
-  throw new Error('expected a rejection');
-}
 
 const xml = (res: ServerResponse, body: string): void => {
   res.writeHead(200, { 'content-type': 'text/xml' }).end(body);
@@ -90,7 +82,7 @@ describe('hostile firewall responses', () => {
     const lol = ['<!ENTITY l0 "lol">', ...Array.from({ length: 9 }, (_, i) => `<!ENTITY l${i + 1} "${`&l${i};`.repeat(10)}">`)].join('');
     const h = await hostile((res) => xml(res, `<?xml version="1.0"?><!DOCTYPE Response [${lol}]><Response>${LOGIN_OK}<IPHost><Name>&l9;</Name></IPHost></Response>`));
     const before = process.memoryUsage().heapUsed;
-    const err = await failure(h.client.listOwnedHosts());
+    const err = await rejection(h.client.listOwnedHosts());
     expect(err).toBeInstanceOf(XgTransportError);
     expect(err.code).toBe('XG_XML_REFUSED');
     expect(err.retryable).toBe(false);
@@ -102,7 +94,7 @@ describe('hostile firewall responses', () => {
     const h = await hostile((res) =>
       xml(res, `<?xml version="1.0"?><!doctype Response [<!entity x SYSTEM "file:///etc/passwd">]><Response>${LOGIN_OK}<IPHost><Name>&x;</Name></IPHost></Response>`),
     );
-    const err = await failure(h.client.listOwnedHosts());
+    const err = await rejection(h.client.listOwnedHosts());
     expect(err.code).toBe('XG_XML_REFUSED');
     expect(err.message).not.toContain('root:');
   });
@@ -113,7 +105,7 @@ describe('hostile firewall responses', () => {
       res.writeHead(200, { 'content-type': 'text/xml', 'content-length': total });
       stream(res, Buffer.alloc(MB, 'A'), total, count);
     });
-    const err = await failure(h.client.checkLogin());
+    const err = await rejection(h.client.checkLogin());
     expect(err).toBeInstanceOf(XgTransportError);
     expect(err.code).toBe('XG_RESPONSE_TOO_LARGE');
     expect(err.retryable).toBe(false);
@@ -129,7 +121,7 @@ describe('hostile firewall responses', () => {
       stream(res, Buffer.alloc(256 * 1024, 'x'), Infinity, count);
     });
     const before = process.memoryUsage();
-    const err = await failure(h.client.checkLogin());
+    const err = await rejection(h.client.checkLogin());
     expect(err.code).toBe('XG_RESPONSE_TOO_LARGE');
     await h.closed;
     // Stopped close to the cap (what was in flight in socket buffers aside), not at "forever".
@@ -147,7 +139,7 @@ describe('hostile firewall responses', () => {
       const t = setInterval(() => res.write(' '), 20);
       res.once('close', () => clearInterval(t));
     }, 1_000);
-    const err = await failure(h.client.checkLogin());
+    const err = await rejection(h.client.checkLogin());
     expect(err).toBeInstanceOf(XgTimeoutError);
     expect(err.retryable).toBe(true);
     await h.closed;
@@ -156,7 +148,7 @@ describe('hostile firewall responses', () => {
   it('absurd nesting is a malformed answer, not a stack overflow', async () => {
     const depth = 100_000;
     const h = await hostile((res) => xml(res, `<Response>${LOGIN_OK}<IPHost>${'<a>'.repeat(depth)}${'</a>'.repeat(depth)}</IPHost></Response>`));
-    const err = await failure(h.client.listOwnedHosts());
+    const err = await rejection(h.client.listOwnedHosts());
     expect(err).toBeInstanceOf(XgTransportError);
     expect(err.code).toBe('XG_BAD_RESPONSE');
   });
@@ -166,7 +158,7 @@ describe('hostile firewall responses', () => {
     let i = 0;
     const h = await hostile((res) => xml(res, bodies[i++ % bodies.length] ?? ''));
     for (let n = 0; n < bodies.length; n++) {
-      const err = await failure(h.client.checkLogin());
+      const err = await rejection(h.client.checkLogin());
       expect(err.code).toBe('XG_BAD_RESPONSE');
     }
   });

@@ -2,38 +2,20 @@
  * XgClient against the emulator under every reading of the points reference §11 leaves open
  * (src/emulator/quirks.ts): the client must work whichever one a real firmware turns out to have.
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Quirks } from '../../src/emulator/index.js';
 import type { RequestInfo } from '../../src/xg/client.js';
 import { XgConflictError, XgError, XgNotFoundError } from '../../src/xg/errors.js';
 import { hostName } from '../../src/xg/naming.js';
 import type { GroupRef } from '../../src/xg/port.js';
-import { startFirewall, type EmulatorOptions, type FirewallFixture } from './emulator-fixture.js';
-import { captureLog } from './helpers.js';
+import { emulatorPerTest, type FirewallFixture } from './emulator-fixture.js';
+import { captureLog, rejection } from './helpers.js';
 
 const G: GroupRef = { name: 'f2b_blockings', family: 'IPv4' };
 const G6: GroupRef = { name: 'f2b_blockings6', family: 'IPv6' };
 
-async function rejection(p: Promise<unknown>): Promise<XgError> {
-  try {
-    await p;
-  } catch (e) {
-    if (e instanceof XgError) return e;
-    throw e;
-  }
-  throw new Error('expected a rejection');
-}
 
-let fx: FirewallFixture | undefined;
-const start = async (opts?: EmulatorOptions): Promise<FirewallFixture> => {
-  await fx?.teardown();
-  fx = await startFirewall(opts);
-  return fx;
-};
-afterEach(async () => {
-  await fx?.teardown();
-  fx = undefined;
-});
+const start = emulatorPerTest();
 
 describe('firmware variants (reference §11, emulator quirks)', () => {
   /** One full life cycle: both families, a foreign member, long IPv6 names, flush. */

@@ -5,9 +5,9 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
 import { XgClient, type XgClientOptions } from '../../src/xg/client.js';
-import { XgError, XgTransportError } from '../../src/xg/errors.js';
+import { XgTransportError } from '../../src/xg/errors.js';
 import { buildDispatcher } from '../../src/xg/tls.js';
-import { LOGIN_OK, startScriptedServer, type ScriptedServer } from './helpers.js';
+import { LOGIN_OK, rejection, startScriptedServer, type ScriptedServer } from './helpers.js';
 
 const OK_LOGIN = '<Login><status>Authentication Successful</status></Login>';
 const resp = (inner: string, version = '2100.1'): string =>
@@ -40,15 +40,6 @@ afterEach(async () => {
   server = undefined;
 });
 
-async function rejection(p: Promise<unknown>): Promise<XgError> {
-  try {
-    await p;
-  } catch (e) {
-    if (e instanceof XgError) return e;
-    throw e;
-  }
-  throw new Error('expected a rejection');
-}
 
 describe('XgClient on the wire', () => {
   it('POSTs the form field reqxml to the API path, never in the URL', async () => {

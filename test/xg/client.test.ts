@@ -5,13 +5,12 @@
  */
 import { createServer, type Server, type Socket } from 'node:net';
 import type { AddressInfo } from 'node:net';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { RequestInfo } from '../../src/xg/client.js';
 import {
   XgAccessError,
   XgAuthError,
   XgConflictError,
-  XgError,
   XgNotFoundError,
   XgReferencedError,
   XgRequestError,
@@ -25,8 +24,8 @@ import type { GroupRef } from '../../src/xg/port.js';
 import { buildDispatcher } from '../../src/xg/tls.js';
 import { buildRequest, checkEnvelope, el, parseResponse, removeXml } from '../../src/xg/xml.js';
 import { runPortContract } from './contract.js';
-import { ADMIN, startFirewall, type EmulatorOptions, type FirewallFixture } from './emulator-fixture.js';
-import { captureLog } from './helpers.js';
+import { ADMIN, emulatorPerTest, startFirewall } from './emulator-fixture.js';
+import { captureLog, rejection } from './helpers.js';
 
 runPortContract('XML API client against the HTTPS emulator', () => startFirewall());
 
@@ -37,26 +36,8 @@ function v4(n: number): string {
   return `10.${(n >> 16) & 255}.${(n >> 8) & 255}.${n & 255}`;
 }
 
-async function rejection(p: Promise<unknown>): Promise<XgError> {
-  try {
-    await p;
-  } catch (e) {
-    if (e instanceof XgError) return e;
-    throw e;
-  }
-  throw new Error('expected a rejection');
-}
 
-let fx: FirewallFixture | undefined;
-const start = async (opts?: EmulatorOptions): Promise<FirewallFixture> => {
-  await fx?.teardown();
-  fx = await startFirewall(opts);
-  return fx;
-};
-afterEach(async () => {
-  await fx?.teardown();
-  fx = undefined;
-});
+const start = emulatorPerTest();
 
 describe('batching, counted by the emulator', () => {
   // N new addresses at batch size B: ceil(N/B) Set requests, no read (creates are optimistic).

@@ -4,6 +4,7 @@
  * groups through the same public XML API. The emulator's model is reached directly only to stage
  * what no API call can (a rule referencing a host, a change made between two requests).
  */
+import { afterEach } from 'vitest';
 import { request, type Agent } from 'undici';
 import { startEmulator, type Emulator, type EmulatorOptions } from '../../src/emulator/index.js';
 import { addressFields, addressOfHost, familyOf } from '../../src/xg/address.js';
@@ -115,5 +116,22 @@ export async function startFirewall(opts?: EmulatorOptions): Promise<FirewallFix
       for (const c of clients) await c.close();
       await dispatcher.destroy().catch(() => undefined);
     },
+  };
+}
+
+/**
+ * One emulator per test: `start(opts)` replaces the previous one, and it is torn down after each
+ * test. Call at the top level of a test file.
+ */
+export function emulatorPerTest(): (opts?: EmulatorOptions) => Promise<FirewallFixture> {
+  let fx: FirewallFixture | undefined;
+  afterEach(async () => {
+    await fx?.teardown();
+    fx = undefined;
+  });
+  return async (opts) => {
+    await fx?.teardown();
+    fx = await startFirewall(opts);
+    return fx;
   };
 }

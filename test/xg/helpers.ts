@@ -1,4 +1,5 @@
 import type { XgLogger } from '../../src/xg/log.js';
+import { XgError } from '../../src/xg/errors.js';
 
 export interface CapturedLog extends XgLogger {
   lines: Array<{ level: 'debug' | 'info' | 'warn'; msg: string }>;
@@ -83,4 +84,15 @@ export async function startScriptedServer(
         server.close(() => r());
       }),
   };
+}
+
+/** The typed error a call rejected with; fails the test when it resolved or threw something else. */
+export async function rejection(p: Promise<unknown>): Promise<XgError> {
+  try {
+    await p;
+  } catch (e) {
+    if (e instanceof XgError) return e;
+    throw e;
+  }
+  throw new Error('expected a rejection');
 }
