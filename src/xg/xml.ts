@@ -217,6 +217,80 @@ function parseStatus(v: unknown): XgStatus | undefined {
   return code === undefined ? { text: t } : { code, text: t };
 }
 
+/**
+ * The <Response> element as {attributes, children by tag}, children in document order. A Get of
+ * every owned host is one answer (100,000 hosts: 26 MB); parsed as one tree it briefly took
+ * ~280 MB of heap for 39 MB of result, so the children are parsed one at a time and only their
+ * fields are kept. Documents the splitter does not understand (comments, CDATA, processing
+ * instructions inside) are parsed whole, as before.
+ */
+function parseRoot(xml: string, ctx: XgErrorContext): Record<string, unknown> {
+  try {
+    return splitRoot(xml, ctx);
+  } catch (err) {
+    if (err instanceof XgTransportError) throw err;
+    // fast-xml-parser's own limits (nesting depth) end here: a bad answer, not a crash.
+    throw badResponse('malformed XML', ctx);
+  }
+}
+
+function splitRoot(xml: string, ctx: XgErrorContext): Record<string, unknown> {
+  const open = /<Response\b[^>]*?(\/?)>/.exec(xml);
+  const body = xml.slice(xml.indexOf('?>') >= 0 && xml.startsWith('<?xml') ? xml.indexOf('?>') + 2 : 0);
+  if (!open || open[1] === '/' || /<[!?]/.test(body)) return parseWhole(xml, ctx);
+  const start = open.index + open[0].length;
+  const end = xml.lastIndexOf('</Response>');
+  if (end < start || xml.slice(0, open.index).replace(/^<\?xml[^>]*\?>/, '').trim() !== '') return parseWhole(xml, ctx);
+  const root: Record<string, unknown> = {};
+  const head = parser.parse(open[0].replace(/>$/, '/>')) as Record<string, unknown>;
+  const attrs = head['Response'];
+  if (attrs && typeof attrs === 'object') Object.assign(root, attrs);
+  const add = (tag: string, value: unknown): void => {
+    const prev = root[tag];
+    if (prev === undefined) root[tag] = value;
+    else if (Array.isArray(prev)) prev.push(value);
+    else root[tag] = [prev, value];
+  };
+  // Top-level children only: the document is valid XML without comments, CDATA or PIs, so tags
+  // can be counted.
+  const tag = /<(\/?)([A-Za-z_][\w.:-]*)(?:\s[^>]*?)?(\/?)>/g;
+  tag.lastIndex = start;
+  let depth = 0;
+  let from = -1;
+  let name = '';
+  for (let m = tag.exec(xml); m && m.index < end; m = tag.exec(xml)) {
+    if (m[1] === '/') {
+      depth--;
+      if (depth === 0) {
+        const piece = parser.parse(xml.slice(from, m.index + m[0].length)) as Record<string, unknown>;
+        add(name, piece[name] ?? '');
+      }
+    } else if (m[3] === '/') {
+      if (depth === 0) add(m[2] as string, (parser.parse(m[0]) as Record<string, unknown>)[m[2] as string] ?? '');
+    } else {
+      if (depth === 0) {
+        from = m.index;
+        name = m[2] as string;
+      }
+      depth++;
+    }
+  }
+  if (depth !== 0) return parseWhole(xml, ctx);
+  return root;
+}
+
+function parseWhole(xml: string, ctx: XgErrorContext): Record<string, unknown> {
+  let doc: Record<string, unknown>;
+  try {
+    doc = parser.parse(xml) as Record<string, unknown>;
+  } catch {
+    throw badResponse('malformed XML', ctx);
+  }
+  const root = doc['Response'];
+  if (!root || typeof root !== 'object' || Array.isArray(root)) throw badResponse('root element is not <Response>', ctx);
+  return root as Record<string, unknown>;
+}
+
 /** Parse a response body into its three levels; throws XgTransportError when it is not an XG answer. */
 export function parseResponse(body: string, ctx: XgErrorContext = {}, maxBytes = MAX_RESPONSE_BYTES): XgResponse {
   if (Buffer.byteLength(body) > maxBytes) {
@@ -229,15 +303,7 @@ export function parseResponse(body: string, ctx: XgErrorContext = {}, maxBytes =
   }
   const valid = XMLValidator.validate(xml);
   if (valid !== true) throw badResponse(`malformed XML (${valid.err.msg} at line ${valid.err.line})`, ctx);
-  let doc: Record<string, unknown>;
-  try {
-    doc = parser.parse(xml) as Record<string, unknown>;
-  } catch {
-    throw badResponse('malformed XML', ctx);
-  }
-  const root = doc['Response'];
-  if (!root || typeof root !== 'object' || Array.isArray(root)) throw badResponse('root element is not <Response>', ctx);
-  const r = root as Record<string, unknown>;
+  const r = parseRoot(xml, ctx);
   const out: XgResponse = { entities: [] };
   const apiVersion = r['@_APIVersion'];
   if (typeof apiVersion === 'string') out.apiVersion = apiVersion;

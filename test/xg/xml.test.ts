@@ -303,3 +303,43 @@ function captureSync(fn: () => unknown): XgError {
   }
   throw new Error('expected an XgError');
 }
+
+describe('parseResponse: children parsed one at a time', () => {
+  const doc = (inner: string, decl = '<?xml version="1.0" encoding="UTF-8"?>') =>
+    `${decl}\n<Response APIVersion="2000.2" IPS_CAT_VER="1">\n<Login><status>Authentication Successful</status></Login>\n${inner}\n</Response>`;
+  const mixed = [
+    '<IPHost transactionid="1"><Status code="200">Configuration applied successfully.</Status></IPHost>',
+    '<IPHostGroup transactionid=""><Name>a&amp;b</Name><HostList><Host>h1</Host><Host>h2</Host></HostList></IPHostGroup>',
+    '<IPHost transactionid="2"><Status code="502">Operation failed. Entity having same name already exists.</Status></IPHost>',
+    '<Empty/>',
+  ].join('\n');
+
+  it('gives what parsing the whole document gives: attributes, login, entities and their statuses', () => {
+    const split = parseResponse(doc(mixed));
+    // A comment makes the splitter step aside: the whole-document parse is the reference.
+    const whole = parseResponse(doc(`<!-- whole -->${mixed}`));
+    expect(split.apiVersion).toBe('2000.2');
+    expect(split.login).toBe('Authentication Successful');
+    expect(split.entities.map((e) => [e.tag, e.status?.code])).toEqual([
+      ['IPHost', 200],
+      ['IPHost', 502],
+      ['IPHostGroup', undefined],
+    ]); // an empty element carries no entity, as before
+    expect(split).toEqual(whole);
+    expect(split.entities[2]?.fields['Name']).toBe('a&b');
+  });
+
+  it('a document without declaration, and a whole-request Status, read the same', () => {
+    const r = parseResponse(doc('<Status code="534">API operations are not allowed from the requester IP address.</Status>', ''));
+    expect(r.status).toEqual({ code: 534, text: 'API operations are not allowed from the requester IP address.' });
+    expect(r.entities).toEqual([]);
+  });
+
+  it('10,000 hosts: every one read, in order', () => {
+    const hosts = Array.from({ length: 10_000 }, (_, i) => `<IPHost><Name>f2b_11.0.${i >> 8}.${i & 255}</Name><HostGroupList><HostGroup>g</HostGroup></HostGroupList></IPHost>`);
+    const r = parseResponse(doc(hosts.join('')));
+    expect(r.entities).toHaveLength(10_000);
+    expect(r.entities[9_999]?.fields['Name']).toBe('f2b_11.0.39.15');
+    expect(decodeHost(r.entities[0]!.fields)?.groups).toEqual(['g']);
+  });
+});
