@@ -19,8 +19,12 @@ import { XgTransportError, errorForStatus, isSuccessStatus, type XgErrorContext 
  * here (identical from 17 to 22); the client switches to the version the firewall reports.
  */
 export const DEFAULT_API_VERSION = '1905.1';
-/** Responses larger than this are refused rather than buffered (a 3,000-host Get is ~1 MiB). */
-export const MAX_RESPONSE_BYTES = 32 * 1024 * 1024;
+/**
+ * Responses larger than this are refused rather than buffered. The start-up read-back of every
+ * owned host is one answer of ~260 bytes a host (100,000 hosts: 26 MB), so the cap leaves room
+ * for ~500,000; it only has to stop an endless or hostile body.
+ */
+export const MAX_RESPONSE_BYTES = 128 * 1024 * 1024;
 
 // ---------------------------------------------------------------- building
 

@@ -99,8 +99,8 @@ describe('hostile firewall responses', () => {
     expect(err.message).not.toContain('root:');
   });
 
-  it('a 50 MB body with a declared length is refused before it is read', async () => {
-    const total = 50 * MB;
+  it('a body whose declared length is over the cap is refused before it is read', async () => {
+    const total = MAX_RESPONSE_BYTES + 50 * MB;
     const h = await hostile((res, _req, count) => {
       res.writeHead(200, { 'content-type': 'text/xml', 'content-length': total });
       stream(res, Buffer.alloc(MB, 'A'), total, count);
