@@ -5,9 +5,9 @@
  * dismissed on their bytes before any decoding (mayBeEvent), output encoded into large buffers.
  */
 import { isAscii } from 'node:buffer';
-import { createReadStream } from 'node:fs';
+import { open } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import type { Readable, Writable } from 'node:stream';
+import type { Writable } from 'node:stream';
 import type { Command } from 'commander';
 import { mayBeEvent, parseLine } from '../../parser/index.js';
 import type { F2bEvent, ParseResult } from '../../parser/types.js';
@@ -50,7 +50,7 @@ export async function run(args: ParseArgs, deps: CliDeps): Promise<number> {
     if (deps.signal.aborted) break;
     const name = file === '-' ? 'stdin' : file;
     try {
-      const input: Readable = file === '-' ? deps.stdin : createReadStream(resolve(deps.cwd, file), { highWaterMark: READ_CHUNK });
+      const input = file === '-' ? (deps.stdin as AsyncIterable<Buffer | string>) : fileChunks(resolve(deps.cwd, file));
       totals.lines += await scan(input, onResult, out, deps.signal);
     } catch (err) {
       failed++;
@@ -74,10 +74,10 @@ export async function run(args: ParseArgs, deps: CliDeps): Promise<number> {
  * sequence, so no decoder state is carried), and decodes only the lines that may be events: most
  * lines of a busy log (Found, observer, command output) are dismissed on a few bytes.
  */
-async function scan(input: Readable, onResult: (r: ParseResult) => void, out: Output, signal: AbortSignal): Promise<number> {
+async function scan(input: AsyncIterable<Buffer | string>, onResult: (r: ParseResult) => void, out: Output, signal: AbortSignal): Promise<number> {
   let carry: Buffer | undefined;
   let lines = 0;
-  for await (const chunk of input as AsyncIterable<Buffer | string>) {
+  for await (const chunk of input) {
     const buf = typeof chunk === 'string' ? Buffer.from(chunk, 'utf8') : chunk;
     let from = 0;
     if (carry !== undefined) {
@@ -92,11 +92,12 @@ async function scan(input: Readable, onResult: (r: ParseResult) => void, out: Ou
       from = nl + 1;
     }
     const last = buf.lastIndexOf(10);
+    // Copies: a file's chunks share one buffer that the next read overwrites.
     if (last < from) {
-      if (from < buf.length) carry = buf.subarray(from);
+      if (from < buf.length) carry = Buffer.from(buf.subarray(from));
       continue;
     }
-    if (last + 1 < buf.length) carry = buf.subarray(last + 1);
+    if (last + 1 < buf.length) carry = Buffer.from(buf.subarray(last + 1));
     lines += scanBlock(buf.subarray(from, last + 1), onResult);
     await out.maybeFlush();
     if (signal.aborted) return lines;
@@ -107,6 +108,25 @@ async function scan(input: Readable, onResult: (r: ParseResult) => void, out: Ou
 }
 
 const NEWLINE = Buffer.from('\n');
+
+/**
+ * A file's bytes in chunks of one reused buffer: a read stream allocates a fresh buffer per
+ * chunk, and on a 116 MB log the page faults of those allocations cost more time than grep takes
+ * for the whole file (0.62 s against 0.24 s to read it).
+ */
+async function* fileChunks(path: string): AsyncGenerator<Buffer> {
+  const fh = await open(path, 'r');
+  try {
+    const buf = Buffer.allocUnsafe(READ_CHUNK);
+    for (;;) {
+      const { bytesRead } = await fh.read(buf, 0, buf.length, null);
+      if (bytesRead === 0) return;
+      yield buf.subarray(0, bytesRead);
+    }
+  } finally {
+    await fh.close();
+  }
+}
 
 /** `block` ends with a newline; returns the number of lines in it. */
 function scanBlock(block: Buffer, onResult: (r: ParseResult) => void): number {
