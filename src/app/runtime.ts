@@ -83,6 +83,7 @@ export async function startRuntime(o: RuntimeOptions): Promise<Runtime> {
       batch: config.batch,
       suspend: config.suspend,
       retry: config.retry,
+      resyncIntervalMs: config.reconcile.resyncIntervalMs,
       scheduler: asyncScheduler,
       log,
       ports,

@@ -134,6 +134,9 @@ export const ConfigSchema = z.strictObject({
       maxSuspendMs: int(0, 30 * 86_400_000).default(86_400_000),
     })
     .prefault({}),
+  // Hand edits on the firewall (and a firewall restored from a backup) are repaired at the next
+  // full re-read; shorter means sooner repairs for one Get of the owned hosts per interval.
+  reconcile: z.strictObject({ resyncIntervalMs: int(10_000, 86_400_000).default(600_000) }).prefault({}),
   seedFromClient: z.boolean().default(false),
   metrics: z
     .strictObject({

@@ -60,6 +60,20 @@ describe('parseConfig: valid files', () => {
     expect(c.seedFromClient).toBe(false);
     expect(c.fail2banClient).toEqual({ path: 'fail2ban-client', args: [] });
     expect(c.health.unreachableAfterMs).toBe(300000);
+    expect(c.reconcile).toEqual({ resyncIntervalMs: 600000 });
+  });
+
+  it('reconcile.resyncIntervalMs: set, and refused below 10 s with its key and line', () => {
+    expect(parseConfig(BASE + 'reconcile: { resyncIntervalMs: 60000 }\n', 'c.yaml').reconcile.resyncIntervalMs).toBe(60000);
+    const err = (() => {
+      try {
+        parseConfig(BASE + 'reconcile:\n  resyncIntervalMs: 5\n', 'c.yaml');
+      } catch (e) {
+        return String((e as Error).message);
+      }
+      return '';
+    })();
+    expect(err).toMatch(/c\.yaml:\d+ reconcile\.resyncIntervalMs: /);
   });
 
   it('accepts passwordEnv, a CA file, colon-less fingerprints and metrics on IPv6', () => {
