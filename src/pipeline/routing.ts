@@ -1,8 +1,9 @@
 /**
- * Which firewall groups an event feeds. Pure. The config module offers the same helpers for the
- * CLI; the pipeline keeps its own tiny copies so it can be built and tested on its own.
+ * Which firewall groups an event feeds. Pure. Jail globs and the never-block test are the config
+ * module's (pure too), so the pipeline matches exactly what the config validated.
  */
 import ipaddr from 'ipaddr.js';
+import { jailMatches } from '../config/glob.js';
 import type { AddressFamily } from '../parser/types.js';
 import type { GroupRef } from '../xg/port.js';
 
@@ -27,41 +28,12 @@ export interface GroupTarget {
 
 export type JailMatcher = (patterns: readonly string[], jail: string) => boolean;
 
+export { jailMatches };
+export { makeNeverBlock } from '../config/net.js';
+
 export function groupKey(firewall: string, name: string): string {
   return `${firewall}/${name}`;
 }
-
-function globToRegExp(glob: string): RegExp {
-  let re = '';
-  for (let i = 0; i < glob.length; i++) {
-    const c = glob[i] as string;
-    if (c === '*') re += '.*';
-    else if (c === '?') re += '.';
-    else if (c === '[') {
-      const end = glob.indexOf(']', i + 2);
-      if (end < 0) {
-        re += '\\[';
-        continue;
-      }
-      let body = glob.slice(i + 1, end);
-      if (body.startsWith('!')) body = `^${body.slice(1)}`;
-      re += `[${body.replace(/\\/g, '\\\\')}]`;
-      i = end;
-    } else re += c.replace(/[.+^${}()|\\\]]/g, '\\$&');
-  }
-  return new RegExp(`^${re}$`);
-}
-
-const globCache = new Map<string, RegExp>();
-
-/** fnmatch-style jail matching: exact names, `*`, `?`, `[abc]`, `[!abc]`. */
-export const jailMatches: JailMatcher = (patterns, jail) =>
-  patterns.some((p) => {
-    if (!/[*?[]/.test(p)) return p === jail;
-    let re = globCache.get(p);
-    if (!re) globCache.set(p, (re = globToRegExp(p)));
-    return re.test(jail);
-  });
 
 /** Family of an address or CIDR network as written by the parser; undefined for anything else. */
 export function addressFamily(address: string): AddressFamily | undefined {
@@ -81,32 +53,6 @@ function parseCidr(address: string): Cidr | undefined {
   } catch {
     return undefined;
   }
-}
-
-function unmapped(c: Cidr): Cidr {
-  const [ip, len] = c;
-  if (ip.kind() === 'ipv6' && (ip as ipaddr.IPv6).isIPv4MappedAddress() && len >= 96) {
-    return [(ip as ipaddr.IPv6).toIPv4Address(), len - 96];
-  }
-  return c;
-}
-
-/**
- * Predicate "never block this": true when the address (or network) overlaps any listed
- * address/network. A /16 ban that contains an admin's /32 must not be applied either.
- */
-export function makeNeverBlock(cidrs: readonly string[]): (address: string) => boolean {
-  const nets = cidrs.map((c) => {
-    const p = parseCidr(c.trim());
-    if (!p) throw new RangeError(`neverBlock: not an IP address or CIDR network: ${c}`);
-    return unmapped(p);
-  });
-  return (address) => {
-    const p = parseCidr(address);
-    if (!p) return false;
-    const [ip, len] = unmapped(p);
-    return nets.some(([nip, nlen]) => nip.kind() === ip.kind() && ip.match(nip as never, Math.min(len, nlen)));
-  };
 }
 
 export interface JailRoute {

@@ -43,6 +43,15 @@ describe('makeNeverBlock', () => {
     expect(none('::1')).toBe(false);
   });
 
+  it('an IPv4-mapped entry protects the IPv4 address, and a wider ban containing a protected one is refused', () => {
+    const nb = makeNeverBlock(['192.0.2.0/24', '::ffff:198.51.100.7']);
+    expect(nb('198.51.100.7')).toBe(true);
+    expect(nb('198.51.100.8')).toBe(false);
+    expect(nb('192.0.0.0/16')).toBe(true);
+    expect(nb('192.0.2.128/25')).toBe(true);
+    expect(nb('192.0.3.1')).toBe(false);
+  });
+
   it('single addresses are /32 and /128', () => {
     const one = makeNeverBlock(['198.51.100.7', '2001:db8::7']);
     expect(one('198.51.100.7')).toBe(true);

@@ -1,46 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { addressFamily, jailMatches, makeNeverBlock, Router, type GroupMapping } from '../../src/pipeline/routing.js';
-
-describe('jailMatches', () => {
-  it.each([
-    [['sshd'], 'sshd', true],
-    [['sshd'], 'sshd-ddos', false],
-    [['sshd*'], 'sshd-ddos', true],
-    [['*'], 'anything.at_all', true],
-    [['web-?'], 'web-1', true],
-    [['web-?'], 'web-12', false],
-    [['web-[ab]'], 'web-b', true],
-    [['web-[!ab]'], 'web-b', false],
-    [['web-[!ab]'], 'web-c', true],
-    [['a.b'], 'aXb', false],
-    [['postfix', 'dovecot'], 'dovecot', true],
-    [[], 'sshd', false],
-  ])('%j matches %s: %s', (patterns, jail, expected) => {
-    expect(jailMatches(patterns, jail)).toBe(expected);
-  });
-});
-
-describe('makeNeverBlock', () => {
-  const nb = makeNeverBlock(['192.0.2.0/24', '203.0.113.5', '2001:db8:1::/48', '::ffff:198.51.100.7']);
-  it.each([
-    ['192.0.2.200', true],
-    ['192.0.3.1', false],
-    ['192.0.0.0/16', true], // a wider ban containing a protected network
-    ['192.0.2.128/25', true],
-    ['203.0.113.5', true],
-    ['203.0.113.6', false],
-    ['203.0.113.0/24', true],
-    ['2001:db8:1:2::1', true],
-    ['2001:db8:2::1', false],
-    ['198.51.100.7', true], // an IPv4-mapped entry protects the IPv4 address
-    ['not-an-ip', false],
-  ])('%s → %s', (address, expected) => {
-    expect(nb(address)).toBe(expected);
-  });
-  it('rejects a bad entry at construction', () => {
-    expect(() => makeNeverBlock(['192.0.2.0/33'])).toThrow(/neverBlock/);
-  });
-});
+// jailMatches and makeNeverBlock are the config module's: test/config/glob.test.ts, net.test.ts.
+import { addressFamily, Router, type GroupMapping } from '../../src/pipeline/routing.js';
 
 describe('Router', () => {
   const groups: GroupMapping[] = [
