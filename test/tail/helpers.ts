@@ -6,6 +6,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Subscription } from 'rxjs';
+import { afterEach, beforeEach } from 'vitest';
 
 import { tailFile, type TailOptions, type TailWarning } from '../../src/tail/index.js';
 import type { TailLine } from '../../src/tail/types.js';
@@ -15,6 +16,23 @@ export const FIXTURES = new URL('../../../shared/fixtures/fail2ban/', import.met
 export async function makeTempDir(): Promise<{ dir: string; cleanup: () => Promise<void> }> {
   const dir = await mkdtemp(join(tmpdir(), 'f2b-tail-'));
   return { dir, cleanup: () => rm(dir, { recursive: true, force: true }) };
+}
+
+/**
+ * A fresh temp dir with a `fail2ban.log` path per test; followers stopped and the dir removed
+ * after it. Call at the top level of a suite; `set` receives the dir and the log path.
+ */
+export function logDirPerTest(set: (dir: string, path: string) => void): void {
+  let cleanup: (() => Promise<void>) | undefined;
+  beforeEach(async () => {
+    const t = await makeTempDir();
+    cleanup = t.cleanup;
+    set(t.dir, join(t.dir, 'fail2ban.log'));
+  });
+  afterEach(async () => {
+    stopAllFollowers();
+    await cleanup?.();
+  });
 }
 
 /** Polls `pred` every 10 ms; the timeout only bounds a hung test, it is not an assertion on speed. */

@@ -2,25 +2,15 @@
 // line's checkpoint. Every test ends with a marker line written after everything else, so "nothing
 // more was delivered" is checked without waiting for time to pass.
 import { appendFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { firstValueFrom, take, toArray } from 'rxjs';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 
 import { hashHead, tailFile, type Checkpoint } from '../../src/tail/index.js';
-import { follow, makeTempDir, numbered, stopAllFollowers, waitFor } from './helpers.js';
+import { follow, logDirPerTest, numbered, waitFor } from './helpers.js';
 
-let dir: string;
-let cleanup: () => Promise<void>;
 let path: string;
-
-beforeEach(async () => {
-  ({ dir, cleanup } = await makeTempDir());
-  path = join(dir, 'fail2ban.log');
-});
-
-afterEach(async () => {
-  stopAllFollowers();
-  await cleanup();
+logDirPerTest((_dir, p) => {
+  path = p;
 });
 
 const text = (lines: string[]): string => lines.map((l) => `${l}\n`).join('');

@@ -2,23 +2,13 @@
 // in between), bursts with several rotations, delete + re-create, copytruncate, grace expiry, and the
 // real rotation fixtures replayed as fail2ban wrote them.
 import { copyFileSync, readFileSync, renameSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 
-import { FIXTURES, LogWriter, follow, logrotate, makeTempDir, numbered, stopAllFollowers, waitFor } from './helpers.js';
+import { FIXTURES, follow, logDirPerTest, logrotate, LogWriter, numbered, waitFor } from './helpers.js';
 
-let dir: string;
-let cleanup: () => Promise<void>;
 let path: string;
-
-beforeEach(async () => {
-  ({ dir, cleanup } = await makeTempDir());
-  path = join(dir, 'fail2ban.log');
-});
-
-afterEach(async () => {
-  stopAllFollowers();
-  await cleanup();
+logDirPerTest((_dir, p) => {
+  path = p;
 });
 
 describe('rename rotation (logrotate create + flushlogs)', () => {

@@ -3,26 +3,18 @@
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { chmodSync, mkdirSync, readdirSync, renameSync, statSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { firstValueFrom, take, toArray } from 'rxjs';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 
 import { TailError, tailFile } from '../../src/tail/index.js';
-import { LogWriter, follow, makeTempDir, numbered, stopAllFollowers, waitFor } from './helpers.js';
+import { follow, logDirPerTest, LogWriter, numbered, waitFor } from './helpers.js';
 
 let dir: string;
-let cleanup: () => Promise<void>;
 let path: string;
-
-beforeEach(async () => {
-  ({ dir, cleanup } = await makeTempDir());
-  path = join(dir, 'fail2ban.log');
-});
-
-afterEach(async () => {
-  stopAllFollowers();
-  await cleanup();
+logDirPerTest((d, p) => {
+  dir = d;
+  path = p;
 });
 
 describe('appending', () => {
