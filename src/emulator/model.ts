@@ -92,16 +92,8 @@ export const SYSTEM_HOSTS: readonly { name: string; family: IPFamily }[] = [
 const MAX_DESCRIPTION = 255;
 const SETTABLE_TYPES = new Set<string>(['IP', 'Network', 'IPRange', 'IPList']);
 
-interface HostRec {
-  name: string;
-  family: IPFamily;
-  hostType: HostType;
-  ipAddress?: string;
-  subnet?: string;
-  startIPAddress?: string;
-  endIPAddress?: string;
-  listOfIPAddresses?: string;
-  description: string;
+/** What the model keeps of a host: its public view, plus bookkeeping; groups as a set. */
+interface HostRec extends Omit<HostView, 'groups'> {
   system: boolean;
   /** Identity for the 503 "same parameter details" check; '' for system hosts. */
   content: string;
