@@ -146,6 +146,7 @@ export async function startRuntime(o: RuntimeOptions): Promise<Runtime> {
       // at start, and the seed. A rotation during the read-back, or a safety timeout, also ends it.
       let waits = 0;
       let released = loaded.source !== 'empty';
+      let safety: NodeJS.Timeout | undefined;
       const release = (why: string): void => {
         if (released) return;
         released = true;
@@ -159,14 +160,16 @@ export async function startRuntime(o: RuntimeOptions): Promise<Runtime> {
           if (--waits <= 0) release(why);
         });
       };
-      const safety = setTimeout(() => release('read-back timeout'), READ_BACK_TIMEOUT_MS);
-      safety.unref();
+      if (!released) {
+        safety = setTimeout(() => release('read-back timeout'), READ_BACK_TIMEOUT_MS);
+        safety.unref();
+        cleanups.push(async () => clearTimeout(safety));
+      }
       const logAtStart = !released && startAt === 'beginning' ? await stat(config.log.path).catch(() => undefined) : undefined;
       let catchUp = logAtStart !== undefined && logAtStart.size > 0;
       if (catchUp) waits++;
       if (seed && !released) waits++;
       if (!released && waits === 0) release('nothing to read back');
-      cleanups.push(async () => clearTimeout(safety));
       const input$ = tailFile({
         path: config.log.path,
         checkpoint: loaded.state.checkpoint,

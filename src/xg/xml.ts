@@ -239,14 +239,14 @@ function parseRoot(xml: string, ctx: XgErrorContext): Record<string, unknown> {
 }
 
 function splitRoot(xml: string, ctx: XgErrorContext): Record<string, unknown> {
-  const open = /<Response\b[^>]*?(\/?)>/.exec(xml);
-  const body = xml.slice(xml.indexOf('?>') >= 0 && xml.startsWith('<?xml') ? xml.indexOf('?>') + 2 : 0);
-  if (!open || open[1] === '/' || /<[!?]/.test(body)) return parseWhole(xml, ctx);
-  const start = open.index + open[0].length;
+  // The <Response> start tag must be the first thing after the declaration.
+  const open = /^(?:<\?xml[^>]*\?>)?\s*<Response\b[^>]*?(\/?)>/.exec(xml);
+  if (!open || open[1] === '/') return parseWhole(xml, ctx);
+  const start = open[0].length;
   const end = xml.lastIndexOf('</Response>');
-  if (end < start || xml.slice(0, open.index).replace(/^<\?xml[^>]*\?>/, '').trim() !== '') return parseWhole(xml, ctx);
+  if (end < start || /<[!?]/.test(xml.slice(start, end))) return parseWhole(xml, ctx);
   const root: Record<string, unknown> = {};
-  const head = parser.parse(open[0].replace(/>$/, '/>')) as Record<string, unknown>;
+  const head = parser.parse(open[0].slice(open[0].indexOf('<Response')).replace(/>$/, '/>')) as Record<string, unknown>;
   const attrs = head['Response'];
   if (attrs && typeof attrs === 'object') Object.assign(root, attrs);
   const add = (tag: string, value: unknown): void => {
