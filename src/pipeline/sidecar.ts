@@ -403,7 +403,7 @@ export function createSidecar(opts: SidecarOptions): Sidecar {
     return { groups, firewalls, persist: { ...persist }, counters: { ...model.counters }, waiting: model.waitingCount };
   };
 
-  const isIdle = (): boolean => !unflushed && !saving && !saveWanted && [...reconcilers.values()].every((r) => r.converged);
+  const isIdle = (): boolean => !unflushed && !saving && [...reconcilers.values()].every((r) => r.converged);
   const idle$ = new BehaviorSubject<void>(undefined);
   changed$.subscribe(() => idle$.next());
 
@@ -438,7 +438,8 @@ export function createSidecar(opts: SidecarOptions): Sidecar {
       expirySub?.unsubscribe();
       saveRetrySub?.unsubscribe();
       // The last snapshot must reach the sink before the save queue closes.
-      if (saving || saveWanted) await new Promise<void>((resolve) => (drained = resolve));
+      // (A wanted save only exists while one runs: flush starts it at once otherwise.)
+      if (saving) await new Promise<void>((resolve) => (drained = resolve));
       saves$.complete();
       await Promise.all([savesFinished, ...[...reconcilers.values()].map((r) => r.stop())]);
     },
