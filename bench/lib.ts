@@ -13,7 +13,8 @@ import { startEmulator, type Emulator, type EmulatorModel } from '../src/emulato
 import { hostName } from '../src/xg/naming.js';
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-export const MAIN = join(ROOT, 'dist/src/cli/main.js');
+/** F2B_BENCH_MAIN: another build of the CLI (e.g. one kept apart from a dist/ being rebuilt). */
+export const MAIN = process.env['F2B_BENCH_MAIN'] ?? join(ROOT, 'dist/src/cli/main.js');
 export const GROUP = 'f2b_bench';
 export const PREFIX = 'f2b_';
 const USER = 'bench';
@@ -103,6 +104,7 @@ function newestMtime(dir: string): number {
 
 /** `npm run build` when dist/ is missing or older than any source file. */
 export function ensureBuilt(log: (s: string) => void): void {
+  if (process.env['F2B_BENCH_MAIN'] !== undefined) return;
   if (existsSync(MAIN) && statSync(MAIN).mtimeMs >= newestMtime(join(ROOT, 'src'))) return;
   log('dist/ is missing or stale: npm run build …');
   const r = spawnSync('npm', ['run', 'build'], { cwd: ROOT, stdio: ['ignore', 'inherit', 'inherit'] });

@@ -196,6 +196,8 @@ function hostContent(input: HostInput, family: IPFamily, hostType: string, maxLi
 export class EmulatorModel {
   readonly quirks: Quirks;
   private readonly hosts = new Map<string, HostRec>();
+  /** content → host key: the same-content check (503) must not scan 100,000 hosts per write. */
+  private readonly byContent = new Map<string, string>();
   private readonly groups = new Map<string, GroupRec>();
   private readonly rules = new Map<string, string[]>();
 
@@ -259,9 +261,8 @@ export class EmulatorModel {
     }
 
     if (!update && existing) return status(502);
-    for (const [hk, h] of this.hosts) {
-      if (hk !== k && h.content === content) return status(503);
-    }
+    const owner = this.byContent.get(content);
+    if (owner !== undefined && owner !== k) return status(503);
 
     const rec: HostRec = existing ?? {
       name: input.name.trim(),
@@ -276,7 +277,9 @@ export class EmulatorModel {
     rec.family = family;
     rec.hostType = hostType as HostType;
     rec.description = description;
+    if (this.byContent.get(rec.content) === k) this.byContent.delete(rec.content);
     rec.content = content;
+    this.byContent.set(content, k);
     rec.ipAddress = hostType === 'IP' || hostType === 'Network' ? input.ipAddress?.trim() : undefined;
     rec.subnet = hostType === 'Network' ? input.subnet?.trim() : undefined;
     rec.startIPAddress = hostType === 'IPRange' ? input.startIPAddress?.trim() : undefined;
@@ -296,6 +299,7 @@ export class EmulatorModel {
     if (!h) return status(this.quirks.removeMissingHostCode);
     if (h.groups.size > 0 || this.referencedByRule(k)) return status(this.quirks.removeReferencedHostCode);
     this.hosts.delete(k);
+    this.byContent.delete(h.content);
     return OK;
   }
 

@@ -77,23 +77,37 @@ export interface ModelCounters {
   invalid: number;
 }
 
-interface AddressRecord {
-  family: AddressFamily;
-  jails: Map<string, JailEntry>;
+/**
+ * One jail's hold on one address. An address's slots form a short singly linked list (almost
+ * always one slot): at 100,000 addresses a Map and an entry object per address cost ~30 MB more.
+ */
+interface Slot {
+  jail: string;
+  state: EntryState;
+  at: number;
+  restoreBy: number | undefined;
+  next: Slot | undefined;
 }
 
 const SEP = '\u0000';
 
+/** Addresses in the model are validated on the way in: a colon is enough to tell the family. */
+const familyOf = (address: string): AddressFamily => (address.includes(':') ? 'IPv6' : 'IPv4');
+
+const entryOf = (s: Slot): JailEntry => (s.restoreBy === undefined ? { state: s.state, at: s.at } : { state: s.state, at: s.at, restoreBy: s.restoreBy });
+
 export class DesiredModel {
   readonly router: Router;
-  /** address → jail → entry */
-  readonly entries = new Map<string, AddressRecord>();
+  /** address → its jail slots */
+  private readonly slots = new Map<string, Slot>();
   /** group key → addresses that must be in the group */
   readonly desired = new Map<string, Set<string>>();
   /** group key → addresses kept only by held unbans: leave the firewall as it is */
   readonly held = new Map<string, Set<string>>();
   /** Index of the entries that are not active (`jail\0address`), so timers never scan everything. */
   private readonly waiting = new Set<string>();
+  /** jail → family → group keys (routing is fixed for the model's life; route() would allocate). */
+  private readonly keyCache = new Map<string, Record<AddressFamily, readonly string[]>>();
   /** Last fail2ban-server PID seen. */
   pid: number | undefined;
   /** Inside a server stop sequence (Shutdown in progress / Stopping all jails … Exiting). */
@@ -110,6 +124,29 @@ export class DesiredModel {
 
   get waitingCount(): number {
     return this.waiting.size;
+  }
+
+  /** Addresses some jail holds (in any state). */
+  get size(): number {
+    return this.slots.size;
+  }
+
+  /** The entry of `jail` for `address`, as a copy. */
+  entry(address: string, jail: string): JailEntry | undefined {
+    const s = this.slot(address, jail);
+    return s && entryOf(s);
+  }
+
+  /** Every (address, jail) entry, as copies. */
+  *list(): Generator<{ address: string; family: AddressFamily; jail: string; entry: JailEntry }> {
+    for (const [address, first] of this.slots) {
+      for (let s: Slot | undefined = first; s; s = s.next) yield { address, family: familyOf(address), jail: s.jail, entry: entryOf(s) };
+    }
+  }
+
+  private slot(address: string, jail: string): Slot | undefined {
+    for (let s = this.slots.get(address); s; s = s.next) if (s.jail === jail) return s;
+    return undefined;
   }
 
   /** Applies one fail2ban event at time `now`. Resolve due timers with expire(now) first. */
@@ -157,7 +194,7 @@ export class DesiredModel {
     let next = Infinity;
     for (const k of [...this.waiting]) {
       const [jail = '', address = ''] = k.split(SEP);
-      const e = this.entries.get(address)?.jails.get(jail);
+      const e = this.slot(address, jail);
       if (!e || e.state === 'active') {
         this.waiting.delete(k);
         continue;
@@ -178,21 +215,33 @@ export class DesiredModel {
     let next = Infinity;
     for (const k of this.waiting) {
       const [jail = '', address = ''] = k.split(SEP);
-      const e = this.entries.get(address)?.jails.get(jail);
+      const e = this.slot(address, jail);
       if (e && e.state !== 'active') next = Math.min(next, this.deadlineOf(e));
     }
     return next === Infinity ? undefined : next;
   }
 
-  /** Addresses of a group kept only by suspended entries (desired, no jail holds them active). */
+  /**
+   * Addresses of a group kept only by suspended entries (desired, no jail holds them active).
+   * Such an address has a suspended entry, so the waiting index (usually small) is enough: this
+   * runs for every status report, and scanning every desired address there cost 100,000
+   * allocations per report.
+   */
   suspendedIn(key: string): number {
+    const desired = this.desired.get(key);
+    if (!desired || this.waiting.size === 0) return 0;
+    const seen = new Set<string>();
+    for (const k of this.waiting) {
+      const address = k.slice(k.indexOf(SEP) + 1);
+      if (seen.has(address) || !desired.has(address)) continue;
+      seen.add(address);
+    }
     let n = 0;
-    for (const address of this.desired.get(key) ?? []) {
-      const rec = this.entries.get(address);
-      if (!rec) continue;
+    for (const address of seen) {
+      const family = familyOf(address);
       let live = false;
-      for (const [jail, e] of rec.jails) {
-        if (e.state === 'active' && this.targetKeys(jail, rec.family).includes(key)) live = true;
+      for (let s = this.slots.get(address); s && !live; s = s.next) {
+        live = s.state === 'active' && this.targetKeys(s.jail, family).includes(key);
       }
       if (!live) n++;
     }
@@ -200,12 +249,11 @@ export class DesiredModel {
   }
 
   private classOf(address: string, key: string): 'desired' | 'held' | 'absent' {
-    const rec = this.entries.get(address);
-    if (!rec) return 'absent';
+    const family = familyOf(address);
     let held = false;
-    for (const [jail, e] of rec.jails) {
-      if (!this.targetKeys(jail, rec.family).includes(key)) continue;
-      if (e.state !== 'unbanning') return 'desired';
+    for (let s = this.slots.get(address); s; s = s.next) {
+      if (!this.targetKeys(s.jail, family).includes(key)) continue;
+      if (s.state !== 'unbanning') return 'desired';
       held = true;
     }
     return held ? 'held' : 'absent';
@@ -230,14 +278,19 @@ export class DesiredModel {
     }
   }
 
-  private deadlineOf(e: JailEntry): number {
+  private deadlineOf(e: { state: EntryState; at: number; restoreBy?: number | undefined }): number {
     const s = this.opts.suspend;
     if (e.state === 'unbanning') return e.at + s.stopUnbanWindowMs;
     return Math.min(e.at + s.maxSuspendMs, e.restoreBy ?? Infinity);
   }
 
-  private targetKeys(jail: string, family: AddressFamily): string[] {
-    return this.router.route(jail)[family].map((t) => t.key);
+  private targetKeys(jail: string, family: AddressFamily): readonly string[] {
+    let k = this.keyCache.get(jail);
+    if (!k) {
+      const r = this.router.route(jail);
+      this.keyCache.set(jail, (k = { IPv4: r.IPv4.map((t) => t.key), IPv6: r.IPv6.map((t) => t.key) }));
+    }
+    return k[family];
   }
 
   private ban(jail: string, address: string, fam: AddressFamily | undefined, now: number, fx: Effects): void {
@@ -247,15 +300,17 @@ export class DesiredModel {
       fx.notes.push({ kind: 'invalid-address', jail, address });
       return;
     }
-    const rec = this.entries.get(address);
-    const existing = rec?.jails.get(jail);
+    const existing = this.slot(address, jail);
     if (existing) {
-      if (existing.state !== 'active') {
+      const was = existing.state;
+      if (was !== 'active') {
         this.waiting.delete(jail + SEP + address);
         fx.notes.push({ kind: 'reactivated', jail, address });
+        existing.at = now;
       }
-      rec!.jails.set(jail, { state: 'active', at: existing.state === 'active' ? existing.at : now });
-      if (existing.state === 'unbanning') this.refresh(address, this.targetKeys(jail, family), fx);
+      existing.state = 'active';
+      existing.restoreBy = undefined;
+      if (was === 'unbanning') this.refresh(address, this.targetKeys(jail, family), fx);
       return;
     }
     if (this.opts.neverBlock(address)) {
@@ -268,7 +323,7 @@ export class DesiredModel {
       this.counters.skippedIpv6++;
       fx.notes.push({ kind: 'no-ipv6-group', jail, address, groups: route.noIpv6.map((m) => `${m.firewall}/${m.name}`) });
     }
-    const keys = route[family].map((t) => t.key);
+    const keys = this.targetKeys(jail, family);
     if (keys.length === 0) {
       if (route.noIpv6.length === 0) {
         this.counters.unrouted++;
@@ -276,57 +331,55 @@ export class DesiredModel {
       }
       return;
     }
-    const r = rec ?? { family, jails: new Map<string, JailEntry>() };
-    if (!rec) this.entries.set(address, r);
-    r.jails.set(jail, { state: 'active', at: now });
+    this.slots.set(address, { jail, state: 'active', at: now, restoreBy: undefined, next: this.slots.get(address) });
     this.refresh(address, keys, fx);
   }
 
   private unban(jail: string, address: string, to: 'unbanning' | 'suspended', now: number, fx: Effects): void {
-    const e = this.entries.get(address)?.jails.get(jail);
+    const e = this.slot(address, jail);
     if (!e) {
       fx.notes.push({ kind: 'unknown-unban', jail, address });
       return;
     }
     // A second Unban never shortens a suspension, and never restarts a running hold.
     if (e.state === 'suspended' || e.state === to) return;
-    this.setWaiting(jail, address, { state: to, at: now }, fx);
+    this.setWaiting(e, address, to, now, undefined, fx);
     fx.notes.push({ kind: to === 'unbanning' ? 'held' : 'suspended', jail, address });
   }
 
-  private setWaiting(jail: string, address: string, e: JailEntry, fx: Effects): void {
-    const rec = this.entries.get(address);
-    if (!rec) return;
-    const before = rec.jails.get(jail)?.state;
-    rec.jails.set(jail, e);
-    this.waiting.add(jail + SEP + address);
-    if ((before === 'unbanning') !== (e.state === 'unbanning')) this.refresh(address, this.targetKeys(jail, rec.family), fx);
+  private setWaiting(e: Slot, address: string, state: 'unbanning' | 'suspended', at: number, restoreBy: number | undefined, fx: Effects): void {
+    const before = e.state;
+    e.state = state;
+    e.at = at;
+    e.restoreBy = restoreBy;
+    this.waiting.add(e.jail + SEP + address);
+    if ((before === 'unbanning') !== (state === 'unbanning')) this.refresh(address, this.targetKeys(e.jail, familyOf(address)), fx);
     const d = this.deadlineOf(e);
     if (fx.deadline === undefined || d < fx.deadline) fx.deadline = d;
   }
 
-  private *waitingOf(jail: string | undefined): Generator<[string, string, JailEntry]> {
+  private *waitingOf(jail: string | undefined): Generator<[string, Slot]> {
     for (const k of [...this.waiting]) {
       const [j = '', address = ''] = k.split(SEP);
       if (jail !== undefined && j !== jail) continue;
-      const e = this.entries.get(address)?.jails.get(j);
-      if (e) yield [j, address, e];
+      const e = this.slot(address, j);
+      if (e) yield [address, e];
     }
   }
 
   private jailStopped(jail: string, now: number, fx: Effects): void {
-    for (const [j, address, e] of this.waitingOf(jail)) {
+    for (const [address, e] of this.waitingOf(jail)) {
       if (e.state !== 'unbanning') continue;
-      this.setWaiting(j, address, { state: 'suspended', at: now }, fx);
-      fx.notes.push({ kind: 'suspended', jail: j, address });
+      this.setWaiting(e, address, 'suspended', now, undefined, fx);
+      fx.notes.push({ kind: 'suspended', jail: e.jail, address });
     }
   }
 
   private jailStarted(jail: string, now: number, fx: Effects): void {
     let n = 0;
-    for (const [j, address, e] of this.waitingOf(jail)) {
+    for (const [address, e] of this.waitingOf(jail)) {
       if (e.state !== 'suspended') continue;
-      this.setWaiting(j, address, { ...e, restoreBy: now + this.opts.suspend.restoreGraceMs }, fx);
+      this.setWaiting(e, address, 'suspended', e.at, now + this.opts.suspend.restoreGraceMs, fx);
       n++;
     }
     if (n > 0) fx.notes.push({ kind: 'restore-grace', jail, suspended: n });
@@ -339,10 +392,10 @@ export class DesiredModel {
    */
   private serverStopping(fx: Effects): void {
     this.stopping = true;
-    for (const [jail, address, e] of this.waitingOf(undefined)) {
+    for (const [address, e] of this.waitingOf(undefined)) {
       if (e.state !== 'unbanning') continue;
-      fx.notes.push({ kind: 'expired-unban', jail, address });
-      this.remove(jail, address, fx);
+      fx.notes.push({ kind: 'expired-unban', jail: e.jail, address });
+      this.remove(e.jail, address, fx);
     }
   }
 
@@ -355,10 +408,10 @@ export class DesiredModel {
     // Restore Ban; the ones that ran out meanwhile never get a line. Suspending everything keeps
     // the firewall untouched and lets the jail-start grace sort one from the other.
     let n = 0;
-    for (const [address, rec] of this.entries) {
-      for (const [jail, e] of rec.jails) {
+    for (const [address, first] of this.slots) {
+      for (let e: Slot | undefined = first; e; e = e.next) {
         if (e.state === 'suspended') continue;
-        this.setWaiting(jail, address, { state: 'suspended', at: now }, fx);
+        this.setWaiting(e, address, 'suspended', now, undefined, fx);
         n++;
       }
     }
@@ -366,11 +419,18 @@ export class DesiredModel {
   }
 
   private remove(jail: string, address: string, fx: Effects): void {
-    const rec = this.entries.get(address);
-    if (!rec?.jails.delete(jail)) return;
+    let prev: Slot | undefined;
+    let s = this.slots.get(address);
+    while (s && s.jail !== jail) {
+      prev = s;
+      s = s.next;
+    }
+    if (!s) return;
+    if (prev) prev.next = s.next;
+    else if (s.next) this.slots.set(address, s.next);
+    else this.slots.delete(address);
     this.waiting.delete(jail + SEP + address);
-    if (rec.jails.size === 0) this.entries.delete(address);
-    this.refresh(address, this.targetKeys(jail, rec.family), fx);
+    this.refresh(address, this.targetKeys(jail, familyOf(address)), fx);
   }
 
   // ---- persistence ----
@@ -378,9 +438,9 @@ export class DesiredModel {
   /** Plain-JSON snapshot (see SerializedModel). */
   serialize(): SerializedModel {
     const entries: SerializedModel['entries'] = {};
-    for (const [address, rec] of this.entries) {
+    for (const [address, first] of this.slots) {
       const jails: Record<string, JailEntry> = {};
-      for (const [jail, e] of rec.jails) jails[jail] = { ...e };
+      for (let s: Slot | undefined = first; s; s = s.next) jails[s.jail] = entryOf(s);
       entries[address] = jails;
     }
     const out: SerializedModel = { version: MODEL_VERSION, stopping: this.stopping, entries };
@@ -403,12 +463,16 @@ export class DesiredModel {
       for (const [jail, e] of Object.entries(jails)) {
         const keys = this.targetKeys(jail, family);
         if (keys.length === 0 || !isEntryState(e.state)) continue;
-        let rec = this.entries.get(address);
-        if (!rec) this.entries.set(address, (rec = { family, jails: new Map() }));
-        const entry: JailEntry = { state: e.state, at: e.state === 'unbanning' ? now : e.at };
-        if (e.restoreBy !== undefined) entry.restoreBy = e.restoreBy;
-        rec.jails.set(jail, entry);
-        if (entry.state !== 'active') this.waiting.add(jail + SEP + address);
+        const slot = this.slot(address, jail);
+        const at = e.state === 'unbanning' ? now : e.at;
+        if (slot) {
+          slot.state = e.state;
+          slot.at = at;
+          slot.restoreBy = e.restoreBy;
+        } else {
+          this.slots.set(address, { jail, state: e.state, at, restoreBy: e.restoreBy, next: this.slots.get(address) });
+        }
+        if (e.state !== 'active') this.waiting.add(jail + SEP + address);
         this.refresh(address, keys, undefined);
       }
     }

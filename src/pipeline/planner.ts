@@ -26,6 +26,16 @@ export function diff(desired: ReadonlySet<string>, known: ReadonlySet<string>, k
   return { add: add.sort(), remove: remove.sort() };
 }
 
+/** What diff() would return, counted: status reports run often and must not copy 100,000 addresses. */
+export function pending(desired: ReadonlySet<string>, known: ReadonlySet<string> | undefined, keep: ReadonlySet<string> = NONE): { add: number; remove: number } {
+  if (!known) return { add: desired.size, remove: 0 };
+  let add = 0;
+  let remove = 0;
+  for (const a of desired) if (!known.has(a)) add++;
+  for (const a of known) if (!desired.has(a) && !keep.has(a)) remove++;
+  return { add, remove };
+}
+
 export function plan(desired: ReadonlySet<string>, known: ReadonlySet<string>, maxBatch: number, keep?: ReadonlySet<string>): Plan {
   const d = diff(desired, known, keep);
   return { add: chunk(d.add, maxBatch), remove: chunk(d.remove, maxBatch) };

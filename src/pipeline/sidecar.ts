@@ -19,7 +19,7 @@ import type { Checkpoint } from '../tail/types.js';
 import type { FirewallPort } from '../xg/port.js';
 import { DEFAULT_SUSPEND, DesiredModel, type Effects, type ModelCounters, type ModelOptions, type Note, type SerializedModel, type SuspendOptions } from './model.js';
 import { flushTriggers, type FlushReason } from './batch.js';
-import { Reconciler, type AppliedChange, type FirewallStatus, type GroupStatus } from './reconciler.js';
+import { Reconciler, type AppliedChange, type DesiredClass, type FirewallStatus, type GroupStatus } from './reconciler.js';
 import { BanLatency, localLogTime } from './latency.js';
 import { DEFAULT_RETRY, retryDelay, type RetryOptions } from './backoff.js';
 import { errorInfo, iso, type ErrorInfo, type PipelineLogger } from './log.js';
@@ -129,8 +129,8 @@ interface SaveJob {
   state: PersistedState;
   /** releaseRemovals() was called before this snapshot: it holds the complete desired state. */
   release: boolean;
-  /** group key → [desired, held] copies taken with the snapshot */
-  desired: Array<[string, ReadonlySet<string>, ReadonlySet<string>]>;
+  /** group key → address → class: the changes up to the snapshot, for the reconcilers */
+  changes: Map<string, Map<string, DesiredClass>>;
 }
 
 export const DEFAULT_BATCH: BatchOptions = { windowMs: 1000, maxSize: 50 };
@@ -189,11 +189,6 @@ export function createSidecar(opts: SidecarOptions): Sidecar {
     );
   }
   const targetFirewall = new Map(model.router.targets().map((t) => [t.key, t.firewall]));
-  const groupSets = (key: string): [string, ReadonlySet<string>, ReadonlySet<string>] => [
-    key,
-    new Set(model.desired.get(key)),
-    new Set(model.held.get(key)),
-  ];
 
   // ---- model side ----
   let lastCheckpoint: Checkpoint | undefined = opts.initial?.checkpoint;
@@ -239,6 +234,9 @@ export function createSidecar(opts: SidecarOptions): Sidecar {
 
   const handle = (fx: Effects): void => {
     for (const c of fx.changes) {
+      let u = unshipped.get(c.key);
+      if (!u) unshipped.set(c.key, (u = new Map()));
+      u.set(c.address, c.op === 'add' ? 'desired' : c.op === 'hold' ? 'held' : 'absent');
       let m = delta.get(c.key);
       if (!m) delta.set(c.key, (m = new Map()));
       const op = c.op === 'add' ? 'add' : 'remove';
@@ -298,7 +296,8 @@ export function createSidecar(opts: SidecarOptions): Sidecar {
    * O(bans x state size) in time and memory (10,000 bans held ~1 GB), and delayed the firewalls,
    * which only hear of a change once the save that contains it is done.
    */
-  const dirtyKeys = new Set<string>();
+  /** group key → address → latest class, since the last snapshot: handed over after its save. */
+  let unshipped = new Map<string, Map<string, DesiredClass>>();
   let saving = false;
   let saveWanted = false;
   let drained: (() => void) | undefined;
@@ -306,7 +305,6 @@ export function createSidecar(opts: SidecarOptions): Sidecar {
 
   const flush = (reason: FlushReason | 'retry' | 'stop' | 'release'): void => {
     unflushed = false;
-    for (const k of delta.keys()) dirtyKeys.add(k);
     log.debug({ reason, changes: pending, groups: delta.size }, 'flush');
     latency.prune(scheduler.now());
     delta.clear();
@@ -320,19 +318,19 @@ export function createSidecar(opts: SidecarOptions): Sidecar {
     saving = true;
     const state: PersistedState = { version: STATE_VERSION, model: model.serialize(), savedAt: iso(scheduler.now()) };
     if (lastCheckpoint) state.checkpoint = lastCheckpoint;
-    const desired = [...dirtyKeys].map((k) => groupSets(k));
-    dirtyKeys.clear();
+    const changes = unshipped;
+    unshipped = new Map();
     const release = releaseWanted;
     releaseWanted = false;
-    saves$.next({ state, desired, release });
+    saves$.next({ state, changes, release });
   };
 
   const handOver = (job: SaveJob): void => {
     const touched = new Set<Reconciler>();
-    for (const [key, set, held] of job.desired) {
+    for (const [key, changes] of job.changes) {
       const r = reconcilers.get(targetFirewall.get(key) ?? '');
       if (!r) continue;
-      r.setDesired(key, set, held);
+      r.updateDesired(key, changes);
       touched.add(r);
     }
     if (!stopped) for (const r of touched) r.kick();
@@ -388,7 +386,7 @@ export function createSidecar(opts: SidecarOptions): Sidecar {
   const triggerSub = trigger$.pipe(flushTriggers(batch.windowMs, batch.maxSize, scheduler)).subscribe((reason) => flush(reason));
 
   // ---- start-up: expiry timers and repair of every firewall against the loaded state ----
-  for (const t of model.router.targets()) reconcilers.get(t.firewall)?.setDesired(...groupSets(t.key));
+  for (const t of model.router.targets()) reconcilers.get(t.firewall)?.setDesired(t.key, model.desired.get(t.key) ?? [], model.held.get(t.key) ?? []);
   scheduleExpiry(model.nextDeadline());
   for (const r of reconcilers.values()) r.start();
 

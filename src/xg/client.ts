@@ -40,7 +40,9 @@ import {
   isZeroRecords,
   parseResponse,
   removeXml,
+  text,
   type Criteria,
+  type EntityResult,
   type Operation,
   type RawGroup,
   type RawHost,
@@ -193,11 +195,10 @@ export class XgClient implements FirewallPort {
     return this.serial(async () => {
       const raw = await this.getGroup(group.name);
       if (!raw) return { exists: false, owned: new Set<string>(), foreign: 0 };
-      const owned = await this.ownedByName();
+      const owned = await this.ownedAddresses();
       const state: GroupState = { exists: true, owned: new Set(), foreign: 0 };
       for (const member of raw.members) {
-        const h = owned.get(member);
-        const address = h ? addressOfHost(h) : undefined;
+        const address = owned.get(member);
         if (address !== undefined) state.owned.add(address);
         else state.foreign++;
       }
@@ -275,7 +276,7 @@ export class XgClient implements FirewallPort {
     }
     if (exists.length > 0) {
       // Created meanwhile (e.g. our own timed-out write was applied): re-read and join the group.
-      owned = await this.ownedByName();
+      owned = await this.ownedByName(new Set(exists));
       for (const name of exists) {
         const h = owned.get(name);
         const address = wanted.get(name) ?? name;
@@ -303,9 +304,10 @@ export class XgClient implements FirewallPort {
   }
 
   private async remove(group: GroupRef, addresses: readonly string[]): Promise<void> {
-    const owned = await this.ownedByName();
+    const unique = new Set(addresses.map((x) => canonical(x) ?? x));
+    const owned = await this.ownedByName(new Set([...unique].map((a) => hostName(this.prefix, a))));
     const targets: RawHost[] = [];
-    for (const a of new Set(addresses.map((x) => canonical(x) ?? x))) {
+    for (const a of unique) {
       const h = owned.get(hostName(this.prefix, a));
       if (!h) continue;
       if (addressOfHost(h) !== a) {
@@ -325,7 +327,7 @@ export class XgClient implements FirewallPort {
     const updateErrors = updated.filter((r) => r.error);
     if (updateErrors.length > 0) {
       // A host deleted or changed meanwhile (e.g. by our own timed-out earlier attempt) is not a failure.
-      const now = await this.ownedByName();
+      const now = await this.ownedByName(new Set(updateErrors.map((r) => r.name)));
       for (const r of updateErrors) {
         if (!now.get(r.name)?.groups.includes(group.name)) continue;
         errors.push(r.error as XgError);
@@ -342,7 +344,7 @@ export class XgClient implements FirewallPort {
     }
     if (unsure.length > 0) {
       // These codes mean "referenced" or "not found" depending on firmware (§11.8, §11.9): a Get decides.
-      const now = await this.ownedByName();
+      const now = await this.ownedByName(new Set(unsure.map((r) => r.name)));
       for (const r of unsure) {
         if (!now.has(r.name)) continue;
         this.log.warn(
@@ -421,45 +423,64 @@ export class XgClient implements FirewallPort {
 
   // ------------------------------------------------------------ reads
 
-  private async ownedByName(): Promise<Map<string, RawHost>> {
+  /**
+   * Owned hosts by name; with `only`, just those names. Entities are decoded as they are parsed
+   * and dropped unless kept: the full list is one answer of every owned host (100,000: 26 MB).
+   */
+  private async ownedByName(only?: ReadonlySet<string>): Promise<Map<string, RawHost>> {
     const out = new Map<string, RawHost>();
-    for (const f of await this.getObjects('IPHost', { key: 'Name', criteria: 'like', value: this.prefix })) {
+    await this.forEachObject('IPHost', { key: 'Name', criteria: 'like', value: this.prefix }, (f) => {
+      if (only && !only.has(text(f['Name']) ?? '')) return;
       const h = decodeHost(f);
       // Filters may be ignored by firmware (answer: everything), so ownership is decided here.
       if (h && isOwnedName(this.prefix, h.name) && h.hostType !== 'System Host') out.set(h.name, h);
-    }
+    });
+    return out;
+  }
+
+  /** Owned host name → the address it holds: what reading a group back needs, and no more. */
+  private async ownedAddresses(): Promise<Map<string, string>> {
+    const out = new Map<string, string>();
+    await this.forEachObject('IPHost', { key: 'Name', criteria: 'like', value: this.prefix }, (f) => {
+      const h = decodeHost(f);
+      const address = h && isOwnedName(this.prefix, h.name) && h.hostType !== 'System Host' ? addressOfHost(h) : undefined;
+      if (address !== undefined) out.set(h!.name, address);
+    });
     return out;
   }
 
   private async getGroup(name: string): Promise<RawGroup | undefined> {
-    for (const f of await this.getObjects('IPHostGroup', { key: 'Name', criteria: '=', value: name })) {
+    let found: RawGroup | undefined;
+    await this.forEachObject('IPHostGroup', { key: 'Name', criteria: '=', value: name }, (f) => {
       const g = decodeGroup(f);
-      if (g?.name === name) return g;
-    }
-    return undefined;
+      if (g?.name === name) found ??= g;
+    });
+    return found;
   }
 
-  private async getObjects(
+  /**
+   * Calls `visit` with the fields of every `entity` in a Get answer. A filter the firmware
+   * refuses (§4.5: "Transaction fail" and friends) is dropped and the Get repeated; `visit` may
+   * then see an object twice, so callers collect by name.
+   */
+  private async forEachObject(
     entity: string,
     filter: { key: string; criteria: Criteria; value: string } | undefined,
-  ): Promise<Record<string, unknown>[]> {
-    const resp = await this.call('get', [{ kind: 'get', entities: [getXml(entity, filter)] }], 1, { entity });
-    const out: Record<string, unknown>[] = [];
-    for (const e of resp.entities) {
-      if (e.tag !== entity) continue;
-      if (!e.status) {
-        out.push(e.fields);
-        continue;
-      }
-      if (isZeroRecords(e.status) || (isSuccessStatus(e.status.code) && e.fields['Name'] === undefined)) continue;
-      // "Transaction fail" and friends: some firmware refuses a filter it does not support (§4.5).
-      if (filter) {
-        this.log.debug(`Get ${entity} with a filter answered "${e.status.text}"; reading without filter`);
-        return this.getObjects(entity, undefined);
-      }
-      throw errorForStatus(e.status.code, e.status.text, { op: 'get', entity });
+    visit: (fields: Record<string, unknown>) => void,
+  ): Promise<void> {
+    let refused: XgStatus | undefined;
+    await this.call('get', [{ kind: 'get', entities: [getXml(entity, filter)] }], 1, { entity }, (e) => {
+      if (e.tag !== entity || refused) return;
+      if (!e.status) return visit(e.fields);
+      if (isZeroRecords(e.status) || (isSuccessStatus(e.status.code) && e.fields['Name'] === undefined)) return;
+      refused = e.status;
+    });
+    if (!refused) return;
+    if (filter) {
+      this.log.debug(`Get ${entity} with a filter answered "${refused.text}"; reading without filter`);
+      return this.forEachObject(entity, undefined, visit);
     }
-    return out;
+    throw errorForStatus(refused.code, refused.text, { op: 'get', entity });
   }
 
   // ------------------------------------------------------------ writes and transport
@@ -499,7 +520,13 @@ export class XgClient implements FirewallPort {
     return run;
   }
 
-  private async call(op: string, operations: Operation[], entities: number, ctx: XgErrorContext = {}): Promise<XgResponse> {
+  private async call(
+    op: string,
+    operations: Operation[],
+    entities: number,
+    ctx: XgErrorContext = {},
+    onEntity?: (e: EntityResult) => void,
+  ): Promise<XgResponse> {
     const started = performance.now();
     const context: XgErrorContext = { op, ...ctx };
     let outcome = 'ok';
@@ -509,7 +536,7 @@ export class XgClient implements FirewallPort {
       this.log.debug(`XG request ${op}: ${this.mask(buildRequest({ ...spec, password: MASK }))}`);
       const body = await this.post(reqxml, context);
       this.log.debug(`XG response ${op}: ${this.mask(body.length > 4096 ? `${body.slice(0, 4096)}… (${body.length} chars)` : body)}`);
-      const resp = parseResponse(body, context, this.maxBytes);
+      const resp = parseResponse(body, context, this.maxBytes, onEntity);
       if (this.opts.apiVersion === undefined && resp.apiVersion && /^\d{3,4}\.\d+$/.test(resp.apiVersion)) {
         this.apiVersion = resp.apiVersion;
       }

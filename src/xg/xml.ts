@@ -228,9 +228,9 @@ function parseStatus(v: unknown): XgStatus | undefined {
  * fields are kept. Documents the splitter does not understand (comments, CDATA, processing
  * instructions inside) are parsed whole, as before.
  */
-function parseRoot(xml: string, ctx: XgErrorContext): Record<string, unknown> {
+function parseRoot(xml: string, ctx: XgErrorContext, onChild?: ChildSink): Record<string, unknown> {
   try {
-    return splitRoot(xml, ctx);
+    return splitRoot(xml, ctx, onChild);
   } catch (err) {
     if (err instanceof XgTransportError) throw err;
     // fast-xml-parser's own limits (nesting depth) end here: a bad answer, not a crash.
@@ -238,7 +238,10 @@ function parseRoot(xml: string, ctx: XgErrorContext): Record<string, unknown> {
   }
 }
 
-function splitRoot(xml: string, ctx: XgErrorContext): Record<string, unknown> {
+/** Receives a top-level child instead of the root keeping it; returns false to keep it after all. */
+type ChildSink = (tag: string, value: unknown) => boolean;
+
+function splitRoot(xml: string, ctx: XgErrorContext, onChild?: ChildSink): Record<string, unknown> {
   // The <Response> start tag must be the first thing after the declaration.
   const open = /^(?:<\?xml[^>]*\?>)?\s*<Response\b[^>]*?(\/?)>/.exec(xml);
   if (!open || open[1] === '/') return parseWhole(xml, ctx);
@@ -250,6 +253,7 @@ function splitRoot(xml: string, ctx: XgErrorContext): Record<string, unknown> {
   const attrs = head['Response'];
   if (attrs && typeof attrs === 'object') Object.assign(root, attrs);
   const add = (tag: string, value: unknown): void => {
+    if (onChild?.(tag, value)) return;
     const prev = root[tag];
     if (prev === undefined) root[tag] = value;
     else if (Array.isArray(prev)) prev.push(value);
@@ -295,8 +299,14 @@ function parseWhole(xml: string, ctx: XgErrorContext): Record<string, unknown> {
   return root as Record<string, unknown>;
 }
 
-/** Parse a response body into its three levels; throws XgTransportError when it is not an XG answer. */
-export function parseResponse(body: string, ctx: XgErrorContext = {}, maxBytes = MAX_RESPONSE_BYTES): XgResponse {
+/**
+ * Parse a response body into its three levels; throws XgTransportError when it is not an XG answer.
+ * With `onEntity`, entities are handed over one at a time as they are parsed (before the Login
+ * result is known: the caller must drop what it gathered when checkEnvelope throws) and
+ * `entities` stays empty: a Get of 100,000 hosts then never holds 100,000 parsed objects at once.
+ * `onEntity` must not throw (an exception would be reported as malformed XML).
+ */
+export function parseResponse(body: string, ctx: XgErrorContext = {}, maxBytes = MAX_RESPONSE_BYTES, onEntity?: (e: EntityResult) => void): XgResponse {
   if (Buffer.byteLength(body) > maxBytes) {
     throw badResponse(`body larger than ${maxBytes} bytes`, ctx, false, 'XG_RESPONSE_TOO_LARGE');
   }
@@ -307,8 +317,27 @@ export function parseResponse(body: string, ctx: XgErrorContext = {}, maxBytes =
   }
   const valid = XMLValidator.validate(xml);
   if (valid !== true) throw badResponse(`malformed XML (${valid.err.msg} at line ${valid.err.line})`, ctx);
-  const r = parseRoot(xml, ctx);
   const out: XgResponse = { entities: [] };
+  const emit = onEntity ?? ((e: EntityResult) => void out.entities.push(e));
+  const entity = (tag: string, value: unknown): void => {
+    for (const item of toArray(value)) {
+      const fields: Record<string, unknown> = item && typeof item === 'object' ? (item as Record<string, unknown>) : {};
+      const st = parseStatus(fields['Status']);
+      emit(st ? { tag, status: st, fields } : { tag, fields });
+    }
+  };
+  // Streamed only on request: the children then come in document order, whereas the root
+  // groups them by tag (and the whole-document fallback does too).
+  const r = parseRoot(
+    xml,
+    ctx,
+    onEntity &&
+      ((tag, value) => {
+        if (tag.startsWith('@_') || tag === 'Status' || tag === 'Login' || tag === '#text') return false;
+        entity(tag, value);
+        return true;
+      }),
+  );
   const apiVersion = r['@_APIVersion'];
   if (typeof apiVersion === 'string') out.apiVersion = apiVersion;
   const status = parseStatus(r['Status']);
@@ -319,13 +348,10 @@ export function parseResponse(body: string, ctx: XgErrorContext = {}, maxBytes =
     const s = l && typeof l === 'object' ? (l as Record<string, unknown>)['status'] ?? (l as Record<string, unknown>)['Status'] : undefined;
     out.login = text(Array.isArray(s) ? s[0] : s) ?? '';
   }
+  // Documents parsed whole (see splitRoot) still hold their entities here.
   for (const [tag, value] of Object.entries(r)) {
     if (tag.startsWith('@_') || tag === 'Status' || tag === 'Login' || tag === '#text') continue;
-    for (const item of toArray(value as unknown)) {
-      const fields: Record<string, unknown> = item && typeof item === 'object' ? (item as Record<string, unknown>) : {};
-      const st = parseStatus(fields['Status']);
-      out.entities.push(st ? { tag, status: st, fields } : { tag, fields });
-    }
+    entity(tag, value);
   }
   return out;
 }

@@ -40,7 +40,7 @@ describe('fail2ban-1.0.2-restart-unban-all-reload-unban.log', () => {
     const restartSshd = [at(lines, /Reload jail sshd$/), at(lines, /Reload finished/)];
     expect(h.timedWrites().filter((w) => Number(w.split(' ')[0]) >= restartSshd[0]! && Number(w.split(' ')[0]) <= restartSshd[1]! + 1000)).toEqual([]);
     expect(h.fw.hosts.size).toBe(0);
-    expect(h.sidecar.model.entries.size).toBe(0);
+    expect(h.sidecar.model.size).toBe(0);
     // The last line's checkpoint is persisted.
     expect(h.sink.last?.checkpoint?.offset).toBe(lines.at(-1)!.checkpoint.offset);
   });

@@ -97,7 +97,7 @@ describe('batching and coalescing', () => {
     await h.clock.advanceTo(30_000);
     expect(h.writes(mark)).toEqual([]);
     expect(h.fw.writes).toBe(2); // the two groups created at start-up
-    expect(h.sidecar.model.entries.size).toBe(0);
+    expect(h.sidecar.model.size).toBe(0);
     expect(h.sink.last?.checkpoint?.offset).toBe(20);
   });
 

@@ -60,11 +60,9 @@ export function standingBans(text: string, config: Pick<Config, 'groups' | 'neve
     model.apply(r.event, now);
   }
   const out: F2bEvent[] = [];
-  for (const [ip, rec] of model.entries) {
-    for (const [jail, entry] of rec.jails) {
-      if (entry.state === 'unbanning') continue;
-      out.push({ type: 'ban', jail, ip, family: rec.family, raw: `(replay of ${source})` });
-    }
+  for (const { address, family, jail, entry } of model.list()) {
+    if (entry.state === 'unbanning') continue;
+    out.push({ type: 'ban', jail, ip: address, family, raw: `(replay of ${source})` });
   }
   return out;
 }
