@@ -60,12 +60,16 @@ function isOtherLoggerFast(text: string, start: number): boolean {
  * The same early rule on raw bytes (UTF-8/ASCII) of the line bytes[start, end), for bulk readers
  * that want to skip decoding lines that cannot be events. False only when parseSpan of the decoded
  * line is certainly "none": an event in fail2ban's own format has an ASCII prefix up to +33, so byte
- * and character offsets agree wherever this rule says no.
+ * and character offsets agree wherever this rule says no; a non-ASCII first byte is a non-ASCII
+ * first character, which no header starts with.
  */
 export function mayBeEvent(bytes: Uint8Array, start: number, end: number): boolean {
   if (end - start < 16) return false;
   const c0 = bytes[start] as number;
-  if (c0 < 48 || c0 > 57 || bytes[start + 10] !== 32) return true;
+  // Only a digit, "f", "<" or an upper-case letter can start a header (scanHeader's dispatch):
+  // continuation lines of tracebacks and command output are dismissed here.
+  if (c0 < 48 || c0 > 57) return c0 === 102 || c0 === 60 || (c0 >= 65 && c0 <= 90);
+  if (bytes[start + 10] !== 32) return true;
   if (bytes[start + 32] !== 46) return false;
   const c = bytes[start + 33];
   return c === 97 || c === 106 || c === 115;

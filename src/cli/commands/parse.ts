@@ -1,17 +1,16 @@
 /**
  * `f2b-sophosxg parse FILE... [--json] [--raw]`: prints the events the sidecar would see in
  * fail2ban logs (`-` = stdin), one per line, with a summary on stderr. Meant for checking a log
- * before pointing the sidecar at it, and fast enough for a year of logs: large reads, lines
- * dismissed on their bytes before any decoding (mayBeEvent), output encoded into large buffers.
+ * before pointing the sidecar at it, and fast enough for a year of logs: the byte-level scanner
+ * of parse-scan.ts, large reads into reused buffers, large writes. One thread: a worker scanning
+ * the second half of a file was tried and made it slower here (bench/RESULTS.md).
  */
-import { isAscii } from 'node:buffer';
-import { open } from 'node:fs/promises';
+import { open, type FileHandle } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import type { Writable } from 'node:stream';
 import type { Command } from 'commander';
-import { mayBeEvent, parseLine } from '../../parser/index.js';
-import type { F2bEvent, ParseResult } from '../../parser/types.js';
 import type { CliDeps, CommandModule } from '../deps.js';
+import { OutBuffer, Scanner, WRITE_CHUNK, newTotals, summaryLine, type Format, type Totals } from './parse-scan.js';
 
 export interface ParseArgs {
   files: string[];
@@ -21,178 +20,118 @@ export interface ParseArgs {
 }
 
 const READ_CHUNK = 1 << 20;
-const WRITE_CHUNK = 1 << 20;
-const TEXT_BATCH = 1 << 16;
-
-interface Totals {
-  lines: number;
-  events: number;
-  rejected: number;
-  reasons: Map<string, number>;
-}
 
 export async function run(args: ParseArgs, deps: CliDeps): Promise<number> {
   const files = args.files.length > 0 ? args.files : ['-'];
-  const out = new Output(deps.stdout);
-  const totals: Totals = { lines: 0, events: 0, rejected: 0, reasons: new Map() };
-  const format = args.json ? (e: F2bEvent) => jsonLine(e, args.raw === true) : (e: F2bEvent) => textLine(e, args.raw === true);
-  const onResult = (r: ParseResult): void => {
-    if (r.kind === 'event') {
-      totals.events++;
-      out.push(format(r.event));
-    } else if (r.kind === 'rejected') {
-      totals.rejected++;
-      totals.reasons.set(r.reason, (totals.reasons.get(r.reason) ?? 0) + 1);
-    }
-  };
+  const fmt: Format = { json: args.json === true, raw: args.raw === true };
+  const ctx: Ctx = { out: new StreamOut(deps.stdout), totals: newTotals(), fmt, signal: deps.signal };
   let failed = 0;
   for (const file of files) {
     if (deps.signal.aborted) break;
     const name = file === '-' ? 'stdin' : file;
     try {
-      const input = file === '-' ? (deps.stdin as AsyncIterable<Buffer | string>) : fileChunks(resolve(deps.cwd, file));
-      totals.lines += await scan(input, onResult, out, deps.signal);
+      if (file === '-') await scanInput(deps.stdin as AsyncIterable<Buffer | string>, ctx);
+      else await scanFile(resolve(deps.cwd, file), ctx);
     } catch (err) {
       failed++;
       const cause = err instanceof Error ? err.message : String(err);
       deps.stderr.write(`f2b-sophosxg: cannot read ${name}: ${cause.split('\n')[0]}\n`);
     }
   }
-  await out.flush();
-  const reasons = [...totals.reasons].map(([r, n]) => `${r} ${n}`).join(', ');
-  deps.stderr.write(
-    `parse: ${totals.lines} line(s), ${totals.events} event(s), ${totals.rejected} rejected${reasons ? ` (${reasons})` : ''}` +
-      `${failed ? `, ${failed} unreadable input(s)` : ''}\n`,
-  );
+  await ctx.out.flush();
+  deps.stderr.write(summaryLine(ctx.totals, failed));
   if (deps.signal.aborted) return 130;
   return failed > 0 ? 1 : 0;
 }
 
-/**
- * Feeds every line of `input` to onResult; returns the number of lines. Works on the bytes of
- * complete lines (up to the last newline of each chunk; a newline byte never occurs inside a UTF-8
- * sequence, so no decoder state is carried), and decodes only the lines that may be events: most
- * lines of a busy log (Found, observer, command output) are dismissed on a few bytes.
- */
-async function scan(input: AsyncIterable<Buffer | string>, onResult: (r: ParseResult) => void, out: Output, signal: AbortSignal): Promise<number> {
-  let carry: Buffer | undefined;
-  let lines = 0;
-  for await (const chunk of input) {
-    const buf = typeof chunk === 'string' ? Buffer.from(chunk, 'utf8') : chunk;
-    let from = 0;
-    if (carry !== undefined) {
-      // Only the line that straddles the chunk boundary is copied, not the whole chunk.
-      const nl = buf.indexOf(10);
-      if (nl < 0) {
-        carry = Buffer.concat([carry, buf]);
-        continue;
-      }
-      lines += scanBlock(Buffer.concat([carry, buf.subarray(0, nl + 1)]), onResult);
-      carry = undefined;
-      from = nl + 1;
-    }
-    const last = buf.lastIndexOf(10);
-    // Copies: a file's chunks share one buffer that the next read overwrites.
-    if (last < from) {
-      if (from < buf.length) carry = Buffer.from(buf.subarray(from));
-      continue;
-    }
-    if (last + 1 < buf.length) carry = Buffer.from(buf.subarray(last + 1));
-    lines += scanBlock(buf.subarray(from, last + 1), onResult);
-    await out.maybeFlush();
-    if (signal.aborted) return lines;
-  }
-  // A static file may end without a newline; its last line is complete here (unlike a tail).
-  if (carry !== undefined && carry.length > 0) lines += scanBlock(Buffer.concat([carry, NEWLINE]), onResult);
-  return lines;
+interface Ctx {
+  out: StreamOut;
+  totals: Totals;
+  fmt: Format;
+  signal: AbortSignal;
 }
 
-const NEWLINE = Buffer.from('\n');
+async function scanInput(input: AsyncIterable<Buffer | string>, ctx: Ctx): Promise<void> {
+  const scanner = new Scanner(ctx.out.buf, ctx.totals, ctx.fmt);
+  for await (const chunk of input) {
+    scanner.chunk(typeof chunk === 'string' ? Buffer.from(chunk, 'utf8') : chunk);
+    await ctx.out.maybeFlush();
+    if (ctx.signal.aborted) return;
+  }
+  scanner.end();
+}
 
-/**
- * A file's bytes in chunks of one reused buffer: a read stream allocates a fresh buffer per
- * chunk, and on a 116 MB log the page faults of those allocations cost more time than grep takes
- * for the whole file (0.62 s against 0.24 s to read it).
- */
-async function* fileChunks(path: string): AsyncGenerator<Buffer> {
+async function scanFile(path: string, ctx: Ctx): Promise<void> {
   const fh = await open(path, 'r');
   try {
-    const buf = Buffer.allocUnsafe(READ_CHUNK);
-    for (;;) {
-      const { bytesRead } = await fh.read(buf, 0, buf.length, null);
-      if (bytesRead === 0) return;
-      yield buf.subarray(0, bytesRead);
-    }
+    await scanInput(fileChunks(fh), ctx);
   } finally {
     await fh.close();
   }
 }
 
-/** `block` ends with a newline; returns the number of lines in it. */
-function scanBlock(block: Buffer, onResult: (r: ParseResult) => void): number {
-  // Pure ASCII (the usual case) decodes as latin1: same string, several times cheaper than UTF-8.
-  const encoding = isAscii(block) ? 'latin1' : 'utf8';
-  let lines = 0;
-  for (let pos = 0, nl = block.indexOf(10); nl >= 0; pos = nl + 1, nl = block.indexOf(10, pos)) {
-    lines++;
-    if (!mayBeEvent(block, pos, nl)) continue;
-    const r = parseLine(block.toString(encoding, pos, nl));
-    if (r.kind !== 'none') onResult(r);
+/**
+ * A file's bytes in chunks of two reused buffers: a read stream allocates a fresh
+ * buffer per chunk, and on a 116 MB log the page faults of those allocations cost more time than
+ * grep takes for the whole file.
+ */
+async function* fileChunks(fh: FileHandle): AsyncGenerator<Buffer> {
+  // Two buffers: the next read runs in the thread pool while this thread scans the current chunk
+  // (the scanner copies what it keeps of a chunk, so a buffer is free again once yielded back).
+  let cur = Buffer.allocUnsafe(READ_CHUNK);
+  let spare = Buffer.allocUnsafe(READ_CHUNK);
+  const read = (buf: Buffer) => fh.read(buf, 0, READ_CHUNK, null);
+  let next: ReturnType<typeof read> | undefined = read(cur);
+  try {
+    while (next !== undefined) {
+      const { bytesRead } = await next;
+      next = undefined;
+      if (bytesRead === 0) return;
+      next = read(spare);
+      yield cur.subarray(0, bytesRead);
+      [cur, spare] = [spare, cur];
+    }
+  } finally {
+    // Left early (abort): the read ahead must be over before the caller closes the file.
+    await next?.catch(() => undefined);
   }
-  return lines;
 }
 
-/**
- * Collects output and writes it in large pieces, honouring back-pressure. Text is encoded straight
- * into a byte buffer as it comes (no per-event strings kept alive, no join); a full buffer is
- * handed to the stream as is and a fresh one started, since the stream may still hold it.
- */
-class Output {
-  private buf = Buffer.allocUnsafe(WRITE_CHUNK);
-  private pos = 0;
-  /** Small pieces are first joined as a string (cheap rope appends), then encoded in one call. */
-  private text = '';
+/** Output to the command's stream, honouring back-pressure; written buffers are reused. */
+class StreamOut {
+  private readonly pool: Buffer[] = [];
   private pending: Buffer[] = [];
+  readonly buf = new OutBuffer(
+    (full) => this.pending.push(full),
+    () => this.pool.pop() ?? Buffer.allocUnsafeSlow(WRITE_CHUNK),
+  );
+
   constructor(private readonly stream: Writable) {}
 
-  push(s: string): void {
-    this.text += s;
-    if (this.text.length >= TEXT_BATCH) this.encode();
-  }
-
-  private encode(): void {
-    const s = this.text;
-    this.text = '';
-    // 3 bytes per UTF-16 unit is the UTF-8 worst case (a surrogate pair is 4 bytes for 2 units).
-    if (this.pos + s.length * 3 > this.buf.length) {
-      this.pending.push(this.take());
-      if (s.length * 3 > WRITE_CHUNK) {
-        this.pending.push(Buffer.from(s, 'utf8'));
-        return;
-      }
-    }
-    this.pos += this.buf.write(s, this.pos, 'utf8');
-  }
-
-  private take(): Buffer {
-    const full = this.buf.subarray(0, this.pos);
-    this.buf = Buffer.allocUnsafe(WRITE_CHUNK);
-    this.pos = 0;
-    return full;
-  }
-
   async maybeFlush(): Promise<void> {
-    if (this.pending.length > 0) await this.flush();
+    if (this.pending.length > 0) await this.writePending();
   }
 
   async flush(): Promise<void> {
-    if (this.text !== '') this.encode();
-    if (this.pos > 0) this.pending.push(this.take());
+    this.buf.finish();
+    await this.writePending();
+  }
+
+  private async writePending(): Promise<void> {
     const parts = this.pending;
     this.pending = [];
-    for (const part of parts) {
-      if (part.length > 0 && !this.stream.write(part)) await drained(this.stream);
-    }
+    for (const part of parts) await this.write(part);
+  }
+
+  async write(part: Buffer): Promise<void> {
+    if (part.length === 0) return;
+    // The stream is done with a chunk when its callback runs, not when write() returns.
+    if (!this.stream.write(part, () => this.recycle(part))) await drained(this.stream);
+  }
+
+  private recycle(part: Buffer): void {
+    const ab = part.buffer;
+    if (part.byteOffset === 0 && ab.byteLength === WRITE_CHUNK && this.pool.length < 4) this.pool.push(Buffer.from(ab));
   }
 }
 
@@ -208,27 +147,6 @@ function drained(stream: Writable): Promise<void> {
     stream.on('error', finish);
     stream.on('close', finish);
   });
-}
-
-function textLine(e: F2bEvent, raw: boolean): string {
-  let s = `${e.time ?? '-'} ${e.type} ${e.jail ?? '-'} ${e.ip ?? '-'}`;
-  if (e.version !== undefined) s += ` v${e.version}`;
-  if (raw) s += `\t${e.raw}`;
-  return `${s}\n`;
-}
-
-function jsonLine(e: F2bEvent, raw: boolean): string {
-  // Hand-assembled: the fixed-charset fields (type, ip, family, times, pid) need no escaping,
-  // and this runs once per event on logs of millions of lines.
-  let s = `{"type":"${e.type}"`;
-  if (e.jail !== undefined) s += `,"jail":${JSON.stringify(e.jail)}`;
-  if (e.ip !== undefined) s += `,"ip":"${e.ip}","family":"${e.family ?? ''}"`;
-  if (e.time !== undefined) s += `,"time":${JSON.stringify(e.time)}`;
-  if (e.isoTime !== undefined) s += `,"isoTime":"${e.isoTime}"`;
-  if (e.pid !== undefined) s += `,"pid":${e.pid}`;
-  if (e.version !== undefined) s += `,"version":${JSON.stringify(e.version)}`;
-  if (raw) s += `,"raw":${JSON.stringify(e.raw)}`;
-  return `${s}}\n`;
 }
 
 export const command: CommandModule = {
