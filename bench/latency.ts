@@ -1,11 +1,17 @@
 /**
- * One ban in a quiet period: the Ban line is appended to the log → the firewall commits the write
- * that makes the host a member of the group (emulator-side time stamp, same clock). Bans are
- * spaced out so each one opens its own batching window.
+ * One ban at a time: the Ban line is appended to the log → the firewall commits the write that
+ * makes the host a member of the group (emulator-side time stamp, same clock).
+ * - 'quiet': each ban comes more than a window after the previous write (a quiet period: the
+ *   sidecar writes it at once);
+ * - 'follow-up': each ban comes 100–500 ms after the previous one was acknowledged, inside the
+ *   window that write started (it waits for the window's end).
  */
 import { benchIp, hostOf, median, percentile, sleep, startBed, startSidecar } from './lib.js';
 
+export type Spacing = 'quiet' | 'follow-up';
+
 export interface LatencyResult {
+  spacing: Spacing;
   bans: number;
   windowMs: number;
   writeLatencyMs: number;
@@ -19,7 +25,7 @@ export interface LatencyResult {
 
 export const DEFAULT_WINDOW_MS = 1000;
 
-export async function singleBanLatency(bans: number, writeLatencyMs: number, windowMs = DEFAULT_WINDOW_MS): Promise<LatencyResult> {
+export async function singleBanLatency(bans: number, writeLatencyMs: number, spacing: Spacing, windowMs = DEFAULT_WINDOW_MS): Promise<LatencyResult> {
   // windowMs is the shipped default; written to the config only when it differs.
   const bed = await startBed(writeLatencyMs, windowMs === DEFAULT_WINDOW_MS ? {} : { windowMs });
   const out: number[] = [];
@@ -35,8 +41,8 @@ export async function singleBanLatency(bans: number, writeLatencyMs: number, win
         const t1 = await Promise.race([acked, timeout]);
         if (t1 === undefined) throw new Error(`ban ${i + 1} (${ip}) not applied within a minute`);
         out.push(t1 - t0);
-        // Quiet: an irregular pause, so the appends do not fall in step with the tailer's poll.
-        await sleep(100 + Math.floor(Math.random() * 400));
+        // An irregular pause, so the appends do not fall in step with the tailer's poll.
+        await sleep((spacing === 'quiet' ? windowMs : 0) + 100 + Math.floor(Math.random() * 400));
       }
     } finally {
       await sidecar.stop();
@@ -45,6 +51,7 @@ export async function singleBanLatency(bans: number, writeLatencyMs: number, win
     await bed.close();
   }
   return {
+    spacing,
     bans,
     windowMs,
     writeLatencyMs,

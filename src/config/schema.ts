@@ -118,7 +118,7 @@ export const ConfigSchema = z.strictObject({
   firewalls: z.record(z.string(), FirewallSchema),
   groups: z.array(GroupSchema).min(1),
   neverBlock: z.array(cidr).default(DEFAULT_NEVER_BLOCK),
-  batch: z.strictObject({ windowMs: int(1, 60_000).default(1000), maxSize: int(1, 1000).default(50) }).prefault({}),
+  batch: z.strictObject({ windowMs: int(1, 60_000).default(1000), maxSize: int(1, 1000).default(50), leading: z.boolean().default(true) }).prefault({}),
   retry: z
     .strictObject({
       initialDelayMs: int(1, 3_600_000).default(1000),

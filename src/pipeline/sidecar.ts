@@ -1,8 +1,9 @@
 /**
  * The pipeline: parsed fail2ban events → desired state (model) → durable snapshot → one
- * reconciler per firewall. Changes hit the model at once; the firewalls see them at the end of a
- * batching window (or when the difference reaches maxSize), so a ban lifted within the window, or
- * a whole fail2ban restart (stop-Unbans, then Restore Bans), costs no firewall write.
+ * reconciler per firewall. Changes hit the model at once; the firewalls see the first change after
+ * a quiet period at once, later ones at the end of a batching window (or when the difference
+ * reaches maxSize), so a burst costs few requests, and a whole fail2ban restart (stop-Unbans held,
+ * then Restore Bans) costs no firewall write.
  *
  * Durability: every flush hands the model snapshot plus the checkpoint of the last line whose
  * effects it contains to the StateSink BEFORE the firewalls are told. After `kill -9` the state is
@@ -51,6 +52,12 @@ export interface BatchOptions {
   windowMs: number;
   /** Pending changes that force a flush before the window ends; also the addresses per request. */
   maxSize: number;
+  /**
+   * Flush the first change after a quiet period at once (batch.ts): a lone ban reaches the
+   * firewall one write after its log line instead of a window later. Off: every change waits for
+   * the window (most coalescing: a ban lifted within the window costs no write at all).
+   */
+  leading: boolean;
 }
 
 export interface PipelineOptions {
@@ -133,7 +140,7 @@ interface SaveJob {
   changes: Map<string, Map<string, DesiredClass>>;
 }
 
-export const DEFAULT_BATCH: BatchOptions = { windowMs: 1000, maxSize: 50 };
+export const DEFAULT_BATCH: BatchOptions = { windowMs: 1000, maxSize: 50, leading: true };
 export const DEFAULT_RESYNC_MS = 600_000;
 
 export function createSidecar(opts: SidecarOptions): Sidecar {
@@ -383,7 +390,7 @@ export function createSidecar(opts: SidecarOptions): Sidecar {
     }, delay);
   };
 
-  const triggerSub = trigger$.pipe(flushTriggers(batch.windowMs, batch.maxSize, scheduler)).subscribe((reason) => flush(reason));
+  const triggerSub = trigger$.pipe(flushTriggers(batch.windowMs, batch.maxSize, scheduler, batch.leading)).subscribe((reason) => flush(reason));
 
   // ---- start-up: expiry timers and repair of every firewall against the loaded state ----
   for (const t of model.router.targets()) reconcilers.get(t.firewall)?.setDesired(t.key, model.desired.get(t.key) ?? [], model.held.get(t.key) ?? []);

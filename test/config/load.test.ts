@@ -54,7 +54,7 @@ describe('parseConfig: valid files', () => {
     const c = parseConfig(BASE, 'c.yaml');
     expect(c.stateDir).toBe('/var/lib/f2b-sophosxg');
     expect(c.log.startAt).toBe('end');
-    expect(c.batch).toEqual({ windowMs: 1000, maxSize: 50 });
+    expect(c.batch).toEqual({ windowMs: 1000, maxSize: 50, leading: true });
     expect(c.firewalls.main).toMatchObject({ hostPrefix: 'f2b_', requestTimeoutMs: 30000, connectTimeoutMs: 10000, batchSize: 50 });
     expect(c.firewalls.main?.tls).toBeUndefined();
     expect(c.seedFromClient).toBe(false);

@@ -163,6 +163,9 @@ export function harness(o: HarnessOptions = {}): Harness {
     neverBlock: () => false,
     random: () => 0.5,
     ...rest,
+    // Most tests here are about the window; the quiet-period flush is tested on its own
+    // (batch.test.ts, sidecar.test.ts 'quiet period').
+    batch: { leading: false, ...rest.batch },
     ports,
     sink,
     scheduler: clock.scheduler,

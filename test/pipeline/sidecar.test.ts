@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { harness, cp, type Harness } from './harness.js';
-import { ban, unban } from './events.js';
+import { ban, restore, unban } from './events.js';
 import type { F2bEvent } from '../../src/parser/types.js';
 import type { MemoryFirewall } from '../../src/xg/memory.js';
 
@@ -112,6 +112,59 @@ describe('batching and coalescing', () => {
     await h.clock.advanceTo(8000);
     expect(h.timedWrites(mark)).toEqual(['1000 fw1 add f2b-v4 192.0.2.9', '8000 fw1 remove f2b-v4 192.0.2.9']);
     expect(h.fw.hosts.size).toBe(0);
+  });
+});
+
+describe('quiet period (batch.leading, the default)', () => {
+  const leading = { batch: { leading: true } };
+
+  it('a lone ban is written at once; bans right after it wait until a window after that write, then the next lone ban is at once again', async () => {
+    const h = await started(leading);
+    const mark = h.journal.length;
+    push(h, ban('sshd', '192.0.2.1'), 10);
+    await h.clock.advance(0);
+    expect(h.timedWrites(mark)).toEqual(['0 fw1 add f2b-v4 192.0.2.1']);
+    await h.clock.advanceTo(200);
+    push(h, ban('sshd', '192.0.2.2'), 20);
+    await h.clock.advanceTo(300);
+    push(h, ban('sshd', '192.0.2.3'), 30);
+    await h.clock.advanceTo(999);
+    expect(h.writes(mark)).toHaveLength(1);
+    await h.clock.advanceTo(1000);
+    expect(h.timedWrites(mark).at(-1)).toBe('1000 fw1 add f2b-v4 192.0.2.2,192.0.2.3');
+    await h.clock.advanceTo(5000);
+    push(h, ban('sshd', '192.0.2.4'), 40);
+    await h.clock.advance(0);
+    expect(h.timedWrites(mark).at(-1)).toBe('5000 fw1 add f2b-v4 192.0.2.4');
+    expect(h.sink.last?.checkpoint?.offset).toBe(40);
+  });
+
+  it('lines without a change (Found lines) just before a ban do not delay it', async () => {
+    const h = await started(leading);
+    const mark = h.journal.length;
+    for (let i = 1; i <= 5; i++) h.sidecar.push({ checkpoint: cp(i) });
+    await h.clock.advanceTo(500);
+    push(h, ban('sshd', '192.0.2.7'), 6);
+    await h.clock.advance(0);
+    expect(h.timedWrites(mark)).toEqual(['500 fw1 add f2b-v4 192.0.2.7']);
+  });
+
+  it('a fail2ban restart still costs no write: the stop-Unbans are held, the Restore Bans cancel them', async () => {
+    const h = await started(leading);
+    push(h, ban('sshd', '192.0.2.1'));
+    push(h, ban('sshd', '192.0.2.2'));
+    await h.clock.advanceTo(10_000);
+    const mark = h.journal.length;
+    const writes = h.fw.writes;
+    push(h, unban('sshd', '192.0.2.1'));
+    push(h, unban('sshd', '192.0.2.2'));
+    push(h, restore('sshd', '192.0.2.1'));
+    await h.clock.advanceTo(10_300);
+    push(h, restore('sshd', '192.0.2.2'));
+    await h.clock.advanceTo(60_000);
+    expect(h.writes(mark)).toEqual([]);
+    expect(h.fw.writes).toBe(writes);
+    expect(h.fw.memberAddresses('f2b-v4')).toEqual(['192.0.2.1', '192.0.2.2']);
   });
 });
 
