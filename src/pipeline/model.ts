@@ -91,6 +91,11 @@ interface Slot {
 
 const SEP = '\u0000';
 
+/** Per jail name: the one string all its slots share, and the group keys it feeds per family. */
+interface JailInfo extends Record<AddressFamily, readonly string[]> {
+  name: string;
+}
+
 /** Addresses in the model are validated on the way in: a colon is enough to tell the family. */
 const familyOf = (address: string): AddressFamily => (address.includes(':') ? 'IPv6' : 'IPv4');
 
@@ -107,7 +112,7 @@ export class DesiredModel {
   /** Index of the entries that are not active (`jail\0address`), so timers never scan everything. */
   private readonly waiting = new Set<string>();
   /** jail → family → group keys (routing is fixed for the model's life; route() would allocate). */
-  private readonly keyCache = new Map<string, Record<AddressFamily, readonly string[]>>();
+  private readonly keyCache = new Map<string, JailInfo>();
   /** Last fail2ban-server PID seen. */
   pid: number | undefined;
   /** Inside a server stop sequence (Shutdown in progress / Stopping all jails … Exiting). */
@@ -285,12 +290,16 @@ export class DesiredModel {
   }
 
   private targetKeys(jail: string, family: AddressFamily): readonly string[] {
+    return this.jailInfo(jail)[family];
+  }
+
+  private jailInfo(jail: string): JailInfo {
     let k = this.keyCache.get(jail);
     if (!k) {
       const r = this.router.route(jail);
-      this.keyCache.set(jail, (k = { IPv4: r.IPv4.map((t) => t.key), IPv6: r.IPv6.map((t) => t.key) }));
+      this.keyCache.set(jail, (k = { name: jail, IPv4: r.IPv4.map((t) => t.key), IPv6: r.IPv6.map((t) => t.key) }));
     }
-    return k[family];
+    return k;
   }
 
   private ban(jail: string, address: string, fam: AddressFamily | undefined, now: number, fx: Effects): void {
@@ -331,7 +340,8 @@ export class DesiredModel {
       }
       return;
     }
-    this.slots.set(address, { jail, state: 'active', at: now, restoreBy: undefined, next: this.slots.get(address) });
+    // The cached name: every slot of a jail shares one string (each log line brings its own copy).
+    this.slots.set(address, { jail: this.jailInfo(jail).name, state: 'active', at: now, restoreBy: undefined, next: this.slots.get(address) });
     this.refresh(address, keys, fx);
   }
 
@@ -470,7 +480,7 @@ export class DesiredModel {
           slot.at = at;
           slot.restoreBy = e.restoreBy;
         } else {
-          this.slots.set(address, { jail, state: e.state, at, restoreBy: e.restoreBy, next: this.slots.get(address) });
+          this.slots.set(address, { jail: this.jailInfo(jail).name, state: e.state, at, restoreBy: e.restoreBy, next: this.slots.get(address) });
         }
         if (e.state !== 'active') this.waiting.add(jail + SEP + address);
         this.refresh(address, keys, undefined);

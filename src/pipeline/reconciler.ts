@@ -138,9 +138,13 @@ export class Reconciler {
   updateDesired(key: string, changes: ReadonlyMap<string, DesiredClass>): void {
     const g = this.groups.get(key);
     if (!g) return;
+    const known = g.known;
     for (const [address, c] of changes) {
-      if (c === 'desired') g.desired.add(address);
-      else g.desired.delete(address);
+      if (c === 'desired') {
+        g.desired.add(address);
+        // Already on the firewall as a string read back: keep one copy (see knownFrom).
+        if (known?.delete(address)) known.add(address);
+      } else g.desired.delete(address);
       if (c === 'held') g.held.add(address);
       else g.held.delete(address);
     }
@@ -285,7 +289,7 @@ export class Reconciler {
         await port.ensureGroup(group);
         this.contact();
       }
-      known = g.known = new Set(st.exists ? st.owned : []);
+      known = g.known = st.exists ? knownFrom(st.owned, g.desired) : new Set<string>();
       log.debug({ firewall, group: group.name, owned: known.size, foreign: st.foreign }, 'group read');
     }
     const steps = plan(g.desired, known, maxBatch, g.held);
@@ -371,4 +375,16 @@ export class Reconciler {
     });
     this.o.onChange?.();
   }
+}
+
+/**
+ * The owned set read back, holding the desired set's own strings where the two agree: read back,
+ * every address is a new string, and with 100,000 addresses a second copy of each costs ~3 MB
+ * for as long as the process runs.
+ */
+function knownFrom(owned: ReadonlySet<string>, desired: ReadonlySet<string>): Set<string> {
+  const known = new Set<string>();
+  for (const a of desired) if (owned.has(a)) known.add(a);
+  for (const a of owned) if (!desired.has(a)) known.add(a);
+  return known;
 }
