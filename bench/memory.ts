@@ -9,11 +9,14 @@
  */
 import { benchIp, sidecarProgress, sleep, startBed, startSidecar, until, type GroupProgress, type ProcMemory } from './lib.js';
 
+/** How long after settling the steady reading is taken. */
+export const STEADY_SPAN_MS = 75_000;
+
 export interface MemoryResult extends ProcMemory {
   addresses: number;
-  /** VmRSS once steady: no change over 10 s, or 90 s after settling. */
+  /** VmRSS 3 s + STEADY_SPAN_MS after settling. */
   steadyKb?: number;
-  /** Settled → steady. */
+  /** Settled → the last move of RSS by more than 1 MB. */
   steadyAfterMs?: number;
   /** Write requests the firewall received: 0 expected (the group already matches). */
   writes: number;
@@ -56,7 +59,7 @@ export async function sidecarMemory(addresses: number, writeLatencyMs: number, t
       settleMs = performance.now() - t0;
       await sleep(3000);
       last = sidecar.memory();
-      const s = await steady(sidecar.memory, 90_000);
+      const s = await steady(sidecar.memory, STEADY_SPAN_MS);
       steadyKb = s.rssKb;
       steadyAfterMs = s.afterMs + 3000;
     } catch (err) {
@@ -71,19 +74,23 @@ export async function sidecarMemory(addresses: number, writeLatencyMs: number, t
   }
 }
 
-/** Samples RSS every second until it has not moved by more than 1 MB for 10 s, or `limitMs`. */
-async function steady(read: () => ProcMemory, limitMs: number): Promise<{ rssKb: number; afterMs: number }> {
+/**
+ * Samples RSS every second for `spanMs` and returns the last reading, and when it last moved by
+ * more than 1 MB. A fixed span, not "flat for a while": RSS sits flat on the start-up peak for
+ * 10–40 s before V8's memory reducer runs and gives the garbage back.
+ */
+async function steady(read: () => ProcMemory, spanMs: number): Promise<{ rssKb: number; afterMs: number }> {
   const t0 = performance.now();
-  let since = t0;
   let ref = read().rssKb;
+  let moved = 0;
   for (;;) {
     await sleep(1000);
     const now = performance.now();
     const rss = read().rssKb;
     if (Math.abs(rss - ref) > 1024) {
       ref = rss;
-      since = now;
+      moved = now - t0;
     }
-    if (now - since >= 10_000 || now - t0 >= limitMs) return { rssKb: rss, afterMs: since - t0 };
+    if (now - t0 >= spanMs) return { rssKb: rss, afterMs: moved };
   }
 }
