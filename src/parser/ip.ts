@@ -177,10 +177,10 @@ function fromIPv6(words: number[], prefix: number): AddressCheck {
   return { ok: true, family: 'IPv6', ip: prefix >= 0 && prefix < 128 ? `${text}/${prefix}` : text };
 }
 
-/** RFC 5952: lower case, no leading zeros, the longest (first on tie) run of ≥2 zero words as "::". */
-function formatIPv6(w: number[]): string {
-  let bestStart = -1;
-  let bestLen = 1;
+/** RFC 5952 §4.2.3: the longest run of two or more zero words (the first on a tie); start -1 when none. */
+export function longestZeroRun(w: ArrayLike<number>): { start: number; len: number } {
+  let start = -1;
+  let len = 1;
   for (let i = 0; i < 8; ) {
     if (w[i] !== 0) {
       i++;
@@ -188,12 +188,18 @@ function formatIPv6(w: number[]): string {
     }
     let j = i;
     while (j < 8 && w[j] === 0) j++;
-    if (j - i > bestLen) {
-      bestStart = i;
-      bestLen = j - i;
+    if (j - i > len) {
+      start = i;
+      len = j - i;
     }
     i = j;
   }
+  return { start, len };
+}
+
+/** RFC 5952: lower case, no leading zeros, the longest (first on tie) run of ≥2 zero words as "::". */
+function formatIPv6(w: number[]): string {
+  const { start: bestStart, len: bestLen } = longestZeroRun(w);
   const hex = (from: number, to: number) => w.slice(from, to).map((x) => x.toString(16)).join(':');
   if (bestStart < 0) return hex(0, 8);
   return `${hex(0, bestStart)}::${hex(bestStart + bestLen, 8)}`;

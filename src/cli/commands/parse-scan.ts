@@ -9,6 +9,7 @@
  */
 import { isAscii } from 'node:buffer';
 import { checkAddress, mayBeEvent, parseLine } from '../../parser/index.js';
+import { longestZeroRun } from '../../parser/ip.js';
 import type { F2bEvent } from '../../parser/types.js';
 
 export const WRITE_CHUNK = 1 << 20;
@@ -299,22 +300,8 @@ function isCanonicalIPv6(b: Buffer, from: number, to: number): boolean {
     WORDS.fill(0, gap, gap + fill);
   }
   if (WORDS[0] === 0 && WORDS[1] === 0 && WORDS[2] === 0 && WORDS[3] === 0 && WORDS[4] === 0 && WORDS[5] === 0xffff) return false;
-  let bestStart = -1;
-  let bestLen = 1;
-  for (let i = 0; i < 8; ) {
-    if (WORDS[i] !== 0) {
-      i++;
-      continue;
-    }
-    let j = i;
-    while (j < 8 && WORDS[j] === 0) j++;
-    if (j - i > bestLen) {
-      bestStart = i;
-      bestLen = j - i;
-    }
-    i = j;
-  }
-  return gap < 0 ? bestStart < 0 : bestStart === gap && bestLen === fill;
+  const best = longestZeroRun(WORDS);
+  return gap < 0 ? best.start < 0 : best.start === gap && best.len === fill;
 }
 
 function put(o: OutBuffer, src: Buffer): void {
