@@ -82,11 +82,11 @@ try {
   console.log(`log: ${stats.lines} lines, ${(statSync(file).size / 1e6).toFixed(1)} MB, ${stats.bans} Ban lines, ${stats.events} events`);
 
   // Output goes to /dev/null through the shell, as in real use of a redirect.
-  const parseArgs = ['-c', `exec node ${JSON.stringify(main)} parse --json ${JSON.stringify(file)} > /dev/null`];
+  const parseArgs = (log: string) => ['-c', `exec node ${JSON.stringify(main)} parse --json ${JSON.stringify(log)} > /dev/null`];
   const grepArgs = ['-c', ' Ban ', file];
 
   const g0 = time('grep', grepArgs, [0, 1]);
-  const p0 = time('sh', parseArgs);
+  const p0 = time('sh', parseArgs(file));
   console.log(`grep count: ${g0.out.trim()}; ${p0.err.trim()}`);
   const m = /(\d+) event\(s\)/.exec(p0.err);
   if (!m || Number(m[1]) !== stats.events) throw new Error(`parse found ${m?.[1] ?? '?'} events, the generator wrote ${stats.events}`);
@@ -95,12 +95,12 @@ try {
   const p: Timed[] = [];
   for (let i = 0; i < runs; i++) {
     g.push(time('grep', grepArgs, [0, 1]));
-    p.push(time('sh', parseArgs));
+    p.push(time('sh', parseArgs(file)));
   }
   // Start-up of the same command on an empty log: `--version` loads every command module.
   const empty = join(dir, 'empty.log');
   writeFileSync(empty, '');
-  const base = Array.from({ length: 3 }, () => time('sh', ['-c', `exec node ${JSON.stringify(main)} parse --json ${JSON.stringify(empty)} > /dev/null`]));
+  const base = Array.from({ length: 3 }, () => time('sh', parseArgs(empty)));
   const gm = median(g.map((x) => x.ms));
   const pm = median(p.map((x) => x.ms));
   const bm = median(base.map((x) => x.ms));

@@ -235,14 +235,13 @@ export class DesiredModel {
   suspendedIn(key: string): number {
     const desired = this.desired.get(key);
     if (!desired || this.waiting.size === 0) return 0;
+    // An address waits once per jail: count it once.
     const seen = new Set<string>();
+    let n = 0;
     for (const k of this.waiting) {
       const address = k.slice(k.indexOf(SEP) + 1);
       if (seen.has(address) || !desired.has(address)) continue;
       seen.add(address);
-    }
-    let n = 0;
-    for (const address of seen) {
       const family = familyOf(address);
       let live = false;
       for (let s = this.slots.get(address); s && !live; s = s.next) {
@@ -340,9 +339,13 @@ export class DesiredModel {
       }
       return;
     }
-    // The cached name: every slot of a jail shares one string (each log line brings its own copy).
-    this.slots.set(address, { jail: this.jailInfo(jail).name, state: 'active', at: now, restoreBy: undefined, next: this.slots.get(address) });
+    this.addSlot(address, jail, 'active', now, undefined);
     this.refresh(address, keys, fx);
+  }
+
+  private addSlot(address: string, jail: string, state: EntryState, at: number, restoreBy: number | undefined): void {
+    // The cached name: every slot of a jail shares one string (each log line brings its own copy).
+    this.slots.set(address, { jail: this.jailInfo(jail).name, state, at, restoreBy, next: this.slots.get(address) });
   }
 
   private unban(jail: string, address: string, to: 'unbanning' | 'suspended', now: number, fx: Effects): void {
@@ -479,9 +482,7 @@ export class DesiredModel {
           slot.state = e.state;
           slot.at = at;
           slot.restoreBy = e.restoreBy;
-        } else {
-          this.slots.set(address, { jail: this.jailInfo(jail).name, state: e.state, at, restoreBy: e.restoreBy, next: this.slots.get(address) });
-        }
+        } else this.addSlot(address, jail, e.state, at, e.restoreBy);
         if (e.state !== 'active') this.waiting.add(jail + SEP + address);
         this.refresh(address, keys, undefined);
       }

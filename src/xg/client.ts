@@ -431,9 +431,8 @@ export class XgClient implements FirewallPort {
     const out = new Map<string, RawHost>();
     await this.forEachObject('IPHost', { key: 'Name', criteria: 'like', value: this.prefix }, (f) => {
       if (only && !only.has(text(f['Name']) ?? '')) return;
-      const h = decodeHost(f);
-      // Filters may be ignored by firmware (answer: everything), so ownership is decided here.
-      if (h && isOwnedName(this.prefix, h.name) && h.hostType !== 'System Host') out.set(h.name, h);
+      const h = this.ownedHost(f);
+      if (h) out.set(h.name, h);
     });
     return out;
   }
@@ -442,11 +441,18 @@ export class XgClient implements FirewallPort {
   private async ownedAddresses(): Promise<Map<string, string>> {
     const out = new Map<string, string>();
     await this.forEachObject('IPHost', { key: 'Name', criteria: 'like', value: this.prefix }, (f) => {
-      const h = decodeHost(f);
-      const address = h && isOwnedName(this.prefix, h.name) && h.hostType !== 'System Host' ? addressOfHost(h) : undefined;
-      if (address !== undefined) out.set(h!.name, address);
+      const h = this.ownedHost(f);
+      const address = h && addressOfHost(h);
+      if (h && address !== undefined) out.set(h.name, address);
     });
     return out;
+  }
+
+  /** The host in a Get answer's fields when it is one of ours. */
+  private ownedHost(f: Record<string, unknown>): RawHost | undefined {
+    const h = decodeHost(f);
+    // Filters may be ignored by firmware (answer: everything), so ownership is decided here.
+    return h && isOwnedName(this.prefix, h.name) && h.hostType !== 'System Host' ? h : undefined;
   }
 
   private async getGroup(name: string): Promise<RawGroup | undefined> {

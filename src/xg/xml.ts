@@ -299,6 +299,9 @@ function parseWhole(xml: string, ctx: XgErrorContext): Record<string, unknown> {
   return root as Record<string, unknown>;
 }
 
+/** A child of <Response> that is an entity answer, not an attribute, the status or the login result. */
+const isEntityTag = (tag: string): boolean => !(tag.startsWith('@_') || tag === 'Status' || tag === 'Login' || tag === '#text');
+
 /**
  * Parse a response body into its three levels; throws XgTransportError when it is not an XG answer.
  * With `onEntity`, entities are handed over one at a time as they are parsed (before the Login
@@ -333,7 +336,7 @@ export function parseResponse(body: string, ctx: XgErrorContext = {}, maxBytes =
     ctx,
     onEntity &&
       ((tag, value) => {
-        if (tag.startsWith('@_') || tag === 'Status' || tag === 'Login' || tag === '#text') return false;
+        if (!isEntityTag(tag)) return false;
         entity(tag, value);
         return true;
       }),
@@ -350,8 +353,7 @@ export function parseResponse(body: string, ctx: XgErrorContext = {}, maxBytes =
   }
   // Documents parsed whole (see splitRoot) still hold their entities here.
   for (const [tag, value] of Object.entries(r)) {
-    if (tag.startsWith('@_') || tag === 'Status' || tag === 'Login' || tag === '#text') continue;
-    entity(tag, value);
+    if (isEntityTag(tag)) entity(tag, value);
   }
   return out;
 }

@@ -42,8 +42,8 @@ export function summaryLine(t: Totals, failed: number): string {
 
 /**
  * Output bytes collected in WRITE_CHUNK buffers; a full one is handed to `emit` and the next taken
- * from `alloc` (the main thread recycles written buffers there: fresh 1 MiB allocations cost page
- * faults on every chunk). The fast path writes bytes at `pos` after `reserve`.
+ * from `alloc` (parse.ts recycles written buffers there: fresh 1 MiB allocations cost page faults
+ * on every chunk). The fast path writes bytes at `pos` after `reserve`.
  */
 export class OutBuffer {
   buf: Buffer;

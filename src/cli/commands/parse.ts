@@ -123,7 +123,7 @@ class StreamOut {
     for (const part of parts) await this.write(part);
   }
 
-  async write(part: Buffer): Promise<void> {
+  private async write(part: Buffer): Promise<void> {
     if (part.length === 0) return;
     // The stream is done with a chunk when its callback runs, not when write() returns.
     if (!this.stream.write(part, () => this.recycle(part))) await drained(this.stream);
