@@ -88,9 +88,11 @@ export async function startRuntime(o: RuntimeOptions): Promise<Runtime> {
       log,
       ports,
       initial,
-      // An empty state (first start, or lost) knows nothing yet: removing "undesired" owned hosts
-      // before the log and the seed are read back would lift live bans for a while.
-      holdRemovals: o.follow && loaded.source === 'empty',
+      // Until the log (and, on a first start, the seed) is read back, the desired state is not
+      // complete: an empty state knows nothing yet, and a loaded one lacks the bans logged after
+      // its checkpoint (not saved before a crash, or a full disk). Removing "undesired" owned
+      // hosts then would lift live bans for a while.
+      holdRemovals: o.follow,
       // Ban line → firewall acknowledgement, for live bans only (see src/pipeline/latency.ts).
       onApplied: (a) => {
         for (const s of a.banToBlockSeconds) metrics.banToBlock(a.firewall, a.group, s);
@@ -145,8 +147,10 @@ export async function startRuntime(o: RuntimeOptions): Promise<Runtime> {
       // Removals are held (see holdRemovals) until the read-back is done: the log up to its size
       // at start, and the seed. A rotation during the read-back, or a safety timeout, also ends it.
       let waits = 0;
-      let released = loaded.source !== 'empty';
-      let safety: NodeJS.Timeout | undefined;
+      let released = false;
+      const safety = setTimeout(() => release('read-back timeout'), READ_BACK_TIMEOUT_MS);
+      safety.unref();
+      cleanups.push(async () => clearTimeout(safety));
       const release = (why: string): void => {
         if (released) return;
         released = true;
@@ -160,16 +164,14 @@ export async function startRuntime(o: RuntimeOptions): Promise<Runtime> {
           if (--waits <= 0) release(why);
         });
       };
-      if (!released) {
-        safety = setTimeout(() => release('read-back timeout'), READ_BACK_TIMEOUT_MS);
-        safety.unref();
-        cleanups.push(async () => clearTimeout(safety));
-      }
-      const logAtStart = !released && startAt === 'beginning' ? await stat(config.log.path).catch(() => undefined) : undefined;
-      let catchUp = logAtStart !== undefined && logAtStart.size > 0;
+      // Reading starts at the checkpoint, else at the beginning or the end of the file.
+      const from = loaded.state.checkpoint;
+      const logAtStart = from !== undefined || startAt === 'beginning' ? await stat(config.log.path).catch(() => undefined) : undefined;
+      const readFrom = from !== undefined && logAtStart !== undefined && from.ino === logAtStart.ino && from.dev === logAtStart.dev ? from.offset : 0;
+      let catchUp = logAtStart !== undefined && logAtStart.size > readFrom;
       if (catchUp) waits++;
-      if (seed && !released) waits++;
-      if (!released && waits === 0) release('nothing to read back');
+      if (seed) waits++;
+      if (waits === 0) release('nothing to read back');
       const input$ = tailFile({
         path: config.log.path,
         checkpoint: loaded.state.checkpoint,
