@@ -67,8 +67,12 @@ export function mayBeEvent(bytes: Uint8Array, start: number, end: number): boole
   if (end - start < 16) return false;
   const c0 = bytes[start] as number;
   // Only a digit, "f", "<" or an upper-case letter can start a header (scanHeader's dispatch):
-  // continuation lines of tracebacks and command output are dismissed here.
-  if (c0 < 48 || c0 > 57) return c0 === 102 || c0 === 60 || (c0 >= 65 && c0 <= 90);
+  // continuation lines of tracebacks and command output are dismissed here. An upper-case letter
+  // must start a BSD time ("Nov 25 04:42:54"), which "Traceback (most …" and "OSError: …" don't.
+  if (c0 < 48 || c0 > 57) {
+    if (c0 >= 65 && c0 <= 90) return bytes[start + 3] === 32 && bytes[start + 9] === 58 && bytes[start + 12] === 58;
+    return c0 === 102 || c0 === 60;
+  }
   if (bytes[start + 10] !== 32) return true;
   if (bytes[start + 32] !== 46) return false;
   const c = bytes[start + 33];

@@ -1,11 +1,12 @@
-// The byte-level fast path of `parse` against the generic one: whatever fastEvent writes must be
-// exactly what parseLine + jsonLine/textLine give for the line, on every real fixture line, on
-// hand-made edge cases and on generated lines; and the fast path must really be taken for
-// fail2ban's common Ban/Unban shape (else the bench measures the slow path).
+// The WebAssembly fast path of `parse` against the generic one: whatever the module writes for a
+// line must be exactly what parseLine + jsonLine/textLine give for it, on every real fixture line,
+// on hand-made edge cases and on generated lines; a line it calls "no event" must be none for
+// parseLine; and the fast path must really be taken for fail2ban's common shapes (else the bench
+// measures the slow path).
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 
-import { DECLINED, NOT_EVENT, OutBuffer, Scanner, WRITTEN, fastEvent, jsonLine, newTotals, textLine, type Format } from '../../src/cli/commands/parse-scan.js';
+import { OutBuffer, Scanner, fastLine, jsonLine, newTotals, textLine, type FastResult, type Format } from '../../src/cli/commands/parse-scan.js';
 import { parseLine } from '../../src/parser/index.js';
 import { listFixtures, readFixture, splitLines } from '../parser/helpers.js';
 
@@ -23,18 +24,9 @@ function generic(line: string, fmt: Format): string {
   return fmt.json ? jsonLine(r.event, fmt.raw) : textLine(r.event, fmt.raw);
 }
 
-/** fastEvent on one line: its answer and what it wrote. */
-function fast(line: string, fmt: Format): { result: number; out: string } {
-  const b = Buffer.from(`${line}\n`, 'utf8');
-  const chunks: Buffer[] = [];
-  const out = new OutBuffer(
-    (full) => chunks.push(Buffer.from(full)),
-    () => Buffer.alloc(1 << 20),
-  );
-  const result = fastEvent(b, 0, b.length - 1, out, fmt);
-  out.finish();
-  return { result, out: Buffer.concat(chunks).toString('utf8') };
-}
+const WRITTEN = 'written';
+const NOT_EVENT = 'not-event';
+const DECLINED = 'declined';
 
 /** The whole text through the Scanner, in chunks of `size` bytes. */
 function scan(text: string, fmt: Format, size: number): { out: string; events: number; rejected: number; lines: number } {
@@ -52,8 +44,8 @@ function scan(text: string, fmt: Format, size: number): { out: string; events: n
   return { out: Buffer.concat(chunks).toString('utf8'), events: totals.events, rejected: totals.rejected, lines: totals.lines };
 }
 
-function checkLine(line: string, fmt: Format): number {
-  const f = fast(line, fmt);
+function checkLine(line: string, fmt: Format): FastResult {
+  const f = fastLine(Buffer.from(line, 'utf8'), fmt);
   if (f.result === WRITTEN) expect(f.out, line).toBe(generic(line, fmt));
   else expect(f.out, line).toBe('');
   if (f.result === NOT_EVENT) expect(parseLine(line).kind, line).toBe('none');
@@ -109,9 +101,55 @@ const EDGE = [
   `${T} fail2ban.actions        [4711]: NOTICE  [sshd] Ban 198.51.100.7 \u00e9`,
 ];
 
-describe('fastEvent agrees with the generic path', () => {
+const S = `${T} fail2ban.server         [4711]: INFO    `;
+const J = `${T} fail2ban.jail           [4711]: INFO    `;
+/** Lifecycle lines and other messages of the server and jail loggers, and lines before any header. */
+const LIFECYCLE = [
+  `${J}Jail 'sshd' started`,
+  `${J}Jail 'sshd' stopped`,
+  `${J}Jail u'sshd' started`,
+  `${J}Jail "sshd" stopped`,
+  `${J}Jail 'sshd" started`,
+  `${J}Jail '' started`,
+  `${J}Jail 'a"b' started`,
+  `${J}Jail 'jäil' started`,
+  `${J}Jail 'sshd' started   `,
+  `${J}Jail 'sshd' reloaded`,
+  `${J}Creating new jail 'sshd'`,
+  `${J}[sshd] Ban 192.0.2.1`,
+  `${S}Jail 'sshd' started`,
+  `${S}Starting Fail2ban v1.0.2`,
+  `${S}Starting Fail2ban v1.1.0.dev1`,
+  `${S}Starting Fail2ban v`,
+  `${S}Starting Fail2ban v1.0 2`,
+  `${S}Starting Fail2ban v"1"`,
+  `${S}Shutdown in progress...`,
+  `${S}Shutdown in progress... `,
+  `${S}Shutdown in progress....`,
+  `${S}Stopping all jails`,
+  `${S}Stopping all jails\u00a0`,
+  `${S}Exiting Fail2ban`,
+  `${S}Exiting Fail2ban now`,
+  `${S}Changed logging target to /var/log/fail2ban.log for Fail2ban v0.9.6`,
+  `${S}rollover performed on /var/log/fail2ban.log`,
+  `${S}flush performed on /var/log/fail2ban.log`,
+  `${S}Reload all jails`,
+  `${S}Jail 'sshd' reloaded`,
+  `${S}--------------------------------------------------`,
+  `${S}[sshd] Ban 192.0.2.1`,
+  `${S}\u00e9`,
+  `${T} fail2ban.server         [04711]: INFO    Exiting Fail2ban`,
+  `${T} fail2ban.serverx        [4711]: INFO    Exiting Fail2ban`,
+  `${T} fail2ban.jails          [4711]: INFO    Jail 'sshd' started`,
+  'Traceback (most recent call last):',
+  "IsADirectoryError: [Errno 21] Is a directory: '/var/log/auth.log'",
+  'Nov 25 04:42:54 host fail2ban.actions[4711]: NOTICE [sshd] Ban 192.0.2.1',
+  'Nov  5 04:42:54 host fail2ban.actions[4711]: NOTICE [sshd] Ban 192.0.2.1',
+];
+
+describe('the module agrees with the generic path', () => {
   it.each(FORMATS.map((f) => [`json ${f.json} raw ${f.raw}`, f] as const))('every line of every real fixture (%s)', (_name, fmt) => {
-    const seen = new Map<number, number>();
+    const seen = new Map<FastResult, number>();
     for (const line of fixtureLines) {
       const r = checkLine(line, fmt);
       seen.set(r, (seen.get(r) ?? 0) + 1);
@@ -128,6 +166,45 @@ describe('fastEvent agrees with the generic path', () => {
     expect(results[EDGE.indexOf(`${A}[sshd] 198.51.100.7 already banned`)]).toBe(WRITTEN);
     expect(results[EDGE.indexOf(`${A}Ban 198.51.100.7`)]).toBe(NOT_EVENT);
     expect(results[EDGE.indexOf(`${A}[sshd] Ban 256.1.1.1`)]).toBe(DECLINED);
+  });
+
+  it.each(FORMATS.map((f) => [`json ${f.json} raw ${f.raw}`, f] as const))('server and jail loggers, and lines without a header (%s)', (_name, fmt) => {
+    const results = LIFECYCLE.map((line) => checkLine(line, fmt));
+    const r = (line: string) => results[LIFECYCLE.indexOf(line)];
+    // The lifecycle events of every restart go fast, and so does dismissing the rest.
+    for (const line of [`${J}Jail 'sshd' started`, `${J}Jail 'sshd' stopped`, `${S}Starting Fail2ban v1.0.2`, `${S}Shutdown in progress...`, `${S}Stopping all jails`, `${S}Exiting Fail2ban`])
+      expect(r(line), line).toBe(WRITTEN);
+    // A quote in the line is escaped in "raw": that is the generic path's job.
+    expect(r(`${J}Jail "sshd" stopped`)).toBe(fmt.raw ? DECLINED : WRITTEN);
+    for (const line of [`${S}Reload all jails`, `${S}Jail 'sshd' reloaded`, `${J}Creating new jail 'sshd'`, `${J}[sshd] Ban 192.0.2.1`, 'Traceback (most recent call last):'])
+      expect(r(line), line).toBe(NOT_EVENT);
+    // Rare shapes are left to the generic parser.
+    expect(r(`${S}Changed logging target to /var/log/fail2ban.log for Fail2ban v0.9.6`)).toBe(DECLINED);
+    expect(r(`${S}Stopping all jails\u00a0`)).toBe(DECLINED);
+    expect(r('Nov 25 04:42:54 host fail2ban.actions[4711]: NOTICE [sshd] Ban 192.0.2.1')).toBe(DECLINED);
+  });
+
+  it('generated lines of the server and jail loggers', () => {
+    const name = fc.oneof(fc.constantFrom('sshd', 'nginx-http-auth', "o'q", 'a"b'), fc.string({ maxLength: 8 }));
+    const msg = fc.oneof(
+      fc.tuple(fc.constantFrom('', 'u'), fc.constantFrom("'", '"'), name, fc.constantFrom(' started', ' stopped', ' reloaded', ' started.')).map(([u, q, n, tail]) => `Jail ${u}${q}${n}${q}${tail}`),
+      fc.string({ maxLength: 12 }).map((v) => `Starting Fail2ban v${v}`),
+      fc.constantFrom('Shutdown in progress...', 'Stopping all jails', 'Exiting Fail2ban', 'Reload all jails', 'Reload finished.', 'Shutdown', 'Exiting'),
+      fc.string({ maxLength: 30 }),
+    );
+    const line = fc
+      .tuple(fc.constantFrom('fail2ban.server         ', 'fail2ban.jail           ', 'fail2ban.jail ', 'fail2ban.server'), fc.constantFrom('INFO    ', 'NOTICE  ', 'INFO '), msg, fc.constantFrom('', ' ', '\r', '\t'))
+      .map(([logger, level, m, tail]) => `${T} ${logger}[4711]: ${level}${m}${tail}`);
+    const seen = new Map<FastResult, number>();
+    fc.assert(
+      fc.property(line, fc.constantFrom(...FORMATS), (l, fmt) => {
+        const res = checkLine(l, fmt);
+        seen.set(res, (seen.get(res) ?? 0) + 1);
+      }),
+      { numRuns: 3000 },
+    );
+    expect(seen.get(WRITTEN) ?? 0).toBeGreaterThan(100);
+    expect(seen.get(NOT_EVENT) ?? 0).toBeGreaterThan(100);
   });
 
   it('generated lines in the fast shape with random addresses, jails, PIDs and tails', () => {
@@ -162,7 +239,7 @@ describe('fastEvent agrees with the generic path', () => {
 });
 
 describe('Scanner', () => {
-  const text = [...fixtureLines, ...EDGE].join('\n');
+  const text = [...fixtureLines, ...EDGE, ...LIFECYCLE].join('\n');
   const lines = text.split('\n');
   it.each(FORMATS.map((f) => [`json ${f.json} raw ${f.raw}`, f] as const))('equals the generic path line by line, whatever the chunk size (%s)', (_name, fmt) => {
     const expected = lines.map((l) => generic(l.endsWith('\r') ? l.slice(0, -1) : l, fmt)).join('');
@@ -176,5 +253,39 @@ describe('Scanner', () => {
       expect(r.lines).toBe(lines.length);
     }
     expect(expectedRejected).toBeGreaterThan(0);
+  });
+
+  it('takes blocks larger than the module input, and a line longer than it, in order', () => {
+    const fmt: Format = { json: true, raw: false };
+    const ban = (i: number) => `${A}[sshd] Ban 192.0.2.${i % 250}`;
+    const huge = `${A}[sshd] Ban 192.0.2.1 ${'x'.repeat(3 << 20)}`;
+    const hugeEvent = `${A}[${'j'.repeat(3 << 20)}] Ban 192.0.2.2`;
+    const lines = [...Array.from({ length: 30000 }, (_, i) => ban(i)), huge, ban(7), hugeEvent, ...Array.from({ length: 30000 }, (_, i) => ban(i + 1))];
+    const all = lines.join('\n');
+    const expected = lines.map((l) => generic(l, fmt)).join('');
+    // One 8 MiB chunk: blocks of several MiB go to the module in pieces.
+    const r = scan(all, fmt, 8 << 20);
+    expect(r.lines).toBe(lines.length);
+    expect(r.events).toBe(lines.filter((l) => parseLine(l).kind === 'event').length);
+    expect(r.out).toBe(expected);
+    expect(r.out).toContain(`"jail":"${'j'.repeat(100)}`);
+  });
+
+  it('generated mixes of every kind of line, whatever the chunk size', () => {
+    const pool = [...fixtureLines, ...EDGE, ...LIFECYCLE];
+    const mutate = (l: string, at: number, c: string) => l.slice(0, at % (l.length + 1)) + c + l.slice((at % (l.length + 1)) + 1);
+    const line = fc.oneof(
+      fc.constantFrom(...pool),
+      fc.tuple(fc.constantFrom(...pool), fc.nat(200), fc.constantFrom(' ', '[', ']', '0', '\u00e9', ':', '.', 'a', '')).map(([l, at, c]) => mutate(l, at, c)),
+    );
+    fc.assert(
+      fc.property(fc.array(line, { maxLength: 40 }), fc.constantFrom(...FORMATS), fc.constantFrom(1, 13, 4096, 1 << 20), (ls, fmt, size) => {
+        const r = scan(ls.join('\n'), fmt, size);
+        const want = ls.map((l) => generic(l.endsWith('\r') ? l.slice(0, -1) : l, fmt)).join('');
+        expect(r.out).toBe(want);
+        expect(r.lines).toBe(ls.length === 0 ? 0 : ls.join('\n').split('\n').length);
+      }),
+      { numRuns: 300 },
+    );
   });
 });

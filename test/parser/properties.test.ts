@@ -144,6 +144,9 @@ describe('parser properties', () => {
     const bulk = realLines.filter((l) => / fail2ban\.(filter|observer|utils) /.test(l));
     expect(bulk.length).toBeGreaterThan(100);
     expect(bulk.filter((l) => mayBeEvent(bytesOf(l), 0, bytesOf(l).length))).toEqual([]);
+    // and the traceback lines that follow a failed action or filter
+    const trace = ['Traceback (most recent call last):', "IsADirectoryError: [Errno 21] Is a directory: '/var/log/auth.log'", 'OSError: [Errno 24] Too many open files'];
+    expect(trace.filter((l) => mayBeEvent(bytesOf(l), 0, bytesOf(l).length))).toEqual([]);
     fc.assert(
       fc.property(fc.oneof(fc.constantFrom(...eventLines), fc.string({ unit: 'binary', maxLength: 120 })), fc.array(mutation, { maxLength: 3 }), (line, ms) => {
         const mutated = ms.reduce((s, m) => m(s), line);
