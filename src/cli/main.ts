@@ -3,15 +3,20 @@
  * The only place that owns process.exit: parses arguments with commander, hands each command
  * its dependencies, and turns the result into an exit code.
  */
-import { Command, CommanderError } from 'commander';
 import { realpathSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { errorLine, type CliDeps } from './deps.js';
 import { loadCommands } from './commands/index.js';
 
+const require = createRequire(import.meta.url);
+/**
+ * commander is CommonJS: `require` loads it in about two thirds of the time an ESM import takes
+ * (no export lexing, no ESM wrapper), which `parse` in a shell pipeline notices (bench/RESULTS.md).
+ */
+const { Command, CommanderError } = require('commander') as typeof import('commander');
+
 export async function main(argv: string[], deps: CliDeps): Promise<number> {
-  const require = createRequire(import.meta.url);
   const pkg = findPackageJson(require);
   const program = new Command('f2b-sophosxg')
     .description('Mirror fail2ban bans into IP host groups on a Sophos Firewall (XG / SFOS).')
@@ -80,7 +85,10 @@ if (isEntry) {
   const deps: CliDeps = {
     stdout: process.stdout,
     stderr: process.stderr,
-    stdin: process.stdin,
+    // On first use only: setting up stdin costs milliseconds that `parse FILE` has no use for.
+    get stdin() {
+      return process.stdin;
+    },
     env: process.env,
     cwd: process.cwd(),
     signal: ac.signal,

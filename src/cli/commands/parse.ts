@@ -1,7 +1,7 @@
 /**
  * `f2b-sophosxg parse FILE... [--json] [--raw]`: prints the events the sidecar would see in
  * fail2ban logs (`-` = stdin), one per line, with a summary on stderr. Meant for checking a log
- * before pointing the sidecar at it, and fast enough for a year of logs: the byte-level scanner
+ * before pointing the sidecar at it, and fast enough for a year of logs: the WebAssembly scanner
  * of parse-scan.ts, large reads into reused buffers, large writes. One thread: a worker scanning
  * the second half of a file was tried and made it slower here (bench/RESULTS.md).
  */
