@@ -401,9 +401,7 @@ function fastEvent(s: usize, nl: usize, flags: i32): i32 {
     logger = L_JAIL;
     i = s + 37;
   } else return F_DECLINED;
-  // The logger name must end here ([\w.-] would continue it: "fail2ban.actions2" is another logger).
-  const c = at(i);
-  if ((c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c == 95 || c == 46 || c == 45) return F_DECLINED;
+  // Only spaces or "[" may follow: the name ends there ("fail2ban.actions2" is another logger).
   while (at(i) == 32) i++;
   if (at(i) != 91) return F_DECLINED;
   const pidStart = ++i;
@@ -447,7 +445,7 @@ function fastEvent(s: usize, nl: usize, flags: i32): i32 {
   } else if (logger == L_JAIL) {
     if (c0 != 74 /* J */) return F_NOT_EVENT;
     // "Jail 'NAME' started|stopped" (0.9: u'NAME'; either quote)
-    if (!startsWith(m, end, 'Jail ') || len < 16) return F_DECLINED;
+    if (!startsWith(m, end, 'Jail ')) return F_DECLINED;
     let q = m + 5;
     if (at(q) == 117) q++;
     const quote = at(q);

@@ -99,6 +99,18 @@ const EDGE = [
   `2026-11-25 04:39:52.876 fail2ban.actions        [4711]: NOTICE  [sshd] Ban 198.51.100.7`,
   `2026-11-2x 04:39:52,876 fail2ban.actions        [4711]: NOTICE  [sshd] Ban 198.51.100.7`,
   `${T} fail2ban.actions        [4711]: NOTICE  [sshd] Ban 198.51.100.7 \u00e9`,
+  // Found by mutation testing of the module: each of these tells a dropped or loosened check.
+  `${T} fail2ban.actions        [12345678901]: NOTICE  [sshd] Ban 192.0.2.1`,
+  `${T} fail2ban.actions        [4711]:xNOTICE  [sshd] Ban 192.0.2.1`,
+  `${T} fail2ban.actions        [4711]:  [sshd] Ban 192.0.2.1`,
+  `${A}[sshd] Ban 192.0.2.1\u000e`,
+  `${A}[sshd]xBan 192.0.2.1`,
+  `${A}[ss\u001fhd] Ban 192.0.2.1`,
+  `${A}[sshd] Ban 2001:0db8::1`,
+  `${A}[sshd] Ban 2001:db8::12345`,
+  `${A}[sshd] Ban 2001:db8::1:`,
+  `9026-11-25 04:39:52,876 fail2ban.actions        [4711]: NOTICE  [sshd] Ban 192.0.2.1`,
+  '<29>fail2ban.actions[4711]: NOTICE [sshd] Ban 192.0.2.1',
 ];
 
 const S = `${T} fail2ban.server         [4711]: INFO    `;
@@ -174,6 +186,7 @@ describe('the module agrees with the generic path', () => {
     // The lifecycle events of every restart go fast, and so does dismissing the rest.
     for (const line of [`${J}Jail 'sshd' started`, `${J}Jail 'sshd' stopped`, `${S}Starting Fail2ban v1.0.2`, `${S}Shutdown in progress...`, `${S}Stopping all jails`, `${S}Exiting Fail2ban`])
       expect(r(line), line).toBe(WRITTEN);
+    expect(r(`${J}Jail u'sshd' started`)).toBe(WRITTEN);
     // A quote in the line is escaped in "raw": that is the generic path's job.
     expect(r(`${J}Jail "sshd" stopped`)).toBe(fmt.raw ? DECLINED : WRITTEN);
     for (const line of [`${S}Reload all jails`, `${S}Jail 'sshd' reloaded`, `${J}Creating new jail 'sshd'`, `${J}[sshd] Ban 192.0.2.1`, 'Traceback (most recent call last):'])
@@ -182,6 +195,15 @@ describe('the module agrees with the generic path', () => {
     expect(r(`${S}Changed logging target to /var/log/fail2ban.log for Fail2ban v0.9.6`)).toBe(DECLINED);
     expect(r(`${S}Stopping all jails\u00a0`)).toBe(DECLINED);
     expect(r('Nov 25 04:42:54 host fail2ban.actions[4711]: NOTICE [sshd] Ban 192.0.2.1')).toBe(DECLINED);
+  });
+
+  it.each(FORMATS.map((f) => [`json ${f.json} raw ${f.raw}`, f] as const))('bytes that are not UTF-8 in the jail (%s)', (_name, fmt) => {
+    // The generic path decodes them to U+FFFD; copying them through would print other bytes.
+    const line = Buffer.concat([Buffer.from(`${A}[ss`), Buffer.from([0xff, 0xc3]), Buffer.from('hd] Ban 192.0.2.1')]);
+    const f = fastLine(line, fmt);
+    expect(f.result).toBe(DECLINED);
+    const r = parseLine(line.toString('utf8'));
+    expect(r.kind === 'event' && r.event.jail).toBe('ss\ufffd\ufffdhd');
   });
 
   it('generated lines of the server and jail loggers', () => {
@@ -269,6 +291,15 @@ describe('Scanner', () => {
     expect(r.events).toBe(lines.filter((l) => parseLine(l).kind === 'event').length);
     expect(r.out).toBe(expected);
     expect(r.out).toContain(`"jail":"${'j'.repeat(100)}`);
+  });
+
+  it.each(FORMATS.map((f) => [`json ${f.json} raw ${f.raw}`, f] as const))('long lines fill the module output many times over (%s)', (_name, fmt) => {
+    // Lines up to the fast-path limit (16 KiB), raw doubling them: each must fit before it is written.
+    const lines = Array.from({ length: 400 }, (_, i) => `${A}[${'j'.repeat(1000 + ((i * 7919) % 15000))}] Ban 192.0.2.${i % 250}`);
+    const r = scan(lines.join('\n'), fmt, 1 << 20);
+    expect(r.events).toBe(lines.length);
+    expect(r.out).toBe(lines.map((l) => generic(l, fmt)).join(''));
+    expect(r.out.length).toBeGreaterThan(3 << 20);
   });
 
   it('generated mixes of every kind of line, whatever the chunk size', () => {
