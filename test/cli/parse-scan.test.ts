@@ -111,6 +111,8 @@ const EDGE = [
   `${A}[sshd] Ban 2001:db8::1:`,
   `9026-11-25 04:39:52,876 fail2ban.actions        [4711]: NOTICE  [sshd] Ban 192.0.2.1`,
   '<29>fail2ban.actions[4711]: NOTICE [sshd] Ban 192.0.2.1',
+  `${A}[sshd] Ban 1:2:3:4:5:6:7:8:`,
+  `2026-11-25 04:39:52,87x fail2ban.actions        [4711]: NOTICE  [sshd] Ban 192.0.2.1`,
 ];
 
 const S = `${T} fail2ban.server         [4711]: INFO    `;
@@ -135,6 +137,9 @@ const LIFECYCLE = [
   `${S}Starting Fail2ban v`,
   `${S}Starting Fail2ban v1.0 2`,
   `${S}Starting Fail2ban v"1"`,
+  `${S}Starting Fail2ban v1.0.2\u000e`,
+  `${S}Starting Fail2ban v1.0.2\u00a0`,
+  `${J}Jail 'sshd'.started`,
   `${S}Shutdown in progress...`,
   `${S}Shutdown in progress... `,
   `${S}Shutdown in progress....`,
@@ -291,6 +296,14 @@ describe('Scanner', () => {
     expect(r.events).toBe(lines.filter((l) => parseLine(l).kind === 'event').length);
     expect(r.out).toBe(expected);
     expect(r.out).toContain(`"jail":"${'j'.repeat(100)}`);
+  });
+
+  it('counts every line and keeps every event, whatever follows a line', () => {
+    for (const tail of ['x\n', '\n', '', 'x']) {
+      const r = scan(`${A}[sshd] Ban 192.0.2.1\n${tail}`, { json: false, raw: false }, 1 << 20);
+      expect(r.out, tail).toBe(`${T} ban sshd 192.0.2.1\n`);
+      expect(r.lines, tail).toBe(1 + (tail === '' ? 0 : tail.split('\n').length - (tail.endsWith('\n') ? 1 : 0)));
+    }
   });
 
   it.each(FORMATS.map((f) => [`json ${f.json} raw ${f.raw}`, f] as const))('long lines fill the module output many times over (%s)', (_name, fmt) => {

@@ -273,6 +273,9 @@ export class Scanner {
     const st = this.fast.state;
     const n = st[S_OUT] as number;
     if (n === 0) return;
+    // The module keeps room for a whole line before it writes one; past its region it would have
+    // written over memory that is not its own.
+    if (n > this.fast.outCap) throw new Error(`parse-scan module: output overran its region (${n} bytes)`);
     this.out.pushBytes(this.fast.mem, this.fast.out, this.fast.out + n);
     st[S_OUT] = 0;
   }
