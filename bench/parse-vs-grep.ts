@@ -97,16 +97,24 @@ try {
     g.push(time('grep', grepArgs, [0, 1]));
     p.push(time('sh', parseArgs(file)));
   }
-  // Start-up of the same command on an empty log: `--version` loads every command module.
+  // Start-up of the same command on an empty log (`--version` would load every command module).
   const empty = join(dir, 'empty.log');
   writeFileSync(empty, '');
   const base = Array.from({ length: 3 }, () => time('sh', parseArgs(empty)));
+  // Node's own start-up, the floor under any JavaScript tool. NODE_EXTRA_CA_CERTS (set on some
+  // machines, this sandbox included) makes Node 20 read that bundle at every start.
+  const bare = Array.from({ length: 5 }, () => time('node', ['-e', '0']));
+  const extraCa = process.env.NODE_EXTRA_CA_CERTS;
+  const bareNoCa = extraCa ? Array.from({ length: 5 }, () => time('env', ['-u', 'NODE_EXTRA_CA_CERTS', 'node', '-e', '0'])) : undefined;
   const gm = median(g.map((x) => x.ms));
   const pm = median(p.map((x) => x.ms));
   const bm = median(base.map((x) => x.ms));
   console.log(`grep -c ' Ban '                 wall ${fmt(g.map((x) => x.ms))}`);
   console.log(`parse --json > /dev/null        wall ${fmt(p.map((x) => x.ms))}`);
   console.log(`parse --json <empty log>        wall ${fmt(base.map((x) => x.ms))}  (start-up only)`);
+  console.log(`node -e 0                       wall ${fmt(bare.map((x) => x.ms))}  (Node itself)`);
+  if (bareNoCa)
+    console.log(`node -e 0, no NODE_EXTRA_CA_CERTS wall ${fmt(bareNoCa.map((x) => x.ms))}  (this environment sets it to ${extraCa})`);
   if (TIME) {
     const cpu = (xs: Timed[]) => fmt(xs.map((x) => x.cpuMs ?? NaN));
     console.log(`grep                            cpu  ${cpu(g)}`);
