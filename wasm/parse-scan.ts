@@ -16,21 +16,22 @@
 // block (IN_CAP bytes + zero padding), then the output region (OUT_CAP). JavaScript writes the
 // block, reads the output and the state words; nothing here allocates.
 
+// The exported constants are the interface: parse-scan.ts reads them from the module.
 const FAST_MAX: i32 = 1 << 14;
-const IN_CAP: i32 = (1 << 20) + (1 << 16);
+export const IN_CAP: i32 = (1 << 20) + (1 << 16);
 /** Zeros after the block: a read past the last line sees 0, like `undefined` in JavaScript. */
-const IN_PAD: i32 = 64;
-const OUT_CAP: i32 = 1 << 20;
+export const IN_PAD: i32 = 64;
+export const OUT_CAP: i32 = 1 << 20;
 /** Room that must be left in the output before a fast line is formatted (long raw lines included). */
 const OUT_MARGIN: i32 = 2 * FAST_MAX + 1024;
 const STATE_SIZE: i32 = 64;
 
 // State words (i32, index × 4 from base).
-const S_OUT = 0; // bytes in the output region
-const S_LINES = 1; // lines scanned since JavaScript last reset it
-const S_EVENTS = 2; // events written since JavaScript last reset it
-const S_STOP = 3; // DECLINED: start of the line (block offset); OUT_FULL: where to resume
-const S_STOP_NL = 4; // DECLINED: offset of the line's newline
+export const S_OUT: i32 = 0; // bytes in the output region
+export const S_LINES: i32 = 1; // lines scanned since JavaScript last reset it
+export const S_EVENTS: i32 = 2; // events written since JavaScript last reset it
+export const S_STOP: i32 = 3; // DECLINED: start of the line (block offset); OUT_FULL: where to resume
+export const S_STOP_NL: i32 = 4; // DECLINED: offset of the line's newline
 
 /** scan's answers. */
 export const DONE: i32 = 0;
@@ -52,12 +53,6 @@ export function inPtr(): usize {
 }
 export function outPtr(): usize {
   return inPtr() + IN_CAP + IN_PAD;
-}
-export function inCap(): i32 {
-  return IN_CAP;
-}
-export function outCap(): i32 {
-  return OUT_CAP;
 }
 
 /** Grows memory to hold the regions; JavaScript takes its views after this. */

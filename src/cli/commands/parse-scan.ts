@@ -95,65 +95,63 @@ export class OutBuffer {
   }
 }
 
-/** What the module exports (wasm/parse-scan.ts). */
+/** The module's constants (wasm/parse-scan.ts): scan's answers and flags, state words, region sizes. */
+const CONSTS = ['DONE', 'DECLINED', 'OUT_FULL', 'FLAG_JSON', 'FLAG_RAW', 'S_OUT', 'S_LINES', 'S_EVENTS', 'S_STOP', 'S_STOP_NL', 'IN_CAP', 'IN_PAD', 'OUT_CAP'] as const;
+type Consts = Record<(typeof CONSTS)[number], number>;
+
+/** What the module exports. */
 interface ScanExports {
   memory: WebAssembly.Memory;
   init(): void;
   statePtr(): number;
   inPtr(): number;
   outPtr(): number;
-  inCap(): number;
-  outCap(): number;
   scan(from: number, to: number, flags: number): number;
 }
 
-// scan's answers and flags, and the state words (wasm/parse-scan.ts).
-const DONE = 0;
-const DECLINED = 1;
-const OUT_FULL = 2;
-const FLAG_JSON = 1;
-const FLAG_RAW = 2;
-const S_OUT = 0;
-const S_LINES = 1;
-const S_EVENTS = 2;
-const S_STOP = 3;
-const S_STOP_NL = 4;
-/** Zeros written after a block (the module's IN_PAD): its 16-byte loads may read that far. */
-const IN_PAD = 64;
+let compiled: { module: WebAssembly.Module; k: Consts } | undefined;
 
-let compiled: WebAssembly.Module | undefined;
+/** Compiled once per process (about a millisecond), with its constants read once. */
+function compile(): { module: WebAssembly.Module; k: Consts } {
+  if (compiled) return compiled;
+  const module = new WebAssembly.Module(Buffer.from(PARSE_SCAN_WASM, 'base64'));
+  const { exports } = new WebAssembly.Instance(module, {});
+  const k = Object.fromEntries(CONSTS.map((name) => [name, (exports[name] as WebAssembly.Global).value as number])) as Consts;
+  return (compiled = { module, k });
+}
 
 /**
- * One instance of the module with views of its regions. The memory never grows after init, so
- * the views stay valid.
+ * One instance of the module (its own memory) with views of its regions. The memory never grows
+ * after init, so the views stay valid.
  */
 class FastScan {
   readonly x: ScanExports;
+  readonly k: Consts;
   readonly mem: Buffer;
   readonly state: Int32Array;
   readonly in: number;
-  readonly inCap: number;
   readonly out: number;
-  readonly outCap: number;
 
   constructor() {
-    // Compiled once per process (about a millisecond); each Scanner has its own memory.
-    compiled ??= new WebAssembly.Module(Buffer.from(PARSE_SCAN_WASM, 'base64'));
-    this.x = new WebAssembly.Instance(compiled, {}).exports as unknown as ScanExports;
+    const { module, k } = compile();
+    this.k = k;
+    this.x = new WebAssembly.Instance(module, {}).exports as unknown as ScanExports;
     this.x.init();
     const ab = this.x.memory.buffer;
     this.mem = Buffer.from(ab);
     this.state = new Int32Array(ab, this.x.statePtr(), 8);
     this.in = this.x.inPtr();
-    this.inCap = this.x.inCap();
     this.out = this.x.outPtr();
-    this.outCap = this.x.outCap();
   }
 
-  /** Copies the block of complete lines (at most inCap bytes) into the module's input region. */
+  flags(fmt: Format): number {
+    return (fmt.json ? this.k.FLAG_JSON : 0) | (fmt.raw ? this.k.FLAG_RAW : 0);
+  }
+
+  /** Copies the block of complete lines (at most IN_CAP bytes) into the module's input region. */
   load(block: Buffer, from: number, to: number): void {
     block.copy(this.mem, this.in, from, to);
-    this.mem.fill(0, this.in + to - from, this.in + to - from + IN_PAD);
+    this.mem.fill(0, this.in + to - from, this.in + to - from + this.k.IN_PAD);
   }
 }
 
@@ -163,6 +161,11 @@ export class Scanner {
   private readonly format: (e: F2bEvent) => string;
   private readonly fast = new FastScan();
   private readonly flags: number;
+  /**
+   * How the current block's lines decode: pure ASCII (the usual case) as latin1, the same string
+   * several times cheaper than UTF-8. Asked only when a line of the block needs decoding.
+   */
+  private encoding: BufferEncoding | undefined;
 
   constructor(
     private readonly out: OutBuffer,
@@ -170,7 +173,7 @@ export class Scanner {
     fmt: Format,
   ) {
     this.format = fmt.json ? (e) => jsonLine(e, fmt.raw) : (e) => textLine(e, fmt.raw);
-    this.flags = (fmt.json ? FLAG_JSON : 0) | (fmt.raw ? FLAG_RAW : 0);
+    this.flags = this.fast.flags(fmt);
   }
 
   /**
@@ -207,29 +210,29 @@ export class Scanner {
 
   /** `block` ends with a newline; it goes to the module in pieces of whole lines that fit its input. */
   private block(block: Buffer): void {
-    // Pure ASCII (the usual case) decodes as latin1: same string, several times cheaper than
-    // UTF-8. Only asked when a line needs decoding.
-    const enc: { e?: BufferEncoding } = {};
+    this.encoding = undefined;
+    const cap = this.fast.k.IN_CAP;
     for (let from = 0; from < block.length; ) {
       let to = block.length;
-      if (to - from > this.fast.inCap) {
-        to = block.lastIndexOf(10, from + this.fast.inCap - 1) + 1;
+      if (to - from > cap) {
+        to = block.lastIndexOf(10, from + cap - 1) + 1;
         if (to <= from) {
           // One line longer than the module's input (megabytes): the generic path alone.
           const nl = block.indexOf(10, from);
           this.totals.lines++;
-          if (mayBeEvent(block, from, nl)) this.generic(block, from, nl, enc);
+          if (mayBeEvent(block, from, nl)) this.generic(block, from, nl);
           from = nl + 1;
           continue;
         }
       }
-      this.piece(block, from, to, enc);
+      this.piece(block, from, to);
       from = to;
     }
   }
 
-  private piece(block: Buffer, from: number, to: number, enc: { e?: BufferEncoding }): void {
+  private piece(block: Buffer, from: number, to: number): void {
     const { fast, totals } = this;
+    const { DONE, DECLINED, OUT_FULL, S_STOP, S_STOP_NL, S_LINES, S_EVENTS } = fast.k;
     const st = fast.state;
     fast.load(block, from, to);
     for (let pos = 0; ; ) {
@@ -243,7 +246,7 @@ export class Scanner {
       if (r !== DECLINED) throw new Error(`parse-scan module: unexpected answer ${r}`);
       const s = st[S_STOP] as number;
       const nl = st[S_STOP_NL] as number;
-      this.generic(block, from + s, from + nl, enc);
+      this.generic(block, from + s, from + nl);
       pos = nl + 1;
     }
     totals.lines += st[S_LINES] as number;
@@ -254,10 +257,10 @@ export class Scanner {
   }
 
   /** The line block[s, nl) through parseLine; its output goes after the module's. */
-  private generic(block: Buffer, s: number, nl: number, enc: { e?: BufferEncoding }): void {
+  private generic(block: Buffer, s: number, nl: number): void {
     const t = this.totals;
-    enc.e ??= isAscii(block) ? 'latin1' : 'utf8';
-    const r = parseLine(block.toString(enc.e, s, nl));
+    this.encoding ??= isAscii(block) ? 'latin1' : 'utf8';
+    const r = parseLine(block.toString(this.encoding, s, nl));
     if (r.kind === 'event') {
       t.events++;
       this.drain();
@@ -270,14 +273,14 @@ export class Scanner {
 
   /** Moves the module's output into `out`. */
   private drain(): void {
-    const st = this.fast.state;
-    const n = st[S_OUT] as number;
+    const { state: st, k } = this.fast;
+    const n = st[k.S_OUT] as number;
     if (n === 0) return;
     // The module keeps room for a whole line before it writes one; past its region it would have
     // written over memory that is not its own.
-    if (n > this.fast.outCap) throw new Error(`parse-scan module: output overran its region (${n} bytes)`);
+    if (n > k.OUT_CAP) throw new Error(`parse-scan module: output overran its region (${n} bytes)`);
     this.out.pushBytes(this.fast.mem, this.fast.out, this.fast.out + n);
-    st[S_OUT] = 0;
+    st[k.S_OUT] = 0;
   }
 }
 
@@ -314,9 +317,10 @@ export function fastLine(line: Buffer, fmt: Format): { result: FastResult; out: 
   const fast = (testScan ??= new FastScan());
   fast.state.fill(0);
   const block = Buffer.concat([line, NEWLINE]);
-  if (block.length > fast.inCap) return { result: 'declined', out: '' };
+  const { DONE, DECLINED, S_OUT, S_EVENTS, IN_CAP } = fast.k;
+  if (block.length > IN_CAP) return { result: 'declined', out: '' };
   fast.load(block, 0, block.length);
-  const r = fast.x.scan(0, block.length, (fmt.json ? FLAG_JSON : 0) | (fmt.raw ? FLAG_RAW : 0));
+  const r = fast.x.scan(0, block.length, fast.flags(fmt));
   const out = fast.mem.toString('utf8', fast.out, fast.out + (fast.state[S_OUT] as number));
   if (r === DECLINED) return { result: 'declined', out };
   if (r !== DONE) throw new Error(`parse-scan module: unexpected answer ${r}`);
