@@ -10,7 +10,7 @@ import { Observable, type MonoTypeOperatorFunction } from 'rxjs';
 import type { PipelineInput } from '../pipeline/sidecar.js';
 import type { PipelineLogger } from '../pipeline/log.js';
 import { ClientOutputError, parseBanned, parseStatusJails } from '../parser/client.js';
-import { checkAddress } from '../parser/ip.js';
+import { checkAddress } from '../core/address.js';
 import type { F2bEvent } from '../parser/types.js';
 
 /** One fail2ban-client call; `banned` on a big server prints a few MB at most. */

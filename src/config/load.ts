@@ -6,7 +6,7 @@
 import { readFile } from 'node:fs/promises';
 import { isAlias, isMap, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node as YamlNode } from 'yaml';
 import { z } from 'zod';
-import { describeErrno } from '../state/errors.js';
+import { describeErrno } from '../util/errno.js';
 import { crossCheck } from './cross.js';
 import { ConfigError, type ConfigIssue } from './errors.js';
 import { ConfigSchema, type Config } from './schema.js';

@@ -4,8 +4,8 @@
  * be reported together with the shape errors.
  */
 import { z } from 'zod';
-import { globToRegExp } from './glob.js';
-import { parseNetwork } from './net.js';
+import { globToRegExp } from '../core/glob.js';
+import { parseNetwork } from '../core/network.js';
 
 /** The XG's own name rules (no comma, no leading '#') within the smaller measured limit of 50. */
 const xgName = z

@@ -20,10 +20,9 @@
 import type { F2bEvent, ParseResult } from './types.js';
 import { H, LOGGER_OTHER, LOGGER_UNKNOWN, TIME_ASCTIME, TIME_RFC3339, TIME_BSD, loggerKindOf, scanHeader } from './header.js';
 import { M, classifyMessage } from './message.js';
-import { checkAddress } from './ip.js';
+import { checkAddress } from '../core/address.js';
 
-export type { F2bEvent, ParseResult, EventType, AddressFamily } from './types.js';
-export { normalizeAddress, checkAddress, type NormalizedAddress, type AddressRejection } from './ip.js';
+export type { F2bEvent, ParseResult, EventType } from './types.js';
 
 const NONE: ParseResult = Object.freeze({ kind: 'none' }) as ParseResult;
 

@@ -2,6 +2,8 @@
  * The events the sidecar derives from fail2ban's own log. This file is the contract between
  * src/parser (producer) and src/pipeline (consumer); change it only with both sides in view.
  */
+import type { AddressFamily } from '../core/address.js';
+
 export type EventType =
   | 'ban' // "[jail] Ban ID"
   | 'unban' // "[jail] Unban ID" (may be a stop-unban: see pipeline suspension rules)
@@ -14,8 +16,6 @@ export type EventType =
   | 'server-stopping' // "Shutdown in progress..." / "Stopping all jails": stop-unbans follow
   | 'server-stop' // "Exiting Fail2ban"
   | 'log-reopened'; // "rollover performed on PATH" / "flush performed on PATH"
-
-export type AddressFamily = 'IPv4' | 'IPv6';
 
 export interface F2bEvent {
   type: EventType;

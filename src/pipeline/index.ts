@@ -2,7 +2,7 @@ export { createSidecar, DEFAULT_BATCH, DEFAULT_RESYNC_MS, STATE_VERSION } from '
 export type { AppliedNotice, BatchOptions, PersistStatus, PersistedState, PipelineInput, PipelineOptions, Sidecar, SidecarOptions, SidecarStatus, StateSink } from './sidecar.js';
 export { DEFAULT_SUSPEND, DesiredModel, MODEL_VERSION, deserializeModel, serializeModel } from './model.js';
 export type { Effects, EntryState, GroupChange, JailEntry, ModelCounters, ModelOptions, Note, SerializedModel, SuspendOptions } from './model.js';
-export { addressFamily, groupKey, jailMatches, makeNeverBlock, Router } from './routing.js';
+export { groupKey, Router } from './routing.js';
 export type { GroupMapping, GroupTarget, JailMatcher, JailRoute } from './routing.js';
 export { chunk, diff, plan } from './planner.js';
 export type { Plan } from './planner.js';

@@ -20,8 +20,9 @@
  *             ever causes a write;
  *  - absent:  must not be on the firewall.
  */
-import type { AddressFamily, F2bEvent } from '../parser/types.js';
-import { addressFamily, Router, type GroupMapping, type JailMatcher } from './routing.js';
+import { addressFamily, type AddressFamily } from '../core/address.js';
+import type { F2bEvent } from '../parser/types.js';
+import { Router, type GroupMapping, type JailMatcher } from './routing.js';
 
 export type EntryState = 'active' | 'unbanning' | 'suspended';
 

@@ -6,7 +6,7 @@
  */
 import { defer, interval, timer, type SchedulerLike, type Subscription } from 'rxjs';
 import type { FirewallPort } from '../xg/port.js';
-import type { AddressFamily } from '../parser/types.js';
+import type { AddressFamily } from '../core/address.js';
 import type { GroupTarget } from './routing.js';
 import { pending, plan } from './planner.js';
 import { retryDelay, type RetryOptions } from './backoff.js';

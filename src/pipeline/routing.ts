@@ -1,10 +1,8 @@
 /**
- * Which firewall groups an event feeds. Pure. Jail globs and the never-block test are the config
- * module's (pure too), so the pipeline matches exactly what the config validated.
+ * Which firewall groups an event feeds. Pure. Jail globs come from the shared core, the same
+ * code the config validates them with, so the pipeline matches exactly what the config accepted.
  */
-import ipaddr from 'ipaddr.js';
-import { jailMatches } from '../config/glob.js';
-import type { AddressFamily } from '../parser/types.js';
+import { jailMatches } from '../core/glob.js';
 import type { GroupRef } from '../xg/port.js';
 
 export interface GroupMapping {
@@ -28,31 +26,8 @@ export interface GroupTarget {
 
 export type JailMatcher = (patterns: readonly string[], jail: string) => boolean;
 
-export { jailMatches };
-export { makeNeverBlock } from '../config/net.js';
-
 export function groupKey(firewall: string, name: string): string {
   return `${firewall}/${name}`;
-}
-
-/** Family of an address or CIDR network as written by the parser; undefined for anything else. */
-export function addressFamily(address: string): AddressFamily | undefined {
-  const parsed = parseCidr(address);
-  if (!parsed) return undefined;
-  return parsed[0].kind() === 'ipv6' ? 'IPv6' : 'IPv4';
-}
-
-type Cidr = [ipaddr.IPv4 | ipaddr.IPv6, number];
-
-function parseCidr(address: string): Cidr | undefined {
-  try {
-    if (address.includes('/')) return ipaddr.parseCIDR(address);
-    if (!ipaddr.isValid(address)) return undefined;
-    const ip = ipaddr.parse(address);
-    return [ip, ip.kind() === 'ipv6' ? 128 : 32];
-  } catch {
-    return undefined;
-  }
 }
 
 export interface JailRoute {

@@ -16,7 +16,7 @@
  */
 import { BehaviorSubject, catchError, concatMap, defer, EMPTY, filter, finalize, firstValueFrom, map, Subject, tap, type Observable, type SchedulerLike, type Subscription } from 'rxjs';
 import type { F2bEvent } from '../parser/types.js';
-import type { Checkpoint } from '../tail/types.js';
+import type { Checkpoint } from '../core/checkpoint.js';
 import type { FirewallPort } from '../xg/port.js';
 import { DEFAULT_SUSPEND, DesiredModel, type Effects, type ModelCounters, type ModelOptions, type Note, type SerializedModel, type SuspendOptions } from './model.js';
 import { flushTriggers, type FlushReason } from './batch.js';

@@ -1,15 +1,5 @@
 /** Errors of the durable state: each names the path and the errno, so the journal says what to fix. */
-import { getSystemErrorMap } from 'node:util';
-
-/** "ENOSPC (no space left on device)"; the plain message for errors without an errno. */
-export function describeErrno(err: unknown): string {
-  const e = err as NodeJS.ErrnoException | undefined;
-  if (e?.code) {
-    const desc = typeof e.errno === 'number' ? getSystemErrorMap().get(e.errno)?.[1] : undefined;
-    return desc ? `${e.code} (${desc})` : e.code;
-  }
-  return e instanceof Error ? e.message : String(err);
-}
+import { describeErrno } from '../util/errno.js';
 
 /** Conditions a retry cannot fix without someone changing the system (permissions, read-only mount). */
 const PERMANENT = new Set(['EACCES', 'EPERM', 'EROFS', 'ENOTDIR', 'EISDIR', 'ELOOP', 'ENAMETOOLONG']);

@@ -3,4 +3,4 @@ export { writeFileAtomic, syncDir, nodeFs, type FsLike, type FileHandleLike, typ
 export { StateStore, STATE_FILE, type LoadResult, type StateStoreOptions } from './store.js';
 export { StateSchema, CheckpointSchema, emptyState, decodeState, type SidecarState } from './schema.js';
 export { acquireLock, isAlive, LOCK_FILE, type LockOwner } from './lock.js';
-export { StateWriteError, StateReadError, StateLockError, describeErrno, type WriteStep } from './errors.js';
+export { StateWriteError, StateReadError, StateLockError, type WriteStep } from './errors.js';

@@ -7,7 +7,8 @@
 import { randomBytes } from 'node:crypto';
 import { link, mkdir, readFile, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { describeErrno, StateLockError } from './errors.js';
+import { describeErrno } from '../util/errno.js';
+import { StateLockError } from './errors.js';
 
 export const LOCK_FILE = 'lock';
 

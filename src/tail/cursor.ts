@@ -6,7 +6,7 @@ import type { FileHandle } from 'node:fs/promises';
 
 import { HEAD_BYTES, canResume, hashHead, headLength } from './identity.js';
 import { LineSplitter, type SplitLine } from './lines.js';
-import type { Checkpoint } from './types.js';
+import type { Checkpoint } from '../core/checkpoint.js';
 
 const CHUNK_BYTES = 64 * 1024;
 

@@ -8,7 +8,7 @@
  */
 import { createHash } from 'node:crypto';
 
-import type { Checkpoint } from './types.js';
+import type { Checkpoint } from '../core/checkpoint.js';
 
 export const HEAD_BYTES = 256;
 

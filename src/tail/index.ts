@@ -1,3 +1,3 @@
 export { tailFile, TailError, type TailOptions, type TailWarning, type TailWarningCode } from './tailer.js';
 export { sameFile, canResume, headLength, hashHead, HEAD_BYTES, type FileIdentity } from './identity.js';
-export type { Checkpoint, TailLine } from './types.js';
+export type { TailLine } from './types.js';

@@ -43,7 +43,8 @@ import { Observable, type Subscriber } from 'rxjs';
 import { FileCursor } from './cursor.js';
 import { NOT_REGULAR, isNotFound, tailError } from './errors.js';
 import type { SplitLine } from './lines.js';
-import type { Checkpoint, TailLine } from './types.js';
+import type { Checkpoint } from '../core/checkpoint.js';
+import type { TailLine } from './types.js';
 
 export { TailError } from './errors.js';
 

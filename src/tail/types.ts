@@ -1,22 +1,4 @@
-/**
- * Where the tailer stands in the log. Persisted by the caller (inside the state file) and handed
- * back at start-up; the tailer resumes right after the last line it delivered.
- */
-export interface Checkpoint {
-  /** Path that was followed when the checkpoint was taken. */
-  path: string;
-  /** File identity: device and inode of the file the offset belongs to. */
-  dev: number;
-  ino: number;
-  /** Byte offset just past the newline of the last delivered line. */
-  offset: number;
-  /**
-   * Hash (hex sha256) of the file's first bytes (up to 256), so inode reuse after rotation
-   * is not mistaken for the same file. Exactly: the first min(256, offset) bytes — only bytes
-   * already delivered, so the hash of a file shorter than 256 bytes stays valid as it grows.
-   */
-  head: string;
-}
+import type { Checkpoint } from '../core/checkpoint.js';
 
 export interface TailLine {
   /** One complete line, without its trailing newline (UTF-8 decoded, invalid bytes replaced). */

@@ -1,10 +1,10 @@
 /**
- * Addresses (as normalised by src/parser) ⇄ IPHost fields. Pure.
+ * Addresses (as normalised by src/core/address.ts) ⇄ IPHost fields. Pure.
  * A single address is HostType IP; a CIDR network is HostType Network with the IPv4 mask dotted
  * and the IPv6 prefix as a length (reference §3.1).
  */
-import ipaddr from 'ipaddr.js';
-import type { AddressFamily } from '../parser/types.js';
+import { addressFamily, normalizeAddress, type AddressFamily } from '../core/address.js';
+import { ipv4Mask, ipv4MaskLength } from '../core/network.js';
 import type { HostFields } from './xml.js';
 
 export interface AddressFields {
@@ -14,39 +14,25 @@ export interface AddressFields {
   subnet?: string;
 }
 
-/** Family of an address or network; undefined when it is neither. */
-export function familyOf(address: string): AddressFamily | undefined {
-  const [ip, prefix, extra] = address.split('/');
-  if (ip === undefined || extra !== undefined || !ipaddr.isValid(ip)) return undefined;
-  const kind = ipaddr.parse(ip).kind();
-  const fam: AddressFamily = kind === 'ipv6' ? 'IPv6' : 'IPv4';
-  if (prefix !== undefined) {
-    const n = Number(prefix);
-    if (!/^\d{1,3}$/.test(prefix) || n > (fam === 'IPv6' ? 128 : 32)) return undefined;
-  }
-  if (fam === 'IPv4' && !ipaddr.IPv4.isValidFourPartDecimal(ip)) return undefined;
-  return fam;
-}
+/** Family of an address or network (the core parser's verdict); undefined when it is neither. */
+export const familyOf = addressFamily;
 
+/** The IPHost fields for an address or network, written in the parser's normal form. */
 export function addressFields(address: string): AddressFields {
-  const family = familyOf(address);
-  if (!family) throw new RangeError(`not an IP address or CIDR network: ${address}`);
-  const [ip = '', prefix] = address.split('/');
+  const n = normalizeAddress(address);
+  if (!n) throw new RangeError(`not an IP address or CIDR network: ${address}`);
+  const family = n.family;
+  const [ip = '', prefix] = n.ip.split('/');
   if (prefix === undefined) return { family, hostType: 'IP', ipAddress: ip };
   const len = Number(prefix);
-  const subnet = family === 'IPv4' ? ipaddr.IPv4.subnetMaskFromPrefixLength(len).toString() : String(len);
+  const subnet = family === 'IPv4' ? ipv4Mask(len) : String(len);
   return { family, hostType: 'Network', ipAddress: ip, subnet };
-}
-
-function normal(ip: string): string | undefined {
-  return ipaddr.isValid(ip) ? ipaddr.parse(ip).toString() : undefined;
 }
 
 function prefixLength(subnet: string): number | undefined {
   const s = subnet.trim();
   if (/^\d{1,3}$/.test(s)) return Number(s);
-  if (!ipaddr.IPv4.isValidFourPartDecimal(s)) return undefined;
-  return ipaddr.IPv4.parse(s).prefixLengthFromSubnetMask() ?? undefined;
+  return ipv4MaskLength(s);
 }
 
 /**
@@ -55,18 +41,18 @@ function prefixLength(subnet: string): number | undefined {
  */
 export function addressOfHost(h: Pick<HostFields, 'hostType' | 'ipAddress' | 'subnet'>): string | undefined {
   if (h.ipAddress === undefined) return undefined;
-  const ip = normal(h.ipAddress.trim());
-  if (ip === undefined) return undefined;
-  if (h.hostType === 'IP') return ip;
-  if (h.hostType !== 'Network' || h.subnet === undefined) return undefined;
+  const ip = h.ipAddress.trim();
+  if (h.hostType === 'IP') return ip.includes('/') ? undefined : normalizeAddress(ip)?.ip;
+  if (h.hostType !== 'Network' || h.subnet === undefined || ip.includes('/')) return undefined;
   const len = prefixLength(h.subnet);
-  return len === undefined ? undefined : `${ip}/${len}`;
+  if (len === undefined) return undefined;
+  // Host bits set ("10.0.0.5" with 255.0.0.0) is not a form the sidecar writes: not taken as ours.
+  const plain = normalizeAddress(ip)?.ip;
+  const net = normalizeAddress(`${ip}/${len}`)?.ip;
+  return plain !== undefined && net !== undefined && net.startsWith(`${plain}/`) ? net : undefined;
 }
 
 /** The parser's normal form of a valid address (compressed lower-case IPv6), so names and reads agree. */
 export function canonical(address: string): string | undefined {
-  if (!familyOf(address)) return undefined;
-  const [ip = '', prefix] = address.split('/');
-  const norm = normal(ip) ?? ip;
-  return prefix === undefined ? norm : `${norm}/${Number(prefix)}`;
+  return normalizeAddress(address)?.ip;
 }

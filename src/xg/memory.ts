@@ -3,7 +3,7 @@
  * the contract suite. It models the XG's objects (hosts, groups, membership from either side)
  * closely enough that foreign objects and other sidecars' hosts can be seeded and checked.
  */
-import type { AddressFamily } from '../parser/types.js';
+import type { AddressFamily } from '../core/address.js';
 import type { FirewallPort, GroupRef, GroupState, OwnedHost } from './port.js';
 import { hostName, isOwnedName } from './naming.js';
 import { canonical, familyOf } from './address.js';

@@ -8,7 +8,7 @@
  * ever created, changed or deleted, and a group's members that do not carry the prefix are never
  * touched.
  */
-import type { AddressFamily } from '../parser/types.js';
+import type { AddressFamily } from '../core/address.js';
 
 export interface GroupRef {
   /** The IP host group's name on the firewall. */

@@ -10,7 +10,7 @@
  * predefined entities and numeric character references are decoded.
  */
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
-import type { AddressFamily } from '../parser/types.js';
+import type { AddressFamily } from '../core/address.js';
 import { XgTransportError, errorForStatus, isSuccessStatus, type XgErrorContext } from './errors.js';
 
 /**

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { banLine, benchIp, extrapolate, percentile, median, table } from '../../bench/lib.js';
 import { parseArgs } from '../../bench/run.js';
 import { parseLine } from '../../src/parser/index.js';
-import { makeNeverBlock } from '../../src/config/index.js';
+import { makeNeverBlock } from '../../src/core/network.js';
 import { DEFAULT_NEVER_BLOCK } from '../../src/config/schema.js';
 
 describe('percentile (nearest rank)', () => {

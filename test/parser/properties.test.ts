@@ -6,7 +6,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 
 import { mayBeEvent, parseLine, parseMessage, parseSpan } from '../../src/parser/index.js';
-import { checkAddress } from '../../src/parser/ip.js';
+import { checkAddress } from '../../src/core/address.js';
 import type { ParseResult } from '../../src/parser/types.js';
 import { REF_TYPE, listFixtures, loadGrammar, oracleAddress, readFixture, splitLines } from './helpers.js';
 

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { StateStore } from '../../src/state/index.js';
-import type { Checkpoint } from '../../src/tail/types.js';
+import type { Checkpoint } from '../../src/core/checkpoint.js';
 import { harness, type Harness } from './harness.js';
 import { ban, unban } from './events.js';
 

@@ -1,5 +1,6 @@
 // Builders for pipeline inputs, so tables read like fail2ban logs.
-import type { AddressFamily, EventType, F2bEvent } from '../../src/parser/types.js';
+import type { AddressFamily } from '../../src/core/address.js';
+import type { EventType, F2bEvent } from '../../src/parser/types.js';
 
 function fam(ip: string): AddressFamily {
   return ip.includes(':') ? 'IPv6' : 'IPv4';

@@ -4,7 +4,7 @@
 // event types the pipeline consumes.
 import { readFileSync } from 'node:fs';
 import type { EventType, F2bEvent, ParseResult } from '../../src/parser/types.js';
-import type { Checkpoint } from '../../src/tail/types.js';
+import type { Checkpoint } from '../../src/core/checkpoint.js';
 
 export const FIXTURES = new URL('../../../shared/fixtures/fail2ban/', import.meta.url);
 

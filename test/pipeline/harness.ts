@@ -6,7 +6,7 @@ import type { FirewallPort } from '../../src/xg/port.js';
 import type { PipelineLogger } from '../../src/pipeline/log.js';
 import { createSidecar, type PersistedState, type Sidecar, type SidecarOptions, type StateSink } from '../../src/pipeline/sidecar.js';
 import type { GroupMapping } from '../../src/pipeline/routing.js';
-import type { Checkpoint } from '../../src/tail/types.js';
+import type { Checkpoint } from '../../src/core/checkpoint.js';
 
 export class VirtualClock {
   readonly scheduler = new VirtualTimeScheduler();

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_SUSPEND, DesiredModel, deserializeModel, serializeModel, type ModelOptions } from '../../src/pipeline/model.js';
 import type { F2bEvent } from '../../src/parser/types.js';
-import { makeNeverBlock, type GroupMapping } from '../../src/pipeline/routing.js';
+import { makeNeverBlock } from '../../src/core/network.js';
+import type { GroupMapping } from '../../src/pipeline/routing.js';
 import { ban, ev, jailStart, jailStop, restore, serverStart, serverStop, serverStopping, unban } from './events.js';
 
 const GROUPS: GroupMapping[] = [

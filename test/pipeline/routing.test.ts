@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-// jailMatches and makeNeverBlock are the config module's: test/config/glob.test.ts, net.test.ts.
-import { addressFamily, Router, type GroupMapping } from '../../src/pipeline/routing.js';
+// jailMatches and makeNeverBlock are the core's: test/core/glob.test.ts, network.test.ts.
+import { Router, type GroupMapping } from '../../src/pipeline/routing.js';
 
 describe('Router', () => {
   const groups: GroupMapping[] = [
@@ -23,15 +23,4 @@ describe('Router', () => {
   it('a jail matching nothing routes nowhere', () => {
     expect(new Router([groups[0]!]).route('postfix')).toEqual({ IPv4: [], IPv6: [], noIpv6: [] });
   });
-});
-
-describe('addressFamily', () => {
-  it.each([
-    ['192.0.2.1', 'IPv4'],
-    ['198.51.100.0/24', 'IPv4'],
-    ['2001:db8::1', 'IPv6'],
-    ['2001:db8::/64', 'IPv6'],
-    ['bad-host.example', undefined],
-    ['192.0.2.1/40', undefined],
-  ])('%s → %s', (a, f) => expect(addressFamily(a)).toBe(f));
 });

@@ -5,7 +5,8 @@ import { appendFileSync, renameSync, rmSync, statSync, writeFileSync } from 'nod
 import { firstValueFrom, take, toArray } from 'rxjs';
 import { describe, expect, it } from 'vitest';
 
-import { hashHead, tailFile, type Checkpoint } from '../../src/tail/index.js';
+import type { Checkpoint } from '../../src/core/checkpoint.js';
+import { hashHead, tailFile } from '../../src/tail/index.js';
 import { follow, logDirPerTest, numbered, waitFor } from './helpers.js';
 
 let path: string;

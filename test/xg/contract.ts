@@ -4,7 +4,7 @@
  * (client.test.ts). If the fake and the client disagree on any of these, one of them is wrong.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { AddressFamily } from '../../src/parser/types.js';
+import type { AddressFamily } from '../../src/core/address.js';
 import type { FirewallPort, GroupRef } from '../../src/xg/port.js';
 import { XgConflictError, XgNotFoundError, XgValidationError } from '../../src/xg/errors.js';
 import { hostName } from '../../src/xg/naming.js';

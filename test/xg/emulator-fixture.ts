@@ -24,7 +24,7 @@ import {
   type RawHost,
   type XgResponse,
 } from '../../src/xg/xml.js';
-import type { AddressFamily } from '../../src/parser/types.js';
+import type { AddressFamily } from '../../src/core/address.js';
 import type { PortFixture } from './contract.js';
 
 export type { Emulator, EmulatorOptions };

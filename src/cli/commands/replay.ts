@@ -17,7 +17,9 @@
  */
 import type { Command } from 'commander';
 import { readFile } from 'node:fs/promises';
-import { jailMatches, loadConfig, makeNeverBlock, type Config } from '../../config/index.js';
+import { loadConfig, type Config } from '../../config/index.js';
+import { jailMatches } from '../../core/glob.js';
+import { makeNeverBlock } from '../../core/network.js';
 import { parseLine } from '../../parser/index.js';
 import type { F2bEvent } from '../../parser/types.js';
 import { DesiredModel } from '../../pipeline/model.js';

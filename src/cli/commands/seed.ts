@@ -5,8 +5,10 @@
  * success, non-zero with a one-line reason otherwise.
  */
 import type { Command } from 'commander';
-import { loadConfig, jailMatches, makeNeverBlock, type Config } from '../../config/index.js';
-import { normalizeAddress } from '../../parser/ip.js';
+import { loadConfig, type Config } from '../../config/index.js';
+import { jailMatches } from '../../core/glob.js';
+import { makeNeverBlock } from '../../core/network.js';
+import { normalizeAddress } from '../../core/address.js';
 import { buildFirewalls, closeAll, groupRefs, type BuiltFirewall } from '../../app/firewalls.js';
 import { secretMasker, type XgLogger } from '../../xg/log.js';
 import type { GroupRef } from '../../xg/port.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { globToRegExp, jailMatches } from '../../src/config/index.js';
+import { globToRegExp, jailMatches } from '../../src/core/glob.js';
 
 describe('jailMatches', () => {
   const table: [string[], string, boolean][] = [

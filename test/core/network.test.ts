@@ -1,5 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_NEVER_BLOCK, makeNeverBlock, parseNetwork } from '../../src/config/index.js';
+import { DEFAULT_NEVER_BLOCK } from '../../src/config/index.js';
+import fc from 'fast-check';
+import ipaddr from 'ipaddr.js';
+import { ipv4Mask, ipv4MaskLength, makeNeverBlock, overlaps, parseNetwork } from '../../src/core/network.js';
 
 describe('makeNeverBlock', () => {
   const never = makeNeverBlock(DEFAULT_NEVER_BLOCK);
@@ -77,5 +80,53 @@ describe('parseNetwork', () => {
     ['::', 128],
   ])('%s spans %i bits of the 128-bit space', (s, bits) => {
     expect(parseNetwork(s)?.bits).toBe(bits);
+  });
+});
+
+describe('IPv4 masks', () => {
+  it.each([
+    [0, '0.0.0.0'],
+    [1, '128.0.0.0'],
+    [8, '255.0.0.0'],
+    [24, '255.255.255.0'],
+    [31, '255.255.255.254'],
+    [32, '255.255.255.255'],
+  ])('/%i ⇄ %s', (len, mask) => {
+    expect(ipv4Mask(len)).toBe(mask);
+    expect(ipv4MaskLength(mask)).toBe(len);
+  });
+  it.each(['255.0.255.0', '0.255.255.255', '255.255.255', '255.255.255.00', '::'])('%j is not a contiguous mask', (mask) => {
+    expect(ipv4MaskLength(mask)).toBeUndefined();
+  });
+  it.each([-1, 33, 1.5])('%s is not a prefix length', (len) => {
+    expect(() => ipv4Mask(len)).toThrow(RangeError);
+  });
+});
+
+describe('overlaps agrees with ipaddr.js on random networks', () => {
+  // ipaddr.js as the oracle: both sides as IPv6 (IPv4 mapped), compared on the shorter prefix.
+  const v4 = fc.tuple(fc.nat(255), fc.nat(255), fc.nat(255), fc.nat(255), fc.integer({ min: 0, max: 32 })).map(([a, b, c, d, p]) => `${a}.${b}.${c}.${d}/${p}`);
+  const v6 = fc
+    .tuple(fc.array(fc.nat(0xffff), { minLength: 8, maxLength: 8 }), fc.integer({ min: 0, max: 128 }))
+    .map(([w, p]) => `${w.map((x) => x.toString(16)).join(':')}/${p}`);
+  const net = fc.oneof(v4, v6);
+  const oracle = (a: string, b: string): boolean => {
+    const side = (s: string): [ipaddr.IPv6, number] => {
+      const [ip, bits] = ipaddr.parseCIDR(s);
+      return ip.kind() === 'ipv4' ? [(ip as ipaddr.IPv4).toIPv4MappedAddress(), 96 + bits] : [ip as ipaddr.IPv6, bits];
+    };
+    const [x, xb] = side(a);
+    const [y, yb] = side(b);
+    return x.match(y, Math.min(xb, yb));
+  };
+  it('for any two networks', () => {
+    fc.assert(
+      fc.property(net, net, (a, b) => {
+        const x = parseNetwork(a);
+        const y = parseNetwork(b);
+        expect(x && y && overlaps(x, y)).toBe(oracle(a, b));
+      }),
+      { numRuns: 2000 },
+    );
   });
 });

@@ -2,8 +2,8 @@
 // and cross-checked against the node:net + ipaddr.js oracle of helpers.ts.
 import { describe, expect, it } from 'vitest';
 
-import { checkAddress, normalizeAddress } from '../../src/parser/ip.js';
-import { oracleAddress } from './helpers.js';
+import { addressFamily, checkAddress, ipv4Value, normalizeAddress } from '../../src/core/address.js';
+import { oracleAddress } from '../parser/helpers.js';
 
 describe('valid IDs and their normal form', () => {
   const table: Array<[string, string, 'IPv4' | 'IPv6']> = [
@@ -85,4 +85,31 @@ describe('rejected IDs and why', () => {
     expect(normalizeAddress(id)).toBeUndefined();
     expect(oracleAddress(id)).toBeUndefined();
   });
+});
+
+describe('addressFamily', () => {
+  it.each([
+    ['192.0.2.1', 'IPv4'],
+    ['198.51.100.0/24', 'IPv4'],
+    ['2001:db8::1', 'IPv6'],
+    ['2001:db8::/64', 'IPv6'],
+    ['::ffff:192.0.2.1', 'IPv4'], // judged by its IPv4 meaning, as the parser normalises it
+    ['bad-host.example', undefined],
+    ['192.0.2.1/40', undefined],
+    // What the pipeline's own (ipaddr.js) check used to let through: now the parser's verdict.
+    ['127.1', undefined],
+    ['0x7f.0.0.1', undefined],
+    ['fe80::1%eth0', undefined],
+  ])('%s → %s', (a, f) => expect(addressFamily(a)).toBe(f));
+});
+
+describe('ipv4Value', () => {
+  it.each([
+    ['0.0.0.0', 0],
+    ['192.0.2.1', 0xc0000201],
+    ['255.255.255.255', 0xffffffff],
+    ['1.2.3', undefined],
+    ['010.0.0.1', undefined],
+    ['::1', undefined],
+  ])('%s → %s', (text, value) => expect(ipv4Value(text)).toBe(value));
 });

@@ -1,11 +1,14 @@
 /**
- * Strict validation and normalisation of the IDs fail2ban prints after "Ban"/"Unban".
+ * The project's one address parser: strict validation and normalisation of the IDs fail2ban
+ * prints after "Ban"/"Unban", and of every address the config, the model and the firewall
+ * adapter handle, so all of them accept exactly the same texts.
  *
  * Hand-written rather than ipaddr.js/net because both are too lenient for a firewall feed:
  * ipaddr.js accepts "0x7f.1", "127.1" and zone ids, net.isIP accepts zone ids, and neither
  * handles CIDR normalisation the way we need. The tests use ipaddr.js and net as oracles.
  */
-import type { AddressFamily } from './types.js';
+
+export type AddressFamily = 'IPv4' | 'IPv6';
 
 export interface NormalizedAddress {
   /** Canonical text: "192.0.2.1", "2001:db8::1", "198.51.100.0/24", "2001:db8:1::/64". */
@@ -36,26 +39,52 @@ export function normalizeAddress(id: string): NormalizedAddress | undefined {
  * logs or stores it; "/32" and "/128" collapse to the plain address.
  */
 export function checkAddress(id: string): AddressCheck {
-  if (id.length === 0) return fail('empty');
+  const r = scanAddress(id);
+  if (typeof r === 'string') return fail(r);
+  if (r.v6) return fromIPv6(r.v6, r.prefix);
+  return { ok: true, family: 'IPv4', ip: formatIPv4(r.v4, r.prefix) };
+}
+
+/** Family of a valid address or network (as checkAddress judges it); undefined for anything else. */
+export function addressFamily(address: string): AddressFamily | undefined {
+  const r = checkAddress(address);
+  return r.ok ? r.family : undefined;
+}
+
+/** A dotted quad (strict, as in checkAddress) as an unsigned 32-bit number; undefined otherwise. */
+export function ipv4Value(text: string): number | undefined {
+  const v = parseIPv4(text, 0, text.length);
+  return v < 0 ? undefined : v;
+}
+
+/**
+ * A valid address split into its parts, not yet normalised: the IPv4 value or the eight IPv6
+ * words, and the prefix length as written (-1 when none). checkAddress and parseNetwork
+ * (./network.ts) both start here, so the config and the parser agree on what an address is.
+ */
+export type ScannedAddress = { v6?: undefined; v4: number; prefix: number } | { v6: number[]; v4?: undefined; prefix: number };
+
+export function scanAddress(id: string): ScannedAddress | AddressRejection {
+  if (id.length === 0) return 'empty';
   const slash = id.indexOf('/');
   const addr = slash < 0 ? id : id.slice(0, slash);
   let prefix = -1;
   if (slash >= 0) {
     prefix = parsePrefix(id, slash + 1);
-    if (prefix < 0) return fail('bad-prefix');
+    if (prefix < 0) return 'bad-prefix';
   }
   if (addr.includes(':')) {
-    if (addr.includes('%')) return fail('zone-id');
+    if (addr.includes('%')) return 'zone-id';
     const words = parseIPv6(addr);
-    if (!words) return fail('not-an-ip');
-    if (prefix > 128) return fail('bad-prefix');
-    return fromIPv6(words, prefix);
+    if (!words) return 'not-an-ip';
+    if (prefix > 128) return 'bad-prefix';
+    return { v6: words, prefix };
   }
   const v4 = parseIPv4(addr, 0, addr.length);
-  if (v4 === LEADING_ZERO) return fail('leading-zero');
-  if (v4 < 0) return fail(looksLikeHostname(addr) ? 'hostname' : 'not-an-ip');
-  if (prefix > 32) return fail('bad-prefix');
-  return { ok: true, family: 'IPv4', ip: formatIPv4(v4, prefix) };
+  if (v4 === LEADING_ZERO) return 'leading-zero';
+  if (v4 < 0) return looksLikeHostname(addr) ? 'hostname' : 'not-an-ip';
+  if (prefix > 32) return 'bad-prefix';
+  return { v4, prefix };
 }
 
 function fail(reason: AddressRejection): AddressCheck {
