@@ -3,6 +3,8 @@
  * a misspelt key and a dangling firewall reference together; every access is guarded because
  * the document may be malformed anywhere.
  */
+import { DEFAULT_HOST_PREFIX } from './schema.js';
+
 export interface RawIssue {
   path: (string | number)[];
   message: string;
@@ -57,7 +59,7 @@ function checkFirewalls(firewalls: Obj, issues: RawIssue[]): void {
     } catch {
       origin = undefined;
     }
-    const prefix = fw.hostPrefix === undefined ? 'f2b_' : str(fw.hostPrefix);
+    const prefix = fw.hostPrefix === undefined ? DEFAULT_HOST_PREFIX : str(fw.hostPrefix);
     if (origin === undefined || prefix === undefined) continue;
     for (const other of seen) {
       if (other.origin === origin && (other.prefix.startsWith(prefix) || prefix.startsWith(other.prefix))) {

@@ -1,9 +1,13 @@
 /**
  * The config file's shape. Strict everywhere: a misspelt key is an error, not a silently ignored
  * setting. Field-level rules live here; rules that span fields are in ./cross.ts so they can
- * be reported together with the shape errors.
+ * be reported together with the shape errors. Defaults of settings a room also applies on its
+ * own (batching, retry, suspension, resync, connect timeout) are that room's constants, so the
+ * config and a caller that leaves the option out get the same value.
  */
 import { z } from 'zod';
+import { DEFAULT_BATCH, DEFAULT_RESYNC_MS, DEFAULT_RETRY, DEFAULT_SUSPEND } from '../pipeline/index.js';
+import { DEFAULT_CONNECT_TIMEOUT_MS } from '../xg/tls.js';
 import { globToRegExp } from '../core/glob.js';
 import { parseNetwork } from '../core/network.js';
 
@@ -37,6 +41,9 @@ const httpsUrl = z.string().superRefine((s, ctx) => {
   }
 });
 
+/** Marks the IP hosts this sidecar owns on a firewall (cross.ts checks prefixes for overlaps with it too). */
+export const DEFAULT_HOST_PREFIX = 'f2b_';
+
 export const FINGERPRINT_RE = /^(?:[0-9a-fA-F]{2}:?){31}[0-9a-fA-F]{2}$/;
 
 const TlsSchema = z.strictObject({
@@ -65,9 +72,9 @@ export const FirewallSchema = z.strictObject({
       (s) => /^[A-Za-z0-9][A-Za-z0-9_.-]{0,19}$/.test(s),
       "must be 1-20 characters: letters, digits, '_', '.', '-' (no comma, not starting with '#')",
     )
-    .default('f2b_'),
+    .default(DEFAULT_HOST_PREFIX),
   requestTimeoutMs: int(1000, 600_000).default(30_000),
-  connectTimeoutMs: int(100, 120_000).default(10_000),
+  connectTimeoutMs: int(100, 120_000).default(DEFAULT_CONNECT_TIMEOUT_MS),
   apiVersion: z
     .string()
     .refine((s) => /^\d{3,4}\.\d+$/.test(s), 'must look like "1905.1" (quote it in YAML)')
@@ -118,25 +125,31 @@ export const ConfigSchema = z.strictObject({
   firewalls: z.record(z.string(), FirewallSchema),
   groups: z.array(GroupSchema).min(1),
   neverBlock: z.array(cidr).default(DEFAULT_NEVER_BLOCK),
-  batch: z.strictObject({ windowMs: int(1, 60_000).default(1000), maxSize: int(1, 1000).default(50), leading: z.boolean().default(true) }).prefault({}),
+  batch: z
+    .strictObject({
+      windowMs: int(1, 60_000).default(DEFAULT_BATCH.windowMs),
+      maxSize: int(1, 1000).default(DEFAULT_BATCH.maxSize),
+      leading: z.boolean().default(DEFAULT_BATCH.leading),
+    })
+    .prefault({}),
   retry: z
     .strictObject({
-      initialDelayMs: int(1, 3_600_000).default(1000),
-      maxDelayMs: int(1, 86_400_000).default(300_000),
-      multiplier: z.number().min(1).max(10).default(2),
-      jitter: z.number().min(0).max(1).default(0.2),
+      initialDelayMs: int(1, 3_600_000).default(DEFAULT_RETRY.initialDelayMs),
+      maxDelayMs: int(1, 86_400_000).default(DEFAULT_RETRY.maxDelayMs),
+      multiplier: z.number().min(1).max(10).default(DEFAULT_RETRY.multiplier),
+      jitter: z.number().min(0).max(1).default(DEFAULT_RETRY.jitter),
     })
     .prefault({}),
   suspend: z
     .strictObject({
-      restoreGraceMs: int(0, 3_600_000).default(60_000),
-      stopUnbanWindowMs: int(0, 600_000).default(5000),
-      maxSuspendMs: int(0, 30 * 86_400_000).default(86_400_000),
+      restoreGraceMs: int(0, 3_600_000).default(DEFAULT_SUSPEND.restoreGraceMs),
+      stopUnbanWindowMs: int(0, 600_000).default(DEFAULT_SUSPEND.stopUnbanWindowMs),
+      maxSuspendMs: int(0, 30 * 86_400_000).default(DEFAULT_SUSPEND.maxSuspendMs),
     })
     .prefault({}),
   // Hand edits on the firewall (and a firewall restored from a backup) are repaired at the next
   // full re-read; shorter means sooner repairs for one Get of the owned hosts per interval.
-  reconcile: z.strictObject({ resyncIntervalMs: int(10_000, 86_400_000).default(600_000) }).prefault({}),
+  reconcile: z.strictObject({ resyncIntervalMs: int(10_000, 86_400_000).default(DEFAULT_RESYNC_MS) }).prefault({}),
   seedFromClient: z.boolean().default(false),
   metrics: z
     .strictObject({

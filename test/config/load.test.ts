@@ -4,6 +4,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConfigError, DEFAULT_NEVER_BLOCK, loadConfig, parseConfig } from '../../src/config/index.js';
+import { DEFAULT_BATCH, DEFAULT_RESYNC_MS, DEFAULT_RETRY, DEFAULT_SUSPEND } from '../../src/pipeline/index.js';
+import { DEFAULT_CONNECT_TIMEOUT_MS } from '../../src/xg/tls.js';
 
 const EXAMPLE = fileURLToPath(new URL('../../config.example.yaml', import.meta.url));
 
@@ -48,6 +50,15 @@ describe('parseConfig: valid files', () => {
     expect(c.suspend).toEqual({ restoreGraceMs: 60000, stopUnbanWindowMs: 5000, maxSuspendMs: 86400000 });
     expect(c.metrics).toBeUndefined();
     expect(c.logging).toEqual({ level: 'info', format: 'text' });
+  });
+
+  it("takes the defaults the pipeline and the XG transport apply themselves, so both agree", () => {
+    const c = parseConfig(BASE, 'c.yaml');
+    expect(c.batch).toEqual(DEFAULT_BATCH);
+    expect(c.retry).toEqual(DEFAULT_RETRY);
+    expect(c.suspend).toEqual(DEFAULT_SUSPEND);
+    expect(c.reconcile.resyncIntervalMs).toBe(DEFAULT_RESYNC_MS);
+    expect(c.firewalls.main?.connectTimeoutMs).toBe(DEFAULT_CONNECT_TIMEOUT_MS);
   });
 
   it('applies defaults to a minimal file', () => {

@@ -24,7 +24,8 @@ import { parseLine } from '../../parser/index.js';
 import type { F2bEvent } from '../../parser/types.js';
 import { DesiredModel } from '../../pipeline/model.js';
 import { startRuntime, type Runtime } from '../../app/runtime.js';
-import { commandLogger, version, type RunArgs } from './run.js';
+import { commandLogger, type RunArgs } from './run.js';
+import { packageVersion as version } from '../../util/version.js';
 import { DEFAULT_CONFIG, type CliDeps, type CommandModule } from '../deps.js';
 
 export interface ReplayArgs extends Pick<RunArgs, 'logLevel' | 'logFormat'> {

@@ -3,30 +3,18 @@
  * until SIGINT/SIGTERM; `--dry-run` reads the firewall but prints every write instead of doing it.
  */
 import type { Command } from 'commander';
-import { createRequire } from 'node:module';
 import { setFlagsFromString } from 'node:v8';
 import { loadConfig, type Config } from '../../config/index.js';
 import { createLogger, type Logger } from '../../util/log.js';
 import { startRuntime } from '../../app/runtime.js';
 import { DEFAULT_CONFIG, type CliDeps, type CommandModule } from '../deps.js';
+import { packageVersion as version } from '../../util/version.js';
 
 export interface RunArgs {
   config: string;
   dryRun?: boolean;
   logLevel?: 'debug' | 'info' | 'warn' | 'error';
   logFormat?: 'text' | 'json';
-}
-
-export function version(): string {
-  const require = createRequire(import.meta.url);
-  for (const p of ['../../../package.json', '../../../../package.json']) {
-    try {
-      return (require(p) as { version: string }).version;
-    } catch {
-      /* other layout */
-    }
-  }
-  return '0.0.0';
 }
 
 /** Logger plus the list of secrets it scrubs; commands add passwords as they read them. */
