@@ -1,5 +1,5 @@
 // Shared by the parser suites: fixture access, an independent address oracle (node:net + ipaddr.js,
-// not src/parser/ip.ts), the reference grammar of shared/fixtures (sandbox/parser-check) as a second
+// not src/core/address.ts), the reference grammar of shared/fixtures (sandbox/parser-check) as a second
 // opinion on which records are events, and a projection of parser results for table comparisons.
 import { readFileSync, readdirSync } from 'node:fs';
 import { isIP } from 'node:net';
