@@ -38,7 +38,7 @@ import type { Stats } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 
 import { watch, type FSWatcher } from 'chokidar';
-import { Observable, type Subscriber } from 'rxjs';
+import { asyncScheduler, interval, Observable, type SchedulerLike, type Subscriber, type Subscription } from 'rxjs';
 
 import { FileCursor } from './cursor.js';
 import { NOT_REGULAR, isNotFound, tailError } from './errors.js';
@@ -64,6 +64,13 @@ export interface TailOptions {
   maxLineBytes?: number;
   /** Stat poll in addition to chokidar events. */
   pollIntervalMs?: number;
+  /** Watch the directory with chokidar (default true); false: the poll alone (e.g. a file system without inotify). */
+  watch?: boolean;
+  /**
+   * Time for the poll and the grace periods (default: the real clock). The tailer reads no clock
+   * of its own, so tests drive the poll with a virtual one.
+   */
+  scheduler?: SchedulerLike;
   onWarning?: (w: TailWarning) => void;
 }
 
@@ -95,7 +102,7 @@ export interface TailWarning {
   offset?: number;
 }
 
-const DEFAULTS = { waitForFile: true, rotationGraceMs: 30_000, maxLineBytes: 65_536, pollIntervalMs: 1000 };
+const DEFAULTS = { waitForFile: true, rotationGraceMs: 30_000, maxLineBytes: 65_536, pollIntervalMs: 1000, watch: true, scheduler: asyncScheduler as SchedulerLike };
 /** Bytes read from one file before other files get their turn (bounds memory on a big backlog). */
 const BATCH_BYTES = 1024 * 1024;
 const COMPRESSED = /\.(gz|bz2|xz|zst|lz4|lzma|z|zip)$/i;
@@ -131,7 +138,7 @@ class Tail {
   private again = false;
   private missingWarned = false;
   private watcher: FSWatcher | undefined;
-  private timer: NodeJS.Timeout | undefined;
+  private poll: Subscription | undefined;
   private readonly dir: string;
   private readonly base: string;
 
@@ -144,7 +151,12 @@ class Tail {
   }
 
   start(): void {
-    this.timer = setInterval(() => this.kick(), this.o.pollIntervalMs);
+    this.poll = interval(this.o.pollIntervalMs, this.o.scheduler).subscribe(() => this.kick());
+    if (this.o.watch) this.watcher = this.watchDir();
+    this.kick();
+  }
+
+  private watchDir(): FSWatcher {
     const watcher = watch(this.dir, {
       ignoreInitial: true,
       depth: 0,
@@ -155,14 +167,13 @@ class Tail {
     watcher.on('error', (err) =>
       this.warn({ code: 'WATCH_ERROR', message: `watcher on ${this.dir} failed: ${String(err)}; polling continues` }),
     );
-    this.watcher = watcher;
-    this.kick();
+    return watcher;
   }
 
   stop(): void {
     this.closed = true;
-    if (this.timer) clearInterval(this.timer);
-    this.timer = undefined;
+    this.poll?.unsubscribe();
+    this.poll = undefined;
     const w = this.watcher;
     this.watcher = undefined;
     if (w) w.close().catch(() => undefined);
@@ -245,7 +256,7 @@ class Tail {
     const rotated = await this.findRotated(cp);
     if (rotated) {
       await rotated.cursor.seek(cp.offset);
-      this.retired.push({ cursor: rotated.cursor, closeAt: Date.now() + this.o.rotationGraceMs });
+      this.retired.push({ cursor: rotated.cursor, closeAt: this.o.scheduler.now() + this.o.rotationGraceMs });
       this.warn({
         code: 'CHECKPOINT_ROTATED',
         message: `resuming in rotated file ${rotated.name} at offset ${cp.offset}, then ${this.o.path} from its beginning`,
@@ -298,7 +309,7 @@ class Tail {
 
   private retire(cursor: FileCursor, why: string): void {
     this.cur = null;
-    this.retired.push({ cursor, closeAt: Date.now() + this.o.rotationGraceMs });
+    this.retired.push({ cursor, closeAt: this.o.scheduler.now() + this.o.rotationGraceMs });
     this.warn({
       code: 'ROTATED',
       message: `${why}; draining the old file (dev ${cursor.dev}, inode ${cursor.ino}) for ${this.o.rotationGraceMs} ms`,
@@ -321,7 +332,7 @@ class Tail {
   }
 
   private async closeExpired(): Promise<void> {
-    const now = Date.now();
+    const now = this.o.scheduler.now();
     const expired = this.retired.filter((r) => r.closeAt <= now);
     if (expired.length === 0) return;
     if (!(await this.drainRetired())) return;

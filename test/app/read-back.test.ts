@@ -3,7 +3,10 @@
 // must not be removed (and re-added) while the log is being read back.
 import { copyFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { VirtualTimeScheduler } from 'rxjs';
 import { afterEach, describe, expect, it } from 'vitest';
+import { backlogRead, logBacklog, ReadBack } from '../../src/app/read-back.js';
+import type { Checkpoint } from '../../src/core/checkpoint.js';
 import { f2bLine, startRig, waitFor, type Rig } from './helpers.js';
 
 const cleanups: (() => Promise<void>)[] = [];
@@ -89,5 +92,86 @@ describe('read-back after a lost state', () => {
     cleanups.push(() => second.stop());
     await waitFor('the stale host removed', () => second.members().length === 0);
     expect(second.sink.text).toContain('nothing to read back');
+  });
+});
+
+describe('ReadBack (the gate, on virtual time)', () => {
+  const gate = (timeoutMs = 600_000) => {
+    const scheduler = new VirtualTimeScheduler();
+    const released: { why: string; at: number }[] = [];
+    const rb = new ReadBack({ scheduler, timeoutMs, onRelease: (why) => void released.push({ why, at: scheduler.now() }) });
+    return { scheduler, released, rb };
+  };
+  const microtasks = () => new Promise<void>((r) => queueMicrotask(r));
+
+  it('with nothing to wait for, releases at begin()', () => {
+    const g = gate();
+    g.rb.begin();
+    expect(g.released).toEqual([{ why: 'nothing to read back', at: 0 }]);
+  });
+
+  it('releases once every part is done, after the current push, and only once', async () => {
+    const g = gate();
+    g.rb.expect();
+    g.rb.expect();
+    g.rb.begin();
+    g.rb.done('log read back');
+    await microtasks();
+    expect(g.released).toEqual([]);
+    g.rb.done('seed read');
+    expect(g.released).toEqual([]); // not synchronously: the line that ended it is pushed first
+    await microtasks();
+    expect(g.released).toEqual([{ why: 'seed read', at: 0 }]);
+    g.rb.release('again');
+    g.scheduler.flush();
+    expect(g.released).toHaveLength(1);
+  });
+
+  it('releases at the safety timeout when a part never ends, and not before', () => {
+    const g = gate(1000);
+    g.rb.expect();
+    g.rb.begin();
+    g.scheduler.maxFrames = 999;
+    g.scheduler.flush();
+    expect(g.released).toEqual([]);
+    g.scheduler.maxFrames = Infinity;
+    g.scheduler.flush();
+    expect(g.released).toEqual([{ why: 'read-back timeout', at: 1000 }]);
+  });
+
+  it('stop() cancels the safety timeout', () => {
+    const g = gate(1000);
+    g.rb.expect();
+    g.rb.begin();
+    g.rb.stop();
+    g.scheduler.flush();
+    expect(g.released).toEqual([]);
+  });
+});
+
+describe('logBacklog / backlogRead', () => {
+  const st = { size: 500, ino: 7, dev: 1 };
+  const cp = (offset: number, ino = 7, dev = 1): Checkpoint => ({ path: '/l', dev, ino, offset, head: '' });
+
+  it('is the file size when reading starts before it', () => {
+    expect(logBacklog(undefined, 'beginning', st)).toEqual({ size: 500, ino: 7 });
+    expect(logBacklog(cp(100), 'end', st)).toEqual({ size: 500, ino: 7 });
+    // The checkpoint's file is another one: the current file is read from 0.
+    expect(logBacklog(cp(500, 8), 'end', st)).toEqual({ size: 500, ino: 7 });
+    expect(logBacklog(cp(500, 7, 2), 'end', st)).toEqual({ size: 500, ino: 7 });
+  });
+
+  it('is nothing when reading starts at the end, at the checkpoint = size, or the file is missing or empty', () => {
+    expect(logBacklog(undefined, 'end', st)).toBeUndefined();
+    expect(logBacklog(cp(500), 'end', st)).toBeUndefined();
+    expect(logBacklog(cp(0), 'beginning', undefined)).toBeUndefined();
+    expect(logBacklog(undefined, 'beginning', { ...st, size: 0 })).toBeUndefined();
+  });
+
+  it('is read once a line ends at or past its size, or comes from another file (a rotation)', () => {
+    const b = { size: 500, ino: 7 };
+    expect(backlogRead(b, cp(499))).toBe(false);
+    expect(backlogRead(b, cp(500))).toBe(true);
+    expect(backlogRead(b, cp(10, 9))).toBe(true);
   });
 });

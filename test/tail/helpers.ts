@@ -1,11 +1,15 @@
 // Shared by the tail suites: temp dirs, a follower that records everything the tailer emits, a
 // polling waitFor for I/O-driven conditions, and a writer that behaves like fail2ban's logging
 // handler (one write per record, keeps its descriptor across a rename until "flushlogs").
+//
+// Followers run on virtual time: each turn of waitFor advances every follower's clock by one poll
+// interval, so the tailer's poll fires as often as the test looks, however loaded the machine is,
+// and the tests do not depend on chokidar reporting every write (it still runs and may step first).
 import { closeSync, openSync, renameSync, existsSync, writeFileSync, writeSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Subscription } from 'rxjs';
+import { Subscription, VirtualTimeScheduler, type SchedulerLike } from 'rxjs';
 import { afterEach, beforeEach } from 'vitest';
 
 import { tailFile, type TailOptions, type TailWarning } from '../../src/tail/index.js';
@@ -35,34 +39,77 @@ export function logDirPerTest(set: (dir: string, path: string) => void): void {
   });
 }
 
-/** Polls `pred` every 10 ms; the timeout only bounds a hung test, it is not an assertion on speed. */
+/**
+ * Polls `pred` every 10 ms, advancing the followers' clocks between looks; the timeout only bounds
+ * a hung test, it is not an assertion on speed.
+ */
 export async function waitFor(pred: () => boolean, what: string | (() => string), timeoutMs = 20_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!pred()) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${typeof what === 'string' ? what : what()}`);
+    for (const f of followers) f.tick();
     await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+/** A virtual clock advanced by hand: time moves only when the test says so. */
+export class ManualClock {
+  readonly scheduler = new VirtualTimeScheduler(undefined, 0);
+
+  now(): number {
+    return this.scheduler.now();
+  }
+
+  /** Runs everything due within `ms` and leaves the clock `ms` later. */
+  advance(ms: number): void {
+    const to = this.scheduler.frame + ms;
+    this.scheduler.maxFrames = to;
+    this.scheduler.flush();
+    this.scheduler.frame = to;
   }
 }
 
 export interface Follower {
   readonly lines: TailLine[];
   readonly warnings: TailWarning[];
+  /** Virtual time of each line and warning (same indexes). */
+  readonly lineTimes: number[];
+  readonly warningTimes: number[];
+  readonly clock: ManualClock;
   error: unknown;
   texts(): string[];
   /** Resolves once `line` has been delivered (a sync point: everything written before it was read). */
   seen(line: string): Promise<void>;
   stop(): void;
+  /** One poll interval of virtual time (nothing with `poll: 'never'`). */
+  tick(): void;
 }
 
 const followers = new Set<Follower>();
 
-export function follow(opts: Partial<TailOptions> & { path: string }): Follower {
+export interface FollowOptions extends Partial<TailOptions> {
+  path: string;
+  /** 'never': the clock stays still, so only chokidar events move the tailer. */
+  poll?: 'driven' | 'never';
+  /** Use this clock instead of the virtual one (e.g. the real one, to see real timers). */
+  scheduler?: SchedulerLike;
+}
+
+export function follow(opts: FollowOptions): Follower {
   const lines: TailLine[] = [];
   const warnings: TailWarning[] = [];
+  const lineTimes: number[] = [];
+  const warningTimes: number[] = [];
+  const clock = new ManualClock();
+  const { poll = 'driven', ...tailOpts } = opts;
+  const tailOptions = { startAt: 'beginning' as const, pollIntervalMs: 50, scheduler: clock.scheduler, ...tailOpts };
   const sub = new Subscription();
   const f: Follower = {
     lines,
     warnings,
+    lineTimes,
+    warningTimes,
+    clock,
     error: undefined,
     texts: () => lines.map((l) => l.line),
     seen: (line) =>
@@ -76,11 +123,21 @@ export function follow(opts: Partial<TailOptions> & { path: string }): Follower 
       sub.unsubscribe();
       followers.delete(f);
     },
+    tick: () => {
+      if (poll === 'driven') clock.advance(tailOptions.pollIntervalMs);
+    },
   };
   followers.add(f);
+  const onWarning = (w: TailWarning): void => {
+    warnings.push(w);
+    warningTimes.push(clock.now());
+  };
   sub.add(
-    tailFile({ startAt: 'beginning', pollIntervalMs: 50, ...opts, onWarning: (w) => warnings.push(w) }).subscribe({
-      next: (l) => lines.push(l),
+    tailFile({ ...tailOptions, onWarning }).subscribe({
+      next: (l) => {
+        lines.push(l);
+        lineTimes.push(clock.now());
+      },
       error: (e: unknown) => {
         f.error = e;
       },

@@ -91,7 +91,7 @@ describe('rename rotation (logrotate create + flushlogs)', () => {
 
   it('closes the old file after the grace period, emitting its unterminated last fragment', async () => {
     const w = new LogWriter(path);
-    const f = follow({ path, rotationGraceMs: 100 });
+    const f = follow({ path, rotationGraceMs: 5_000, pollIntervalMs: 1_000 });
     w.write('complete');
     await f.seen('complete');
     logrotate(path);
@@ -104,6 +104,11 @@ describe('rename rotation (logrotate create + flushlogs)', () => {
     const fragment = f.lines[2];
     expect(fragment?.checkpoint.offset).toBe('complete\ncut off by a crash'.length);
     expect(f.warnings.map((x) => x.code)).toEqual(['ROTATED', 'UNTERMINATED_FRAGMENT']);
+    // Virtual time: closed at the first poll once the grace is over, not before.
+    const [rotatedAt = NaN, closedAt = NaN] = f.warningTimes;
+    expect(closedAt - rotatedAt).toBeGreaterThanOrEqual(5_000);
+    expect(closedAt - rotatedAt).toBeLessThanOrEqual(6_000);
+    expect(f.lineTimes[2]).toBe(closedAt);
     w.close();
   });
 
