@@ -187,6 +187,11 @@ export async function startRuntime(o: RuntimeOptions): Promise<Runtime> {
             catchUp = false;
             done('log read back');
           }
+          // A cut line may end inside an address: it is counted, never parsed (issue 11 item 8).
+          if (tl.truncated) {
+            metrics.lineRejected('truncated');
+            return { checkpoint: tl.checkpoint };
+          }
           const r = parseLine(tl.line);
           if (r.kind === 'event') {
             metrics.event(r.event.type, r.event.jail);

@@ -42,7 +42,7 @@ import { Observable, type Subscriber } from 'rxjs';
 
 import { FileCursor } from './cursor.js';
 import { NOT_REGULAR, isNotFound, tailError } from './errors.js';
-import type { SplitLine } from './lines.js';
+import { isTruncated, type SplitLine } from './lines.js';
 import type { Checkpoint, TailLine } from './types.js';
 
 export { TailError } from './errors.js';
@@ -353,7 +353,9 @@ class Tail {
           offset: l.end,
         });
       }
-      this.subscriber.next({ line: l.text, checkpoint: cursor.checkpoint(l.end) });
+      const tl: TailLine = { line: l.text, checkpoint: cursor.checkpoint(l.end) };
+      if (isTruncated(l)) tl.truncated = true;
+      this.subscriber.next(tl);
     }
     return !this.closed;
   }
