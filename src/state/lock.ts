@@ -165,6 +165,10 @@ export async function acquireLock(dir: string): Promise<() => Promise<void>> {
     // A stale single-file lock of an earlier version: gone once a generation is held.
     if (legacyText !== undefined && (await readText(legacy)) === legacyText) await unlink(legacy).catch(() => undefined);
     return () => releaseGeneration(path, content);
+  } catch (err) {
+    if (err instanceof StateLockError) throw err;
+    // readdir of the directory failed (EACCES, …): still a lock error naming the place.
+    throw new StateLockError(`cannot take the lock in ${dir}: ${describeErrno(err)}`, join(dir, LOCK_FILE), { cause: err });
   } finally {
     await unlink(tmp).catch(() => undefined);
   }
