@@ -1,5 +1,7 @@
 import fc from 'fast-check';
+import { readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { parseLine } from '../../src/parser/index.js';
 import { makeNeverBlock } from '../../src/config/net.js';
 import { embeddedIPv4, firewallNeverBlock, FirewallHostError, makeFloor, type FloorReason } from '../../src/pipeline/floor.js';
 
@@ -127,6 +129,22 @@ describe('makeFloor', () => {
       }),
       { numRuns: 5000 },
     );
+  });
+});
+
+describe('the real fail2ban fixtures stay bannable', () => {
+  it('every Ban address of every fixture log passes the floor with the usual private never-block list', () => {
+    const dir = new URL('../../../shared/fixtures/fail2ban/', import.meta.url);
+    const f = makeFloor({ neverBlock: ['127.0.0.0/8', '::1/128', '10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16', '169.254.0.0/16', 'fe80::/10', 'fc00::/7'] });
+    const bans = new Set<string>();
+    for (const name of readdirSync(dir).filter((n) => n.endsWith('.log'))) {
+      for (const line of readFileSync(new URL(name, dir), 'utf8').split('\n')) {
+        const r = parseLine(line);
+        if (r.kind === 'event' && r.event.type === 'ban' && r.event.ip !== undefined) bans.add(r.event.ip);
+      }
+    }
+    expect(bans.size).toBeGreaterThan(20);
+    expect([...bans].filter((a) => !f(a).allow)).toEqual([]);
   });
 });
 
