@@ -18,6 +18,11 @@ export function toPipelineInput(o: LogInputOptions): OperatorFunction<TailLine, 
   return map((tl) => {
     o.onLine?.(tl);
     o.metrics.linesRead();
+    // A cut line may end inside an address: it is counted, never parsed.
+    if (tl.truncated) {
+      o.metrics.lineRejected('truncated');
+      return { checkpoint: tl.checkpoint };
+    }
     const r = parseLine(tl.line);
     if (r.kind === 'event') {
       o.metrics.event(r.event.type, r.event.jail);

@@ -41,3 +41,20 @@ export function parseListen(value: string): ListenAddress {
   if (numeric ? !isIPv4(name) : !HOSTNAME.test(name)) throw new ListenError(value, `${JSON.stringify(name)} is not an IPv4 address or host name`);
   return { host: name, port };
 }
+
+/** Only this machine can reach it: 127.0.0.0/8, ::1, or 127.x in IPv4-mapped form (as the socket reports it). */
+export function isLoopback(address: string): boolean {
+  const v4 = address.toLowerCase().startsWith('::ffff:') ? address.slice(7) : address;
+  if (isIPv4(v4)) return v4.startsWith('127.');
+  return isIPv6(address) && /^(?:0{0,4}:){7}0{0,3}1$|^::1$/i.test(address);
+}
+
+/**
+ * The start-up warning when the endpoint is bound beyond loopback: it has no authentication, and
+ * /status names the firewalls, groups and jails. Undefined on loopback.
+ */
+export function exposureWarning(boundAddress: string): string | undefined {
+  if (isLoopback(boundAddress)) return undefined;
+  const where = boundAddress === '::' || boundAddress === '0.0.0.0' ? 'every interface' : boundAddress;
+  return `the metrics endpoint listens on ${where}, not only loopback: it has no authentication, so restrict who can reach it (firewall) or listen on 127.0.0.1`;
+}

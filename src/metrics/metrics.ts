@@ -92,6 +92,10 @@ export interface SidecarMetrics {
   lineRejected(reason: string): void;
   /** An address left out because it matches the never-block list. */
   neverblockSkipped(group: string): void;
+  /** A ban target the floor refused (pipeline/floor.ts FloorReason: 'multicast', 'too-wide', …). */
+  targetRefused(reason: string): void;
+  /** Orphan removals the breaker holds, per group (pipeline/breaker.ts holds()); groups absent hold none. */
+  applyHolds(holds: ReadonlyArray<{ group: string; count: number }>): void;
   /** One firewall request: its duration and its outcome (no error = ok). */
   request(firewall: string, op: string, seconds: number, error?: unknown): void;
   /** Log time stamp of the Ban line → the firewall acknowledged the block. */
@@ -116,6 +120,8 @@ export function createMetrics(opts: MetricsOptions = {}): SidecarMetrics {
   const lines = counter('lines_total', 'Lines read from the fail2ban log');
   const rejected = counter('lines_rejected_total', 'Lines that looked like events but carried an invalid address', ['reason']);
   const neverblock = counter('neverblock_skipped_total', 'Addresses not blocked because they match the never-block list', ['group']);
+  const refused = counter('ban_targets_refused_total', 'Ban targets never sent to a firewall (unspecified, multicast, too wide, never-block, …), by reason', ['reason']);
+  const held = gauge('removals_held', 'Removals no Unban asked for, held by the breaker until an operator releases them', ['group']);
   const desired = gauge('desired_addresses', 'Addresses that should be in the group', ['firewall', 'group']);
   const applied = gauge('applied_addresses', 'Owned addresses in the group as last read or written on the firewall', ['firewall', 'group']);
   const pending = gauge('pending_operations', 'Addresses still to be added to or removed from the group', ['firewall', 'group', 'op']);
@@ -162,6 +168,11 @@ export function createMetrics(opts: MetricsOptions = {}): SidecarMetrics {
     linesRead: (n = 1) => lines.inc(n),
     lineRejected: (reason) => rejected.inc({ reason: reasonLabel(reason) }),
     neverblockSkipped: (group) => neverblock.inc({ group }),
+    targetRefused: (reason) => refused.inc({ reason: reasonLabel(reason) }),
+    applyHolds: (holds) => {
+      held.reset();
+      for (const h of holds) held.set({ group: h.group }, h.count);
+    },
     request: (firewall, op, seconds, error) => {
       requests.inc({ firewall, op, outcome: requestOutcome(error) });
       duration.observe({ firewall, op }, seconds);

@@ -5,13 +5,15 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { evaluateHealth } from './health.js';
-import { DEFAULT_LISTEN, parseListen } from './listen.js';
+import { DEFAULT_LISTEN, exposureWarning, parseListen } from './listen.js';
 import type { SidecarMetrics } from './metrics.js';
 import { publicStatus, type StatusSnapshot } from './status.js';
 
 /** pino's methods fit. */
 export interface ServerLogger {
   info(obj: object, msg: string): void;
+  /** Loggers without it get warnings as errors. */
+  warn?(obj: object, msg: string): void;
   error(obj: object, msg: string): void;
 }
 
@@ -109,6 +111,8 @@ export async function startMetricsServer(opts: MetricsServerOptions): Promise<Me
 
   const bound = server.address() as AddressInfo;
   opts.log?.info({ address: bound.address, port: bound.port }, 'metrics server listening');
+  const exposed = exposureWarning(bound.address);
+  if (exposed && opts.log) (opts.log.warn ?? opts.log.error).call(opts.log, { address: bound.address, port: bound.port }, exposed);
 
   return {
     address: bound.address,

@@ -10,8 +10,17 @@ export interface SplitLine {
   text: string;
   /** File offset just past the line's newline (past its last byte for a flushed fragment). */
   end: number;
-  /** Present when the line was cut: how many bytes it really had (newline excluded). */
+  /**
+   * Present when the line was cut: how many bytes it really had (newline excluded). A cut line is
+   * not a log line: its end may fall inside an address ("Ban 198.51.100.123" cut to
+   * "Ban 198.51.100.1"), so it must never be parsed into an event; see isTruncated.
+   */
   originalBytes?: number;
+}
+
+/** A cut line: consumers skip it (and count it) instead of parsing it. */
+export function isTruncated(line: SplitLine): boolean {
+  return line.originalBytes !== undefined;
 }
 
 export interface SplitterOptions {

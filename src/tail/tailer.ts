@@ -42,7 +42,7 @@ import { asyncScheduler, interval, Observable, type SchedulerLike, type Subscrib
 
 import { FileCursor } from './cursor.js';
 import { NOT_REGULAR, isNotFound, tailError } from './errors.js';
-import type { SplitLine } from './lines.js';
+import { isTruncated, type SplitLine } from './lines.js';
 import type { Checkpoint } from '../core/checkpoint.js';
 import type { TailLine } from './types.js';
 
@@ -365,7 +365,9 @@ class Tail {
           offset: l.end,
         });
       }
-      this.subscriber.next({ line: l.text, checkpoint: cursor.checkpoint(l.end) });
+      const tl: TailLine = { line: l.text, checkpoint: cursor.checkpoint(l.end) };
+      if (isTruncated(l)) tl.truncated = true;
+      this.subscriber.next(tl);
     }
     return !this.closed;
   }

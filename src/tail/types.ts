@@ -5,4 +5,6 @@ export interface TailLine {
   line: string;
   /** Checkpoint just after this line: persisting it means "this line and all before are handled". */
   checkpoint: Checkpoint;
+  /** The line was longer than maxLineBytes and `line` is only its start: never parse it into an event. */
+  truncated?: true;
 }

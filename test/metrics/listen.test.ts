@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ListenError, parseListen } from '../../src/metrics/listen.js';
+import { exposureWarning, isLoopback, ListenError, parseListen } from '../../src/metrics/listen.js';
 
 describe('parseListen', () => {
   it.each([
@@ -45,5 +45,32 @@ describe('parseListen', () => {
     expect(e.retryable).toBe(false);
     expect(e.message).toContain(JSON.stringify(value));
     expect(e.message).toContain(why);
+  });
+});
+
+describe('exposure warning (issue 11: metrics.listen beyond loopback)', () => {
+  it.each([
+    ['127.0.0.1', true],
+    ['127.255.0.9', true],
+    ['::1', true],
+    ['0:0:0:0:0:0:0:1', true],
+    ['::ffff:127.0.0.1', true],
+    ['0.0.0.0', false],
+    ['::', false],
+    ['192.0.2.10', false],
+    ['::ffff:192.0.2.10', false],
+    ['2001:db8::1', false],
+    ['128.0.0.1', false],
+    ['::2', false],
+  ])('%s is loopback: %s', (address, loopback) => {
+    expect(isLoopback(address)).toBe(loopback);
+    expect(exposureWarning(address) === undefined).toBe(loopback);
+  });
+
+  it('says what is exposed and what to do', () => {
+    expect(exposureWarning('::')).toBe(
+      'the metrics endpoint listens on every interface, not only loopback: it has no authentication, so restrict who can reach it (firewall) or listen on 127.0.0.1',
+    );
+    expect(exposureWarning('192.0.2.10')).toContain('listens on 192.0.2.10, not only loopback');
   });
 });

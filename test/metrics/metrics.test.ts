@@ -21,6 +21,8 @@ describe('createMetrics', () => {
       lines_total: 'counter',
       lines_rejected_total: 'counter',
       neverblock_skipped_total: 'counter',
+      ban_targets_refused_total: 'counter',
+      removals_held: 'gauge',
       desired_addresses: 'gauge',
       applied_addresses: 'gauge',
       pending_operations: 'gauge',
@@ -64,6 +66,25 @@ describe('createMetrics', () => {
     expect(valueOf(exp, `${P}neverblock_skipped_total`, { group: 'f2b-ssh-v4' })).toBe(1);
     expect(valueOf(exp, `${P}state_write_failures_total`)).toBe(1);
     expect(valueOf(exp, `${P}build_info`, { version: 'unknown' })).toBe(1);
+  });
+
+  it('counts refused ban targets by reason and shows held removals per group, dropping released ones', async () => {
+    const m = createMetrics();
+    m.targetRefused('multicast');
+    m.targetRefused('multicast');
+    m.targetRefused('too-wide');
+    m.applyHolds([
+      { group: 'xg/f2b-a', count: 30 },
+      { group: 'xg/f2b-b', count: 2000 },
+    ]);
+    let exp = await scrape(m);
+    expect(valueOf(exp, `${P}ban_targets_refused_total`, { reason: 'multicast' })).toBe(2);
+    expect(valueOf(exp, `${P}ban_targets_refused_total`, { reason: 'too-wide' })).toBe(1);
+    expect(valueOf(exp, `${P}removals_held`, { group: 'xg/f2b-b' })).toBe(2000);
+    m.applyHolds([{ group: 'xg/f2b-b', count: 2001 }]);
+    exp = await scrape(m);
+    expect(find(exp, `${P}removals_held`, { group: 'xg/f2b-a' })).toEqual([]);
+    expect(valueOf(exp, `${P}removals_held`, { group: 'xg/f2b-b' })).toBe(2001);
   });
 
   it('escapes label values from the log (a jail name with quotes stays one series)', async () => {

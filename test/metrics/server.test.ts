@@ -152,6 +152,14 @@ describe('startMetricsServer', () => {
     expect((await get('/status')).status).toBe(200);
   });
 
+  it('on loopback, warns of nothing (the exposure warning itself: listen.test.ts)', async () => {
+    const warned: string[] = [];
+    const log = { info: () => {}, warn: (_o: object, msg: string) => warned.push(msg), error: (_o: object, msg: string) => warned.push(msg) };
+    server = await startMetricsServer({ listen: '127.0.0.1:0', metrics, getStatus: () => status, now: () => clock, unreachableAfterMs: LIMIT, log });
+    expect(server.address).toBe('127.0.0.1');
+    expect(warned).toEqual([]);
+  });
+
   it('rejects a bad listen string before binding, naming the value', async () => {
     await expect(start({ listen: '::1:9617' })).rejects.toThrow(ListenError);
     await expect(start({ listen: '127.0.0.1:99999' })).rejects.toThrow('"127.0.0.1:99999"');

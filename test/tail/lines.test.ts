@@ -1,7 +1,14 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 
-import { LineSplitter, trimIncompleteUtf8, type SplitLine } from '../../src/tail/lines.js';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { firstValueFrom, take, toArray } from 'rxjs';
+
+import { parseLine } from '../../src/parser/index.js';
+import { isTruncated, LineSplitter, trimIncompleteUtf8, type SplitLine } from '../../src/tail/lines.js';
+import { tailFile } from '../../src/tail/index.js';
+import { makeTempDir } from './helpers.js';
 
 const MAX = 64;
 
@@ -54,6 +61,20 @@ describe('LineSplitter', () => {
       { text: 'x'.repeat(MAX), end: long.length + 1, originalBytes: long.length },
       { text: 'next', end: long.length + 6 },
     ]);
+  });
+
+  it('marks a line cut inside its address as truncated (issue 11: "Ban 198.51.100.123" blocked 198.51.100.1)', () => {
+    const full = '2026-11-25 04:40:01,338 fail2ban.actions        [10839]: NOTICE  [sshd] Ban 198.51.100.123';
+    const cap = full.length - 2; // the cut leaves "... Ban 198.51.100.1"
+    const s = new LineSplitter({ maxLineBytes: cap, startOffset: 0 });
+    const [cut, next] = s.push(Buffer.from(`${full}\nnext\n`));
+    expect(cut?.text.endsWith('Ban 198.51.100.1')).toBe(true);
+    expect(cut && isTruncated(cut)).toBe(true);
+    expect(cut?.originalBytes).toBe(full.length);
+    expect(next && isTruncated(next)).toBe(false);
+    // Why the mark matters: the cut text alone parses as a ban of the wrong address.
+    const parsed = parseLine(cut?.text ?? '');
+    expect(parsed.kind === 'event' && parsed.event.type === 'ban' ? parsed.event.ip : undefined).toBe('198.51.100.1');
   });
 
   it('does not cut a UTF-8 character in half when truncating', () => {
@@ -115,5 +136,25 @@ describe('trimIncompleteUtf8', () => {
     ['cut 4-byte char after 3 bytes', [0x61, 0xf0, 0x9f, 0x98], 1],
   ])('%s', (_name, bytes, keep) => {
     expect(trimIncompleteUtf8(Buffer.from(bytes)).length).toBe(keep);
+  });
+});
+
+describe('a cut line through the tailer', () => {
+  it('is delivered with truncated: true and its checkpoint, the lines around it unmarked', async () => {
+    const { dir, cleanup } = await makeTempDir();
+    try {
+      const path = join(dir, 'fail2ban.log');
+      const cutLine = '2026-11-25 04:40:01,338 fail2ban.actions        [10839]: NOTICE  [sshd] Ban 198.51.100.123';
+      const ok = '2026-11-25 04:40:02,000 fail2ban.actions        [10839]: NOTICE  [sshd] Ban 192.0.2.7';
+      await writeFile(path, `${ok}\n${cutLine}\n${ok}\n`);
+      const lines = await firstValueFrom(
+        tailFile({ path, startAt: 'beginning', maxLineBytes: cutLine.length - 2, onWarning: () => undefined }).pipe(take(3), toArray()),
+      );
+      expect(lines.map((l) => l.truncated)).toEqual([undefined, true, undefined]);
+      expect(lines[1]?.checkpoint.offset).toBe(ok.length + 1 + cutLine.length + 1);
+      expect(lines[2]?.line).toBe(ok);
+    } finally {
+      await cleanup();
+    }
   });
 });
