@@ -10,6 +10,7 @@ import type { Config } from '../config/index.js';
 import { jailMatches, makeNeverBlock } from '../config/index.js';
 import { parseLine } from '../parser/index.js';
 import { createSidecar, type PersistedState, type Sidecar, type SidecarStatus } from '../pipeline/sidecar.js';
+import { stateCodec } from '../pipeline/persisted.js';
 import { acquireLock, StateStore, writeFileAtomic } from '../state/index.js';
 import { tailFile } from '../tail/index.js';
 import type { Logger } from '../util/log.js';
@@ -54,7 +55,7 @@ export async function startRuntime(o: RuntimeOptions): Promise<Runtime> {
     for (const c of cleanups.reverse()) await c().catch((e: unknown) => log.warn({ err: e }, 'cleanup failed'));
   };
   try {
-    const store = new StateStore(config.stateDir, { onWarning: (m) => log.warn(m) });
+    const store = new StateStore(config.stateDir, stateCodec, { onWarning: (m) => log.warn(m) });
     const loaded = await store.load();
     if (loaded.recovered) log.error({ recovered: loaded.recovered }, 'state file recovered');
     const metrics = createMetrics({ version: o.version, processMetrics: true });
