@@ -122,9 +122,10 @@ export class SaveQueue<J extends { state: PersistedState }> {
       'saving the state failed: the checkpoint does not advance until a save succeeds',
     );
     if (this.closed || this.retrySub) return;
+    // close() cancels this timer, so a retry never runs after it.
     this.retrySub = scheduler.schedule(() => {
       this.retrySub = undefined;
-      if (!this.closed) this.o.retry();
+      this.o.retry();
     }, delay);
   }
 }
