@@ -6,6 +6,7 @@ import { stat } from 'node:fs/promises';
 import { finalize, type SchedulerLike } from 'rxjs';
 import type { Config } from '../config/index.js';
 import type { SidecarMetrics } from '../metrics/metrics.js';
+import type { PersistedState } from '../pipeline/persisted.js';
 import type { Sidecar } from '../pipeline/sidecar.js';
 import type { LoadResult } from '../state/index.js';
 import { tailFile } from '../tail/index.js';
@@ -21,7 +22,7 @@ export const READ_BACK_TIMEOUT_MS = 10 * 60_000;
 
 export interface FollowOptions {
   config: Config;
-  loaded: LoadResult;
+  loaded: LoadResult<PersistedState>;
   sidecar: Sidecar;
   metrics: SidecarMetrics;
   activity: LogActivity;

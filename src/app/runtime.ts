@@ -6,6 +6,7 @@
  */
 import { asyncScheduler } from 'rxjs';
 import type { Config } from '../config/index.js';
+import { stateCodec } from '../pipeline/persisted.js';
 import { createMetrics, type SidecarMetrics } from '../metrics/metrics.js';
 import { createSidecar, type Sidecar, type SidecarStatus } from '../pipeline/sidecar.js';
 import { StateStore } from '../state/index.js';
@@ -49,7 +50,7 @@ export async function startRuntime(o: RuntimeOptions): Promise<Runtime> {
   const scheduler = asyncScheduler;
   const shutdown = new Shutdown(log);
   try {
-    const store = new StateStore(config.stateDir, { onWarning: (m) => log.warn(m) });
+    const store = new StateStore(config.stateDir, stateCodec, { onWarning: (m) => log.warn(m) });
     const { loaded, initial } = await openState(config.stateDir, store, log, shutdown);
     const metrics = createMetrics({ version: o.version, processMetrics: true });
     const ports = await openPorts(o, metrics, shutdown);

@@ -9,7 +9,7 @@ import type { Logger } from '../util/log.js';
 import type { Shutdown } from './shutdown.js';
 
 export interface OpenedState {
-  loaded: LoadResult;
+  loaded: LoadResult<PersistedState>;
   /** What the pipeline starts from; undefined when nothing was stored (a first start, or all copies lost). */
   initial: PersistedState | undefined;
 }
@@ -18,20 +18,20 @@ export interface OpenedState {
  * Takes the directory's lock (released by `shutdown`), then loads the store kept in it. A
  * recovered state is logged as an error.
  */
-export async function openState(dir: string, store: Pick<StateStore, 'load'>, log: Pick<Logger, 'error'>, shutdown: Shutdown): Promise<OpenedState> {
+export async function openState(dir: string, store: Pick<StateStore<PersistedState>, 'load'>, log: Pick<Logger, 'error'>, shutdown: Shutdown): Promise<OpenedState> {
   shutdown.add(await acquireLock(dir));
   const loaded = await store.load();
   if (loaded.recovered) log.error({ recovered: loaded.recovered }, 'state file recovered');
-  const initial = loaded.source === 'empty' ? undefined : (loaded.state as PersistedState);
+  const initial = loaded.source === 'empty' ? undefined : loaded.state;
   return { loaded, initial };
 }
 
 /** Saves through the store; a failed save is counted, and still thrown to the pipeline (which retries). */
-export function stateSink(store: Pick<StateStore, 'save'>, metrics: Pick<SidecarMetrics, 'stateWriteFailure'>): StateSink {
+export function stateSink(store: Pick<StateStore<PersistedState>, 'save'>, metrics: Pick<SidecarMetrics, 'stateWriteFailure'>): StateSink {
   return {
     save: async (s) => {
       try {
-        await store.save(s as never);
+        await store.save(s);
       } catch (err) {
         metrics.stateWriteFailure();
         throw err;

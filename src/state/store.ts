@@ -3,20 +3,33 @@
  * before it). A save first makes `prev` a hard link to the current file, then replaces the
  * current file atomically, so at every crash point at least one complete, valid file exists.
  *
- * Loading never crash-loops and never silently drops data: an unreadable or malformed file is
- * kept aside as `state.json.corrupt-<time>`, the previous generation is used instead, and the
- * caller gets a `recovered` text to log loudly. With no valid copy the state starts empty (the
- * reconciler's start-up read of the firewall and the optional fail2ban-client seed repair it).
+ * Loading never crash-loops and never silently drops data: a file the codec refuses is kept
+ * aside as `state.json.corrupt-<time>`, the previous generation is used instead, and the caller
+ * gets a `recovered` text to log loudly. With no valid copy the state starts as the codec's empty
+ * value (the reconciler's start-up read of the firewall and the optional fail2ban-client seed
+ * repair it). The store knows nothing of the format: the codec turns values into text and back.
  */
 import { randomBytes } from 'node:crypto';
 import { copyFile, link, mkdir, readdir, readFile, rename, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { StateSink } from '../pipeline/sidecar.js';
 import { nodeFs, tempPrefix, writeFileAtomic, type FsLike } from './atomic.js';
 import { StateReadError, StateWriteError } from './errors.js';
-import { decodeState, emptyState, type SidecarState } from './schema.js';
 
 export const STATE_FILE = 'state.json';
+
+/**
+ * How the stored value becomes file text and back. The format belongs to its owner (the
+ * pipeline's src/pipeline/persisted.ts); the store only keeps the text safe.
+ */
+export interface StateCodec<T> {
+  encode(value: T): string;
+  /** Throws when the text is not a usable state; the error's message is the reason logged. */
+  decode(text: string): T;
+  /** The state of a first start, or of a start with no usable copy. */
+  empty(now: Date): T;
+  /** A few words on a value for the log (e.g. when it was saved). */
+  describe?(value: T): string;
+}
 
 export interface StateStoreOptions {
   fs?: FsLike;
@@ -25,17 +38,17 @@ export interface StateStoreOptions {
   onWarning?: (message: string) => void;
 }
 
-export interface LoadResult {
-  state: SidecarState;
+export interface LoadResult<T> {
+  state: T;
   /** Which copy was used: the current file, the previous generation, or none (empty state). */
   source: 'current' | 'previous' | 'empty';
   /** Set when anything was wrong: what happened, in one line for the log. */
   recovered?: string;
 }
 
-type Candidate = { kind: 'ok'; state: SidecarState } | { kind: 'missing' } | { kind: 'invalid'; reason: string };
+type Candidate<T> = { kind: 'ok'; state: T } | { kind: 'missing' } | { kind: 'invalid'; reason: string };
 
-export class StateStore implements StateSink {
+export class StateStore<T> {
   readonly file: string;
   readonly prevFile: string;
   private readonly fs: FsLike;
@@ -45,6 +58,7 @@ export class StateStore implements StateSink {
 
   constructor(
     readonly dir: string,
+    private readonly codec: StateCodec<T>,
     opts: StateStoreOptions = {},
   ) {
     this.file = join(dir, STATE_FILE);
@@ -55,7 +69,7 @@ export class StateStore implements StateSink {
   }
 
   /** Call with the directory lock held (acquireLock): it also sweeps temp files a crash left. */
-  async load(): Promise<LoadResult> {
+  async load(): Promise<LoadResult<T>> {
     await this.ensureDir();
     await this.sweepTemps();
     const current = await this.read(this.file);
@@ -69,10 +83,11 @@ export class StateStore implements StateSink {
     const prev = await this.read(this.prevFile);
     if (prev.kind === 'ok') {
       if (current.kind === 'missing') notes.push(`${this.file} is missing`);
-      notes.push(`loaded the previous generation ${this.prevFile} (saved ${prev.state.savedAt})`);
+      const about = this.codec.describe?.(prev.state);
+      notes.push(`loaded the previous generation ${this.prevFile}${about ? ` (${about})` : ''}`);
       return { state: prev.state, source: 'previous', recovered: notes.join('; ') };
     }
-    if (current.kind === 'missing' && prev.kind === 'missing') return { state: emptyState(this.now()), source: 'empty' };
+    if (current.kind === 'missing' && prev.kind === 'missing') return { state: this.codec.empty(this.now()), source: 'empty' };
     if (prev.kind === 'invalid') {
       const aside = await this.setAside(this.prevFile);
       notes.push(`the previous generation is unusable too (${prev.reason}); kept as ${aside}`);
@@ -80,12 +95,12 @@ export class StateStore implements StateSink {
       notes.push('there is no previous generation');
     }
     notes.push('starting with an empty state: the firewall groups are re-read at start-up');
-    return { state: emptyState(this.now()), source: 'empty', recovered: notes.join('; ') };
+    return { state: this.codec.empty(this.now()), source: 'empty', recovered: notes.join('; ') };
   }
 
-  async save(state: SidecarState): Promise<void> {
+  async save(state: T): Promise<void> {
     await this.ensureDir();
-    const data = `${JSON.stringify(state)}\n`;
+    const data = this.codec.encode(state);
     await this.keepPrevious();
     await writeFileAtomic(this.file, data, { fs: this.fs, mode: 0o600 });
   }
@@ -100,7 +115,7 @@ export class StateStore implements StateSink {
     this.dirReady = true;
   }
 
-  private async read(path: string): Promise<Candidate> {
+  private async read(path: string): Promise<Candidate<T>> {
     let text: string;
     try {
       text = await readFile(path, 'utf8');
@@ -109,8 +124,11 @@ export class StateStore implements StateSink {
       // Permissions or I/O: starting empty would drop the checkpoint, so stop and say why.
       throw new StateReadError(path, err);
     }
-    const decoded = decodeState(text);
-    return 'state' in decoded ? { kind: 'ok', state: decoded.state } : { kind: 'invalid', reason: decoded.reason };
+    try {
+      return { kind: 'ok', state: this.codec.decode(text) };
+    } catch (err) {
+      return { kind: 'invalid', reason: err instanceof Error ? err.message : String(err) };
+    }
   }
 
   private async setAside(path: string): Promise<string> {

@@ -10,7 +10,8 @@ import type { LogActivity } from '../../src/app/snapshot.js';
 import { parseConfig } from '../../src/config/index.js';
 import { createMetrics } from '../../src/metrics/metrics.js';
 import type { PipelineInput, Sidecar } from '../../src/pipeline/sidecar.js';
-import { emptyState, type LoadResult } from '../../src/state/index.js';
+import { emptyState, type PersistedState } from '../../src/pipeline/persisted.js';
+import type { LoadResult } from '../../src/state/index.js';
 import { createLogger } from '../../src/util/log.js';
 import { f2bLine, LineSink, tempDir, waitFor } from './helpers.js';
 
@@ -36,7 +37,7 @@ function standIn(): Stand {
   return s;
 }
 
-async function start(o: { startAt: 'end' | 'beginning'; log: string; loaded?: Partial<LoadResult> }) {
+async function start(o: { startAt: 'end' | 'beginning'; log: string; loaded?: Partial<LoadResult<PersistedState>> }) {
   const t = await tempDir('f2b-follow-');
   cleanups.push(t.remove);
   const path = join(t.dir, 'fail2ban.log');
@@ -57,7 +58,7 @@ async function start(o: { startAt: 'end' | 'beginning'; log: string; loaded?: Pa
   const sink = new LineSink();
   const shutdown = new Shutdown({ warn: () => undefined });
   cleanups.push(() => shutdown.run());
-  const loaded: LoadResult = { state: emptyState(new Date(0)), source: 'empty', ...o.loaded };
+  const loaded: LoadResult<PersistedState> = { state: emptyState(new Date(0)), source: 'empty', ...o.loaded };
   const log = createLogger({ level: 'info', format: 'text', destination: sink, journal: false });
   await followLog({ config, loaded, sidecar: stand.sidecar, metrics: createMetrics(), activity, scheduler, log }, shutdown);
   return { stand, activity, sink, shutdown, path };

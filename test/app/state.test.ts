@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Shutdown } from '../../src/app/shutdown.js';
 import { openState, stateSink } from '../../src/app/state.js';
+import { stateCodec } from '../../src/pipeline/persisted.js';
 import { acquireLock, StateLockError, StateStore } from '../../src/state/index.js';
 import { tempDir } from './helpers.js';
 
@@ -23,7 +24,7 @@ describe('openState', () => {
   it('holds the lock until shutdown, then lets the next runtime take it', async () => {
     const d = await dir();
     const shutdown = new Shutdown({ warn: () => undefined });
-    await openState(d, new StateStore(d), quiet, shutdown);
+    await openState(d, new StateStore(d, stateCodec), quiet, shutdown);
     await expect(acquireLock(d)).rejects.toBeInstanceOf(StateLockError);
     await shutdown.run();
     const release = await acquireLock(d);
@@ -32,7 +33,7 @@ describe('openState', () => {
 
   it('a first start has no initial state; a saved one is handed to the pipeline', async () => {
     const d = await dir();
-    const store = new StateStore(d);
+    const store = new StateStore(d, stateCodec);
     const first = new Shutdown({ warn: () => undefined });
     const empty = await openState(d, store, quiet, first);
     expect(empty.loaded.source).toBe('empty');
@@ -40,7 +41,7 @@ describe('openState', () => {
     await store.save({ ...empty.loaded.state, savedAt: '2026-01-01T00:00:00.000Z' });
     await first.run();
 
-    const again = await openState(d, new StateStore(d), quiet, new Shutdown({ warn: () => undefined }));
+    const again = await openState(d, new StateStore(d, stateCodec), quiet, new Shutdown({ warn: () => undefined }));
     expect(again.loaded.source).toBe('current');
     expect(again.initial).toMatchObject({ savedAt: '2026-01-01T00:00:00.000Z' });
   });
@@ -51,7 +52,7 @@ describe('openState', () => {
     const errors: object[] = [];
     const shutdown = new Shutdown({ warn: () => undefined });
     cleanups.push(() => shutdown.run());
-    const s = await openState(d, new StateStore(d), { error: (o: object) => void errors.push(o) }, shutdown);
+    const s = await openState(d, new StateStore(d, stateCodec), { error: (o: object) => void errors.push(o) }, shutdown);
     expect(s.loaded.recovered).toBeDefined();
     expect(errors).toEqual([{ recovered: s.loaded.recovered }]);
   });

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { StateStore } from '../../src/state/index.js';
+import { stateCodec } from '../../src/pipeline/persisted.js';
 import type { Checkpoint } from '../../src/core/checkpoint.js';
 import { harness, type Harness } from './harness.js';
 import { ban, unban } from './events.js';
@@ -31,7 +32,7 @@ async function advance(h: Harness, ms: number): Promise<void> {
 
 describe('durability with StateStore', () => {
   it('a restart after kill -9 resumes from the last flushed line and leaves the firewall alone', async () => {
-    const h1 = harness({ store: new StateStore(dir) });
+    const h1 = harness({ store: new StateStore(dir, stateCodec) });
     await advance(h1, 0);
     h1.sidecar.push({ event: ban('sshd', '192.0.2.1'), checkpoint: cp(100) });
     h1.sidecar.push({ event: ban('sshd', '2001:db8::1'), checkpoint: cp(200) });
@@ -42,13 +43,13 @@ describe('durability with StateStore', () => {
     h1.sidecar.push({ event: ban('sshd', '192.0.2.2'), checkpoint: cp(400) });
     await advance(h1, 10);
 
-    const { state, source } = await new StateStore(dir).load();
+    const { state, source } = await new StateStore(dir, stateCodec).load();
     expect(source).toBe('current');
     expect(state.checkpoint?.offset).toBe(300);
     expect(state.model.entries['2001:db8::1']).toEqual({ sshd: { state: 'unbanning', at: 1000 } });
     expect(state.model.entries['192.0.2.2']).toBeUndefined();
 
-    const h2 = harness({ fws: h1.fws, initial: state, store: new StateStore(dir), startAt: 50_000 });
+    const h2 = harness({ fws: h1.fws, initial: state, store: new StateStore(dir, stateCodec), startAt: 50_000 });
     await advance(h2, 0);
     expect(h2.writes()).toEqual([]);
     // The tailer resumes after offset 300: the line at 400 comes again.
@@ -56,7 +57,7 @@ describe('durability with StateStore', () => {
     await advance(h2, 10_000);
     // The held unban restarted its window at load and, with no Jail stopped, became a real removal.
     expect(h2.writes()).toEqual(['fw1 add f2b-v4 192.0.2.2', 'fw1 remove f2b-v6 2001:db8::1']);
-    expect((await new StateStore(dir).load()).state.checkpoint?.offset).toBe(400);
+    expect((await new StateStore(dir, stateCodec).load()).state.checkpoint?.offset).toBe(400);
     await h2.sidecar.stop();
   });
 });

@@ -1,0 +1,99 @@
+/**
+ * The model side of the sidecar: each input (a parsed event and/or the checkpoint after its
+ * line) is applied to the desired-state model at once, together with the model's own deadlines
+ * (held unbans, suspensions); the resulting changes are recorded for the next flush and the
+ * batching window is told how much is pending. Time comes only from the injected scheduler.
+ */
+import type { SchedulerLike } from 'rxjs';
+import type { F2bEvent } from '../parser/types.js';
+import type { Checkpoint } from '../core/checkpoint.js';
+import { ExpiryTimer } from './expiry.js';
+import type { LatencyTracker } from './latency-tracker.js';
+import type { PipelineLogger } from './log.js';
+import type { DesiredModel, Effects } from './model.js';
+import { logNote } from './notes.js';
+import type { PendingChanges } from './pending.js';
+
+export interface PipelineInput {
+  event?: F2bEvent;
+  /** Checkpoint just after the line that carried `event` (or a line without an event). */
+  checkpoint?: Checkpoint;
+}
+
+export interface IntakeOptions {
+  model: DesiredModel;
+  pending: PendingChanges;
+  latency: LatencyTracker;
+  /** Checkpoint of the loaded state, if any. */
+  checkpoint?: Checkpoint;
+  /** Something to save arrived; the argument is the pending difference (flushTriggers' input). */
+  onDirty: (pending: number) => void;
+  scheduler: SchedulerLike;
+  log: PipelineLogger;
+}
+
+export class Intake {
+  private readonly expiry: ExpiryTimer;
+  private last: Checkpoint | undefined;
+  private stopped = false;
+
+  constructor(private readonly o: IntakeOptions) {
+    this.last = o.checkpoint;
+    this.expiry = new ExpiryTimer(o.scheduler, () => this.expire());
+  }
+
+  /** Checkpoint of the last line whose effects are in the model: what a snapshot saves. */
+  get checkpoint(): Checkpoint | undefined {
+    return this.last;
+  }
+
+  /** Start-up: the loaded state's deadlines. */
+  start(): void {
+    this.expiry.schedule(this.o.model.nextDeadline());
+  }
+
+  push(input: PipelineInput): void {
+    if (this.stopped) return;
+    const now = this.o.scheduler.now();
+    // A due timer may not have run yet (busy event loop): resolve it before the next line.
+    this.expiry.runIfDue(now);
+    let changes = 0;
+    if (input.event) {
+      const fx = this.o.model.apply(input.event, now);
+      this.handle(fx);
+      changes = fx.changes.length;
+      this.o.latency.observe(input.event, fx, now);
+    }
+    if (input.checkpoint) this.last = input.checkpoint;
+    if (changes > 0 || input.checkpoint) this.dirty();
+  }
+
+  /** Inputs after this are ignored and no deadline fires. */
+  stop(): void {
+    this.stopped = true;
+    this.expiry.stop();
+  }
+
+  private expire(): void {
+    const fx = this.o.model.expire(this.o.scheduler.now());
+    this.handle(fx);
+    this.expiry.schedule(fx.next);
+    if (fx.changes.length) this.dirty();
+  }
+
+  private handle(fx: Effects): void {
+    const { pending, latency, log } = this.o;
+    for (const c of fx.changes) {
+      pending.record(c);
+      if (c.op !== 'add') latency.cancelled(c.key, c.address);
+      log.debug({ group: c.key, address: c.address, op: c.op }, 'desired change');
+    }
+    for (const n of fx.notes) logNote(log, n);
+    this.expiry.schedule(fx.deadline);
+  }
+
+  private dirty(): void {
+    this.o.pending.touch();
+    this.o.onDirty(this.o.pending.size);
+  }
+}

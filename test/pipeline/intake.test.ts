@@ -1,0 +1,98 @@
+// Virtual time: a VirtualTimeScheduler driven by hand (frame = ms); nothing waits on real time.
+import { describe, expect, it } from 'vitest';
+import { VirtualTimeScheduler } from 'rxjs';
+import { Intake } from '../../src/pipeline/intake.js';
+import { LatencyTracker } from '../../src/pipeline/latency-tracker.js';
+import { DEFAULT_SUSPEND, DesiredModel, MODEL_VERSION } from '../../src/pipeline/model.js';
+import { PendingChanges } from '../../src/pipeline/pending.js';
+import { ban, unban } from './events.js';
+import { cp, DEFAULT_GROUPS, recordingLogger } from './harness.js';
+
+const V4 = 'fw1/f2b-v4';
+const HOLD = DEFAULT_SUSPEND.stopUnbanWindowMs;
+
+function rig() {
+  const ts = new VirtualTimeScheduler();
+  const log = recordingLogger();
+  const model = new DesiredModel({ groups: DEFAULT_GROUPS, neverBlock: (a) => a === '10.0.0.1', suspend: DEFAULT_SUSPEND });
+  const pending = new PendingChanges();
+  const latency = new LatencyTracker({ liveSince: 0, logTime: () => undefined, log });
+  /** onDirty calls: `time:pending`. */
+  const dirty: string[] = [];
+  const intake = new Intake({ model, pending, latency, checkpoint: cp(5), onDirty: (n) => dirty.push(`${ts.now()}:${n}`), scheduler: ts, log });
+  const classes = () => Object.fromEntries([...(pending.takeUnshipped().get(V4) ?? [])]);
+  return { ts, log, model, pending, intake, dirty, classes };
+}
+
+describe('Intake', () => {
+  it('applies an event at once, records its changes and tells the window how much is pending', () => {
+    const r = rig();
+    expect(r.intake.checkpoint).toEqual(cp(5));
+    r.intake.push({ event: ban('sshd', '192.0.2.1'), checkpoint: cp(100) });
+    r.intake.push({ event: ban('sshd', '192.0.2.2') });
+    expect(r.model.desired.get(V4)).toEqual(new Set(['192.0.2.1', '192.0.2.2']));
+    expect(r.dirty).toEqual(['0:1', '0:2']);
+    expect(r.pending.dirty).toBe(true);
+    expect(r.intake.checkpoint).toEqual(cp(100));
+    expect(r.classes()).toEqual({ '192.0.2.1': 'desired', '192.0.2.2': 'desired' });
+    expect(r.log.at('debug').filter((e) => e.msg === 'desired change')).toHaveLength(2);
+  });
+
+  it('a line without a change still moves the checkpoint and asks for a save (0 pending); nothing at all asks for nothing', () => {
+    const r = rig();
+    r.intake.push({ checkpoint: cp(200) });
+    r.intake.push({});
+    // A never-blocked ban: a note, no change, no checkpoint.
+    r.intake.push({ event: ban('sshd', '10.0.0.1') });
+    expect(r.dirty).toEqual(['0:0']);
+    expect(r.intake.checkpoint).toEqual(cp(200));
+    expect(r.log.at('warn').map((e) => e.msg)).toEqual(['ban ignored: address is in neverBlock']);
+  });
+
+  it("a held unban becomes a removal when its window ends, on the scheduler's timer", () => {
+    const r = rig();
+    r.intake.push({ event: ban('sshd', '192.0.2.1') });
+    r.pending.flushed();
+    r.classes();
+    r.ts.schedule(() => r.intake.push({ event: unban('sshd', '192.0.2.1') }), 1000);
+    r.ts.flush();
+    expect(r.dirty).toEqual(['0:1', '1000:1', `${1000 + HOLD}:1`]);
+    expect(r.classes()).toEqual({ '192.0.2.1': 'absent' });
+    expect(r.log.at('info').map((e) => e.msg)).toEqual(['unban confirmed']);
+  });
+
+  it('an input after a deadline whose timer has not run yet sees the expiry first', () => {
+    const r = rig();
+    r.intake.push({ event: ban('sshd', '192.0.2.1') });
+    r.intake.push({ event: unban('sshd', '192.0.2.1') });
+    r.pending.flushed();
+    // The clock passes the deadline without the scheduler running its timer (a busy loop).
+    r.ts.frame = HOLD + 500;
+    r.intake.push({ checkpoint: cp(300) });
+    expect(r.dirty.slice(2)).toEqual([`${HOLD + 500}:1`, `${HOLD + 500}:1`]);
+    expect(r.model.held.get(V4)?.size ?? 0).toBe(0);
+    r.ts.flush();
+    expect(r.dirty).toHaveLength(4);
+  });
+
+  it('start schedules the deadlines of a loaded state', () => {
+    const r = rig();
+    r.model.load({ version: MODEL_VERSION, stopping: false, entries: { '192.0.2.1': { sshd: { state: 'unbanning', at: 0 } } } }, 0);
+    r.intake.start();
+    r.ts.flush();
+    expect(r.dirty).toEqual([`${HOLD}:1`]);
+    expect(r.classes()).toEqual({ '192.0.2.1': 'absent' });
+  });
+
+  it('after stop, inputs are ignored and no deadline fires', () => {
+    const r = rig();
+    r.intake.push({ event: ban('sshd', '192.0.2.1') });
+    r.intake.push({ event: unban('sshd', '192.0.2.1') });
+    r.intake.stop();
+    r.intake.push({ event: ban('sshd', '192.0.2.7'), checkpoint: cp(900) });
+    r.ts.flush();
+    expect(r.dirty).toEqual(['0:1', '0:0']);
+    expect(r.intake.checkpoint).toEqual(cp(5));
+    expect(r.model.desired.get(V4)?.has('192.0.2.7')).toBe(false);
+  });
+});
