@@ -8,7 +8,8 @@ import type { Command } from 'commander';
 import { loadConfig, jailMatches, makeNeverBlock, type Config } from '../../config/index.js';
 import { normalizeAddress } from '../../parser/ip.js';
 import { buildFirewalls, closeAll, groupRefs, type BuiltFirewall } from '../../app/firewalls.js';
-import { secretMasker, type XgLogger } from '../../xg/log.js';
+import { secretMasker } from '../../util/mask.js';
+import type { XgLogger } from '../../xg/log.js';
 import type { GroupRef } from '../../xg/port.js';
 import { DEFAULT_CONFIG, type CliDeps, type CommandModule } from '../deps.js';
 
