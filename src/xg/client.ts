@@ -13,6 +13,7 @@ import { silentLogger, type XgLogger } from './log.js';
 import { HostMembership, MANAGED_DESCRIPTION, groupFamilyError, type Membership } from './membership.js';
 import { XgObjects } from './objects.js';
 import { XgTransport, type XgTransportOptions } from './transport.js';
+import type { RawGroup } from './xml.js';
 
 export interface XgClientOptions extends XgTransportOptions {
   /** Marks the objects this sidecar owns (host names start with it). */
@@ -99,7 +100,7 @@ export class XgClient implements FirewallPort {
     await this.queue.catch(() => undefined);
   }
 
-  private checkFamily(raw: Parameters<typeof groupFamilyError>[0], group: GroupRef): void {
+  private checkFamily(raw: RawGroup, group: GroupRef): void {
     const err = groupFamilyError(raw, group);
     if (err) throw err;
   }
