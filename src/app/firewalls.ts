@@ -6,7 +6,7 @@
 import type { Agent } from 'undici';
 import type { Config } from '../config/index.js';
 import { resolvePassword } from '../config/index.js';
-import { XgClient, type RequestInfo } from '../xg/client.js';
+import { XgClient } from '../xg/client.js';
 import { DryRunPort } from '../xg/dry-run.js';
 import type { XgLogger } from '../xg/log.js';
 import type { FirewallPort, GroupRef } from '../xg/port.js';
@@ -25,7 +25,6 @@ export interface BuildFirewallsOptions {
   log: XgLogger;
   /** Print writes instead of doing them. */
   dryRun?: { print: (line: string) => void };
-  onRequest?: (firewall: string, info: RequestInfo) => void;
   /** Passwords are reported here as soon as they are read, so the logger can scrub them. */
   onSecret?: (secret: string) => void;
   /** Only these firewalls (default: all). */
@@ -59,7 +58,6 @@ export async function buildFirewalls(config: Config, opts: BuildFirewallsOptions
           requestTimeoutMs: fw.requestTimeoutMs,
           apiVersion: fw.apiVersion,
           log: opts.log,
-          onRequest: opts.onRequest ? (info) => opts.onRequest?.(name, info) : undefined,
         });
       // A password fixed in its file is picked up at the next retry, without a restart.
       const client = new ReloadingPort({ password, build, reread: () => resolvePassword(fw, opts.env), onSecret: opts.onSecret, log: opts.log });

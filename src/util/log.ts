@@ -12,8 +12,7 @@
  * message or a nested object cannot reach the log either.
  */
 import { pino, type Logger as PinoLogger } from 'pino';
-import { secretMasker } from '../xg/log.js';
-import { xmlEscape } from '../xg/xml.js';
+import { secretMasker, xmlEscaped } from './mask.js';
 
 export type Logger = PinoLogger;
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
@@ -74,7 +73,7 @@ export function scrubber(secrets: () => readonly string[]): (line: string) => st
       const json = (s: string) => JSON.stringify(s).slice(1, -1);
       // secretMasker adds the raw, XML- and URL-encoded forms of each; JSON escaping comes on top
       // of those in NDJSON and in quoted text values.
-      mask = list.length ? secretMasker(...list.flatMap((s) => [s, json(s), json(xmlEscape(s))])) : (l) => l;
+      mask = list.length ? secretMasker(...list.flatMap((s) => [s, json(s), json(xmlEscaped(s))])) : (l) => l;
     }
     return mask(line);
   };

@@ -5,7 +5,7 @@
  */
 import { addressFamily, normalizeAddress, type AddressFamily } from '../core/address.js';
 import { ipv4Mask, ipv4MaskLength } from '../core/network.js';
-import type { HostFields } from './xml.js';
+import type { HostFields } from './request-xml.js';
 
 export interface AddressFields {
   family: AddressFamily;

@@ -10,10 +10,13 @@
  *   "Default" CA of the firewall.
  * - neither: the system CAs (a firewall with its factory certificate is refused).
  * - `insecure`: no verification at all; a warning is logged every time such a transport is built.
+ *
+ * The pool also caps the size of an answer (undici's maxResponseSize), and refuses a declared
+ * Content-Length over the cap before reading any of the body.
  */
 import { readFileSync } from 'node:fs';
 import type { TLSSocket } from 'node:tls';
-import { Agent, buildConnector } from 'undici';
+import { Agent, DecoratorHandler, buildConnector, errors, type Dispatcher } from 'undici';
 import { XgTransportError } from './errors.js';
 import type { XgLogger } from './log.js';
 
@@ -24,10 +27,36 @@ export interface TlsOptions {
   insecure?: boolean;
   connectTimeoutMs?: number;
   keepAliveTimeoutMs?: number;
+  /** Answers larger than this are refused (default MAX_RESPONSE_BYTES). */
+  maxResponseBytes?: number;
 }
 
 export const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
 export const DEFAULT_KEEPALIVE_TIMEOUT_MS = 30_000;
+/**
+ * Responses larger than this are refused rather than buffered. The start-up read-back of every
+ * owned host is one answer of ~260 bytes a host (100,000 hosts: 26 MB), so the cap leaves room
+ * for ~500,000; it only has to stop an endless or hostile body.
+ */
+export const MAX_RESPONSE_BYTES = 128 * 1024 * 1024;
+
+type ResponseStartArgs = Parameters<NonNullable<Dispatcher.DispatchHandler['onResponseStart']>>;
+const decorated = DecoratorHandler.prototype as unknown as { onResponseStart(...args: ResponseStartArgs): void };
+
+/**
+ * maxResponseSize counts the body as it arrives; a declared length over the cap is refused at
+ * the headers instead, so a hostile answer is not read up to the cap first. Same error either way.
+ */
+function refuseDeclaredOver(max: number): Dispatcher.DispatcherComposeInterceptor {
+  class DeclaredSizeCap extends DecoratorHandler {
+    onResponseStart(...args: ResponseStartArgs): void {
+      const declared = Number(args[2]['content-length'] ?? 0);
+      if (declared > max) throw new errors.ResponseExceededMaxSizeError(`declared length ${declared} over ${max} bytes`);
+      decorated.onResponseStart.apply(this, args);
+    }
+  }
+  return (dispatch) => (opts, handler) => dispatch(opts, new DeclaredSizeCap(handler));
+}
 
 /** "AB:cd:…" / "abcd…" → "abcd…"; undefined when it is not 32 bytes of hex. */
 export function normaliseFingerprint(fp: string): string | undefined {
@@ -46,6 +75,13 @@ export class TlsPinError extends XgTransportError {
 }
 
 export function buildDispatcher(opts: TlsOptions, log?: XgLogger): Agent {
+  const max = opts.maxResponseBytes ?? MAX_RESPONSE_BYTES;
+  // compose() returns the Agent itself behind a Proxy that swaps only `dispatch` (undici 7
+  // lib/dispatcher/dispatcher.js), so it still is an Agent; its types just do not say so.
+  return buildAgent(opts, max, log).compose(refuseDeclaredOver(max)) as unknown as Agent;
+}
+
+function buildAgent(opts: TlsOptions, maxResponseSize: number, log?: XgLogger): Agent {
   const ca = opts.ca ?? (opts.caFile !== undefined ? readFileSync(opts.caFile, 'utf8') : undefined);
   const timeout = opts.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
   const keepAliveTimeout = opts.keepAliveTimeoutMs ?? DEFAULT_KEEPALIVE_TIMEOUT_MS;
@@ -73,12 +109,12 @@ export function buildDispatcher(opts: TlsOptions, log?: XgLogger): Agent {
         cb(null, socket);
       });
     };
-    return new Agent({ connect, keepAliveTimeout });
+    return new Agent({ connect, keepAliveTimeout, maxResponseSize });
   }
 
   if (opts.insecure) {
     log?.warn('TLS verification of the firewall certificate is DISABLED (insecure: true); prefer caFile or fingerprint256');
-    return new Agent({ connect: { timeout, rejectUnauthorized: false }, keepAliveTimeout });
+    return new Agent({ connect: { timeout, rejectUnauthorized: false }, keepAliveTimeout, maxResponseSize });
   }
-  return new Agent({ connect: { ...caOpt, timeout }, keepAliveTimeout });
+  return new Agent({ connect: { ...caOpt, timeout }, keepAliveTimeout, maxResponseSize });
 }

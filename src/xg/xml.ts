@@ -1,9 +1,5 @@
 /**
- * Building and reading the XG's XML documents. Pure: no I/O, no clock.
- *
- * Requests are assembled from `el()` nodes whose string children are always escaped, so no caller
- * can splice raw text into a document (an unescaped `&` or `<` in a password turns the whole
- * request into a 529 — sophos-firewall-sdk issue #101).
+ * Reading the XG's response documents (requests are built in request-xml.ts). Pure: no I/O, no clock.
  *
  * Responses are read leniently (junk before the prolog, NUL bytes, one-vs-many nodes, code-less
  * statuses) but refuse anything with a DOCTYPE: entity expansion is never performed, only the five
@@ -12,130 +8,9 @@
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
 import type { AddressFamily } from '../core/address.js';
 import { XgTransportError, errorForStatus, isSuccessStatus, type XgErrorContext } from './errors.js';
+import type { HostFields } from './request-xml.js';
 
-/**
- * The reference (§6.1) calls APIVersion optional but one client met 529 "There is no API Version"
- * without it. 1905.1 (SFOS 19.5) is old enough for every firmware that has the IPHost shape used
- * here (identical from 17 to 22); the client switches to the version the firewall reports.
- */
-export const DEFAULT_API_VERSION = '1905.1';
-/**
- * Responses larger than this are refused rather than buffered. The start-up read-back of every
- * owned host is one answer of ~260 bytes a host (100,000 hosts: 26 MB), so the cap leaves room
- * for ~500,000; it only has to stop an endless or hostile body.
- */
-export const MAX_RESPONSE_BYTES = 128 * 1024 * 1024;
-
-// ---------------------------------------------------------------- building
-
-export interface Xml {
-  readonly xml: string;
-}
-
-const ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&apos;' };
-
-export function xmlEscape(value: string): string {
-  return value.replace(/[&<>"']/g, (c) => ESCAPES[c] ?? c);
-}
-
-type Child = Xml | string | undefined | false;
-
-/** An element; string children are text and are escaped, Xml children are nested elements. */
-export function el(tag: string, ...children: Child[]): Xml {
-  return elAttrs(tag, {}, ...children);
-}
-
-export function elAttrs(tag: string, attrs: Record<string, string>, ...children: Child[]): Xml {
-  const a = Object.entries(attrs)
-    .map(([k, v]) => ` ${k}="${xmlEscape(v)}"`)
-    .join('');
-  const body = children
-    .filter((c): c is Xml | string => c !== undefined && c !== false)
-    .map((c) => (typeof c === 'string' ? xmlEscape(c) : c.xml))
-    .join('');
-  return { xml: body === '' ? `<${tag}${a}/>` : `<${tag}${a}>${body}</${tag}>` };
-}
-
-export type Operation =
-  | { kind: 'get'; entities: Xml[] }
-  | { kind: 'set'; operation: 'add' | 'update'; entities: Xml[] }
-  | { kind: 'remove'; entities: Xml[] };
-
-export interface RequestSpec {
-  username: string;
-  password: string;
-  apiVersion?: string;
-  operations?: Operation[];
-}
-
-export function buildRequest(spec: RequestSpec): string {
-  const ops = (spec.operations ?? []).map((op) => {
-    if (op.kind === 'get') return el('Get', ...op.entities);
-    if (op.kind === 'remove') return el('Remove', ...op.entities);
-    // An explicit operation always: firmware disagrees on what a bare Set means (§4.4).
-    return elAttrs('Set', { operation: op.operation }, ...op.entities);
-  });
-  const attrs: Record<string, string> = spec.apiVersion ? { APIVersion: spec.apiVersion } : {};
-  const login = el('Login', el('Username', spec.username), el('Password', spec.password));
-  return `<?xml version="1.0" encoding="UTF-8"?>${elAttrs('Request', attrs, login, ...ops).xml}`;
-}
-
-export interface HostFields {
-  name: string;
-  family: AddressFamily;
-  /** IP | Network (created by us); IPRange/IPList are only ever resent as read. */
-  hostType: string;
-  ipAddress?: string;
-  subnet?: string;
-  startIp?: string;
-  endIp?: string;
-  listOfIps?: string;
-  description?: string;
-  groups: string[];
-}
-
-/** An IPHost element for add/update: every field is sent because update replaces the object. */
-export function ipHostXml(h: HostFields): Xml {
-  return el(
-    'IPHost',
-    el('Name', h.name),
-    el('IPFamily', h.family),
-    el('HostType', h.hostType),
-    h.ipAddress !== undefined && el('IPAddress', h.ipAddress),
-    h.subnet !== undefined && el('Subnet', h.subnet),
-    h.startIp !== undefined && el('StartIPAddress', h.startIp),
-    h.endIp !== undefined && el('EndIPAddress', h.endIp),
-    h.listOfIps !== undefined && el('ListOfIPAddresses', h.listOfIps),
-    // An empty HostGroupList is how a host leaves its last group (full replace).
-    el('HostGroupList', ...h.groups.map((g) => el('HostGroup', g))),
-    el('Description', h.description ?? ''),
-  );
-}
-
-export interface GroupFields {
-  name: string;
-  description: string;
-  family: AddressFamily;
-}
-
-/** A group element for creation only: the client never rewrites a group's member list. */
-export function ipHostGroupXml(g: GroupFields): Xml {
-  return el('IPHostGroup', el('Name', g.name), el('Description', g.description), el('IPFamily', g.family));
-}
-
-export type Criteria = '=' | '!=' | 'like';
-
-export function getXml(entity: string, filter?: { key: string; criteria: Criteria; value: string }): Xml {
-  if (!filter) return el(entity);
-  return el(entity, el('Filter', elAttrs('key', { name: filter.key, criteria: filter.criteria }, filter.value)));
-}
-
-/** One object per entity element (several Names in one element give ambiguous statuses, §4.6). */
-export function removeXml(entity: string, name: string): Xml {
-  return el(entity, el('Name', name));
-}
-
-// ---------------------------------------------------------------- parsing
+/** Where address.ts (and older imports) find it; the fields are defined beside the builder. */
 
 export interface XgStatus {
   code?: number;
@@ -307,12 +182,10 @@ const isEntityTag = (tag: string): boolean => !(tag.startsWith('@_') || tag === 
  * With `onEntity`, entities are handed over one at a time as they are parsed (before the Login
  * result is known: the caller must drop what it gathered when checkEnvelope throws) and
  * `entities` stays empty: a Get of 100,000 hosts then never holds 100,000 parsed objects at once.
- * `onEntity` must not throw (an exception would be reported as malformed XML).
+ * `onEntity` must not throw (an exception would be reported as malformed XML). The body's size is
+ * capped before it gets here, by the dispatcher (tls.ts maxResponseBytes).
  */
-export function parseResponse(body: string, ctx: XgErrorContext = {}, maxBytes = MAX_RESPONSE_BYTES, onEntity?: (e: EntityResult) => void): XgResponse {
-  if (Buffer.byteLength(body) > maxBytes) {
-    throw badResponse(`body larger than ${maxBytes} bytes`, ctx, false, 'XG_RESPONSE_TOO_LARGE');
-  }
+export function parseResponse(body: string, ctx: XgErrorContext = {}, onEntity?: (e: EntityResult) => void): XgResponse {
   const xml = clean(body);
   if (xml === '') throw badResponse('no XML document in body', ctx);
   if (/<!DOCTYPE|<!ENTITY/i.test(xml)) {

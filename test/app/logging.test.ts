@@ -1,8 +1,7 @@
 // What an admin reads in the journal: one line per event that matters, with its fields, and never
 // the password (not even at debug level, where the XML bodies are logged).
 import { afterEach, describe, expect, it } from 'vitest';
-import { xmlEscape } from '../../src/xg/xml.js';
-import { MASK } from '../../src/xg/log.js';
+import { MASK, xmlEscaped as xmlEscape } from '../../src/util/mask.js';
 import { f2bLine, PASSWORD, startRig, waitFor, type Rig } from './helpers.js';
 
 const cleanups: (() => Promise<void>)[] = [];

@@ -1,10 +1,10 @@
 import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { createLogger, REDACTED, type LogFormat } from '../../src/util/log.js';
-import { xmlEscape } from '../../src/xg/xml.js';
+import { xmlEscaped } from '../../src/util/mask.js';
 
 const PASSWORD = 'Pa$$ w&rd<"\\>/?x';
-const FORMS = [PASSWORD, xmlEscape(PASSWORD), encodeURIComponent(PASSWORD), new URLSearchParams({ p: PASSWORD }).toString().slice(2)];
+const FORMS = [PASSWORD, xmlEscaped(PASSWORD), encodeURIComponent(PASSWORD), new URLSearchParams({ p: PASSWORD }).toString().slice(2)];
 
 function capture(): { stream: Writable; lines: () => string[] } {
   const chunks: string[] = [];

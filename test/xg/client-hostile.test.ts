@@ -11,8 +11,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { defaultTls, fingerprint256 } from '../../src/emulator/tls.js';
 import { XgClient } from '../../src/xg/client.js';
 import { XgTimeoutError, XgTransportError } from '../../src/xg/errors.js';
-import { buildDispatcher } from '../../src/xg/tls.js';
-import { MAX_RESPONSE_BYTES } from '../../src/xg/xml.js';
+import { MAX_RESPONSE_BYTES, buildDispatcher } from '../../src/xg/tls.js';
 import { rejection } from './helpers.js';
 
 const LOGIN_OK = '<Login><status>Authentication Successful</status></Login>';
@@ -119,7 +118,8 @@ describe('hostile firewall responses', () => {
       res.writeHead(200, { 'content-type': 'text/xml' });
       res.write(`<?xml version="1.0"?><Response>${LOGIN_OK}<IPHost><Name>`);
       stream(res, Buffer.alloc(256 * 1024, 'x'), Infinity, count);
-    });
+      // Streaming 128 MB over TLS takes seconds on a loaded machine: the timeout must not win.
+    }, 120_000);
     const before = process.memoryUsage();
     const err = await rejection(h.client.checkLogin());
     expect(err.code).toBe('XG_RESPONSE_TOO_LARGE');

@@ -4,12 +4,11 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { Quirks } from '../../src/emulator/index.js';
-import type { RequestInfo } from '../../src/xg/client.js';
 import { XgConflictError, XgError, XgNotFoundError } from '../../src/xg/errors.js';
 import { hostName } from '../../src/xg/naming.js';
 import type { GroupRef } from '../../src/xg/port.js';
 import { emulatorPerTest, type FirewallFixture } from './emulator-fixture.js';
-import { captureLog, rejection } from './helpers.js';
+import { captureLog, observeRequests, rejection, type SentRequest } from './helpers.js';
 
 const G: GroupRef = { name: 'f2b_blockings', family: 'IPv4' };
 const G6: GroupRef = { name: 'f2b_blockings6', family: 'IPv6' };
@@ -121,16 +120,16 @@ describe('firmware variants (reference §11, emulator quirks)', () => {
         await f.port.ensureGroup(G);
         await f.port.addToGroup(G, ['203.0.113.7']);
         const name = hostName('f2b_', '203.0.113.7');
-        const seen: RequestInfo[] = [];
+        const seen: SentRequest[] = [];
         const c = f.client({
           log,
-          onRequest: (i) => {
-            seen.push(i);
-            if (seen.length > 1) return;
+          dispatcher: observeRequests(f.dispatcher, (r) => {
+            seen.push(r);
+            if (seen.length !== 2) return;
             // Someone (our own earlier, timed-out attempt) took it out and deleted it after our read.
             f.em.model.setHost({ name, family: 'IPv4', hostType: 'IP', ipAddress: '203.0.113.7' }, 'update');
             expect(f.em.model.removeHost(name).code).toBe(200);
-          },
+          }),
         });
         await c.removeFromGroup(G, ['203.0.113.7']);
         expect(seen.map((s) => s.op)).toEqual(['get', 'update', 'get', 'remove', 'get']);

@@ -6,7 +6,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
 import { XgClient, type XgClientOptions } from '../../src/xg/client.js';
 import { XgTransportError } from '../../src/xg/errors.js';
-import { buildDispatcher } from '../../src/xg/tls.js';
+import { buildDispatcher, type TlsOptions } from '../../src/xg/tls.js';
 import { LOGIN_OK, rejection, startScriptedServer, type ScriptedServer } from './helpers.js';
 
 const OK_LOGIN = '<Login><status>Authentication Successful</status></Login>';
@@ -22,10 +22,11 @@ const closers: Array<() => Promise<void>> = [];
 async function setup(
   reply: (reqxml: string, res: ServerResponse, req: IncomingMessage) => void,
   opts: Partial<XgClientOptions> = {},
+  tls: Omit<TlsOptions, 'fingerprint256'> = {},
 ): Promise<{ s: ScriptedServer; c: XgClient }> {
   const s = await startScriptedServer(reply);
   server = s;
-  const dispatcher = buildDispatcher({ fingerprint256: s.fingerprint256 });
+  const dispatcher = buildDispatcher({ ...tls, fingerprint256: s.fingerprint256 });
   const c = new XgClient({ url: s.url, username: 'admin', password: 'pw', hostPrefix: 'f2b_', dispatcher, ...opts });
   closers.push(
     () => c.close(),
@@ -81,7 +82,7 @@ describe('XgClient on the wire', () => {
   });
 
   it('stops reading a body over the size cap', async () => {
-    const { c } = await setup((_x, res) => send(res, resp(`<IPHost><Name>${'x'.repeat(100_000)}</Name></IPHost>`)), { maxResponseBytes: 10_000 });
+    const { c } = await setup((_x, res) => send(res, resp(`<IPHost><Name>${'x'.repeat(100_000)}</Name></IPHost>`)), {}, { maxResponseBytes: 10_000 });
     const err = await rejection(c.listOwnedHosts());
     expect(err.code).toBe('XG_RESPONSE_TOO_LARGE');
   });

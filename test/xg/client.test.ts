@@ -6,7 +6,6 @@
 import { createServer, type Server, type Socket } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { describe, expect, it } from 'vitest';
-import type { RequestInfo } from '../../src/xg/client.js';
 import {
   XgAccessError,
   XgAuthError,
@@ -22,10 +21,11 @@ import {
 import { hostName } from '../../src/xg/naming.js';
 import type { GroupRef } from '../../src/xg/port.js';
 import { buildDispatcher } from '../../src/xg/tls.js';
-import { buildRequest, checkEnvelope, el, parseResponse, removeXml } from '../../src/xg/xml.js';
+import { buildRequest, removeXml } from '../../src/xg/request-xml.js';
+import { checkEnvelope, parseResponse } from '../../src/xg/xml.js';
 import { runPortContract } from './contract.js';
 import { ADMIN, emulatorPerTest, startFirewall } from './emulator-fixture.js';
-import { captureLog, rejection } from './helpers.js';
+import { captureLog, observeRequests, rejection, type SentRequest } from './helpers.js';
 
 runPortContract('XML API client against the HTTPS emulator', () => startFirewall());
 
@@ -79,8 +79,8 @@ describe('batching, counted by the emulator', () => {
 
   it('joining a second group: the creates are refused as existing, then one read and ceil(N/B) host updates', async () => {
     const f = await start();
-    const seen: RequestInfo[] = [];
-    const c = f.client({ batchSize: 50, onRequest: (i) => seen.push(i) });
+    const seen: SentRequest[] = [];
+    const c = f.client({ batchSize: 50, dispatcher: observeRequests(f.dispatcher, (r) => seen.push(r)) });
     const other: GroupRef = { name: 'f2b_other', family: 'IPv4' };
     await c.ensureGroup(G);
     await c.ensureGroup(other);
@@ -88,14 +88,14 @@ describe('batching, counted by the emulator', () => {
     await c.addToGroup(G, addresses);
     seen.length = 0;
     await c.addToGroup(other, addresses);
-    expect(seen.map((s) => [s.op, s.entities, s.outcome])).toEqual([
-      ['add', 50, 'ok'],
-      ['add', 50, 'ok'],
-      ['add', 20, 'ok'],
-      ['get', 1, 'ok'],
-      ['update', 50, 'ok'],
-      ['update', 50, 'ok'],
-      ['update', 20, 'ok'],
+    expect(seen.map((s) => [s.op, s.entities])).toEqual([
+      ['add', 50],
+      ['add', 50],
+      ['add', 20],
+      ['get', 1],
+      ['update', 50],
+      ['update', 50],
+      ['update', 20],
     ]);
     expect(f.em.model.hostCount).toBe(120);
     expect(f.em.model.hostByName(hostName('f2b_', v4(1)))?.groups.sort()).toEqual([G.name, other.name]);
@@ -218,11 +218,11 @@ describe('error classes', () => {
     const f = await start();
     const seen: string[] = [];
     const c = f.client({
-      onRequest: (i) => {
-        seen.push(i.op);
+      dispatcher: observeRequests(f.dispatcher, (r) => {
+        seen.push(r.op);
         // Between our Get and our Set another sidecar creates the group.
-        if (seen.length === 1) f.em.model.seedGroup({ name: G.name, family: 'IPv4', description: 'made by someone else' });
-      },
+        if (seen.length === 2) f.em.model.seedGroup({ name: G.name, family: 'IPv4', description: 'made by someone else' });
+      }),
     });
     await c.ensureGroup(G);
     expect(seen).toEqual(['get', 'add', 'get']);
@@ -236,7 +236,7 @@ describe('error classes', () => {
     // Created by an earlier write whose answer was lost, not yet in the group.
     f.em.model.seedHost({ name, family: 'IPv4', hostType: 'IP', ipAddress: '203.0.113.7' });
     const seen: string[] = [];
-    const c = f.client({ onRequest: (i) => seen.push(i.op) });
+    const c = f.client({ dispatcher: observeRequests(f.dispatcher, (r) => seen.push(r.op)) });
     await c.addToGroup(G, ['203.0.113.7']);
     expect(seen).toEqual(['add', 'get', 'update']);
     expect(f.em.model.groupMembers(G.name)).toEqual([name]);
@@ -368,7 +368,7 @@ describe('objects without the host prefix', () => {
       {
         kind: 'set',
         operation: 'add',
-        entities: [el('IPHostGroup', el('Name', G.name), el('Description', 'admin made this'), el('HostList', el('Host', 'web01')), el('IPFamily', 'IPv4'))],
+        entities: [{ IPHostGroup: { Name: G.name, Description: 'admin made this', HostList: { Host: 'web01' }, IPFamily: 'IPv4' } }],
       },
     ]);
     await f.seedGroup('admin_group', 'IPv4');

@@ -11,19 +11,8 @@ import { addressFields, addressOfHost, familyOf } from '../../src/xg/address.js'
 import { isSuccessStatus } from '../../src/xg/errors.js';
 import { XgClient, type XgClientOptions } from '../../src/xg/client.js';
 import { buildDispatcher } from '../../src/xg/tls.js';
-import {
-  buildRequest,
-  checkEnvelope,
-  decodeGroup,
-  decodeHost,
-  getXml,
-  ipHostGroupXml,
-  ipHostXml,
-  parseResponse,
-  type Operation,
-  type RawHost,
-  type XgResponse,
-} from '../../src/xg/xml.js';
+import { buildRequest, getXml, ipHostGroupXml, ipHostXml, type Operation } from '../../src/xg/request-xml.js';
+import { checkEnvelope, decodeGroup, decodeHost, parseResponse, type RawHost, type XgResponse } from '../../src/xg/xml.js';
 import type { AddressFamily } from '../../src/core/address.js';
 import type { PortFixture } from './contract.js';
 

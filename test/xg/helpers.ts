@@ -1,4 +1,5 @@
 import type { XgLogger } from '../../src/xg/log.js';
+import type { Dispatcher } from 'undici';
 import { XgError } from '../../src/xg/errors.js';
 
 export interface CapturedLog extends XgLogger {
@@ -95,4 +96,30 @@ export async function rejection(p: Promise<unknown>): Promise<XgError> {
     throw e;
   }
   throw new Error('expected a rejection');
+}
+
+/** A request as the client sent it, read from the wire: the operation, how many entities, the document. */
+export interface SentRequest {
+  /** login, get, add, update, remove */
+  op: string;
+  entities: number;
+  reqxml: string;
+}
+
+export function describeRequest(reqxml: string): SentRequest {
+  const set = /<Set operation="(\w+)"/.exec(reqxml);
+  const op = /<Get>/.test(reqxml) ? 'get' : set ? (set[1] as string) : /<Remove>/.test(reqxml) ? 'remove' : 'login';
+  const entities = reqxml.match(/<(IPHost|IPHostGroup)[\s/>]/g)?.length ?? 0;
+  return { op, entities, reqxml };
+}
+
+/**
+ * The dispatcher, with `onRequest` called as each request is handed to it (before it is sent):
+ * a transport-level seam to count requests or change the firewall between two of them.
+ */
+export function observeRequests(dispatcher: Dispatcher, onRequest: (r: SentRequest) => void): Dispatcher {
+  return dispatcher.compose((dispatch) => (opts, handler) => {
+    onRequest(describeRequest(new URLSearchParams(typeof opts.body === 'string' ? opts.body : '').get('reqxml') ?? ''));
+    return dispatch(opts, handler);
+  });
 }

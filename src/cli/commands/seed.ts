@@ -10,7 +10,8 @@ import { jailMatches } from '../../core/glob.js';
 import { makeNeverBlock } from '../../core/network.js';
 import { normalizeAddress } from '../../core/address.js';
 import { buildFirewalls, closeAll, groupRefs, type BuiltFirewall } from '../../app/firewalls.js';
-import { secretMasker, type XgLogger } from '../../xg/log.js';
+import { secretMasker } from '../../util/mask.js';
+import type { XgLogger } from '../../xg/log.js';
 import type { GroupRef } from '../../xg/port.js';
 import { DEFAULT_CONFIG, type CliDeps, type CommandModule } from '../deps.js';
 
