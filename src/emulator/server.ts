@@ -78,6 +78,8 @@ export interface EmulatorStats {
   /** Sum of the latencies injected into writes / reads (their mean is the firewall's pace). */
   writeDelayMs: number;
   readDelayMs: number;
+  /** Requests received and not yet answered (queued or being served): 0 means the firewall is idle. */
+  inFlight: number;
 }
 
 export interface EmulatorDump extends ModelDump {
@@ -172,7 +174,7 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
   const tls = opts.tls ?? (await defaultTls());
   const model = new EmulatorModel(opts.quirks);
   const faults: Faults = { ...DEFAULT_FAULTS, ...profileFaults(opts.profile ?? 'fast', opts.seed ?? DEFAULT_SEED), ...opts.faults };
-  const stats: EmulatorStats = { requests: 0, writes: 0, byEntity: {}, authFailures: 0, objectsRead: 0, bytesOut: 0, writeDelayMs: 0, readDelayMs: 0 };
+  const stats: EmulatorStats = { requests: 0, writes: 0, byEntity: {}, authFailures: 0, objectsRead: 0, bytesOut: 0, writeDelayMs: 0, readDelayMs: 0, inFlight: 0 };
   const cfg: HandlerConfig = {
     apiVersion: opts.apiVersion ?? '2000.2',
     users: opts.users ?? { admin: 'admin' },
@@ -226,6 +228,15 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
 
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     stats.requests++;
+    stats.inFlight++;
+    try {
+      await serve(req, res);
+    } finally {
+      stats.inFlight--;
+    }
+  };
+
+  const serve = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const path = (req.url ?? '/').split('?')[0];
     if (path !== API_PATH) return htmlError(res, 404, 'Not Found');
     if (req.method !== 'GET' && req.method !== 'POST') return htmlError(res, 405, 'Method Not Allowed');

@@ -118,4 +118,14 @@ describe('the realistic profile', () => {
     expect(elapsed).toBeGreaterThanOrEqual(3 * 60 - 5);
     expect(f.em.stats.writeDelayMs).toBeGreaterThanOrEqual(4 * 60);
   });
+
+  it('inFlight counts requests received and not yet answered', async () => {
+    const f = await start({ profile: { writeMs: 300, writeJitterMs: 0, readMs: 0, readJitterMs: 0, serialize: true } });
+    expect(f.em.stats.inFlight).toBe(0);
+    const pending = Promise.all([f.send(write(1)), f.send(write(2))]);
+    await new Promise((r) => setTimeout(r, 150));
+    expect(f.em.stats.inFlight).toBe(2);
+    await pending;
+    expect(f.em.stats.inFlight).toBe(0);
+  });
 });
