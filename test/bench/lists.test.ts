@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { EmulatorModel } from '../../src/emulator/model.js';
 import { parseLine } from '../../src/parser/index.js';
-import { actionLine, benchIp, blockedBy, oneShotCost, parseArgs } from '../../bench/lists.js';
+import { actionLine, benchIp, blockedBy, oneShotCost, parseArgs, seedFirewall } from '../../bench/lists.js';
 
 describe('bench/lists helpers', () => {
   it('one process per ban: one write per ban; a read and two writes per unban, in sequence', () => {
@@ -16,6 +16,17 @@ describe('bench/lists helpers', () => {
     m.seedHost({ name: 'l', hostType: 'IPList', listOfIPAddresses: '11.0.0.2,11.0.0.3', groups: ['G'] });
     m.seedHost({ name: 'out', hostType: 'IP', ipAddress: '11.0.0.9' });
     expect([...blockedBy(m, 'G')].sort()).toEqual(['11.0.0.1', '11.0.0.2', '11.0.0.3']);
+  });
+
+  it('seedFirewall: per-address hosts, or ⌈N/listSize⌉ lists, all in the group, blocking exactly the addresses', () => {
+    const ips = Array.from({ length: 2500 }, (_, i) => benchIp(i));
+    for (const [o, objects] of [[{}, 2500], [{ objects: 'lists' as const }, 3], [{ objects: 'lists' as const, listSize: 100 }, 25]] as const) {
+      const m = new EmulatorModel();
+      m.seedGroup({ name: 'f2b_lists_bench', family: 'IPv4' });
+      seedFirewall(m, ips, o);
+      expect(m.groupMembers('f2b_lists_bench')).toHaveLength(objects);
+      expect([...blockedBy(m, 'f2b_lists_bench')].sort()).toEqual([...ips].sort());
+    }
   });
 
   it('log lines are what the parser reads as Ban / Unban of the address', () => {
