@@ -19,6 +19,7 @@ export interface HandlerStats {
   writes: number;
   byEntity: Record<string, number>;
   authFailures: number;
+  objectsRead: number;
 }
 
 export type Prepared =
@@ -98,7 +99,7 @@ export function prepare(reqxml: string | undefined, model: EmulatorModel, cfg: H
         if (op.tag === 'Login') continue;
         for (const entity of op.children) {
           stats.byEntity[entity.tag] = (stats.byEntity[entity.tag] ?? 0) + 1;
-          parts.push(...runEntity(op, entity, model));
+          parts.push(...runEntity(op, entity, model, stats));
         }
       }
       return responseDoc(cfg.apiVersion, parts);
@@ -106,7 +107,7 @@ export function prepare(reqxml: string | undefined, model: EmulatorModel, cfg: H
   };
 }
 
-function runEntity(op: XNode, e: XNode, model: EmulatorModel): string[] {
+function runEntity(op: XNode, e: XNode, model: EmulatorModel, stats: HandlerStats): string[] {
   const attrs = { transactionid: e.attrs.transactionid ?? '' };
   const result = (r: Result) => [el(e.tag, [statusEl(r.code, r.text)], attrs)];
   const isHost = e.tag === 'IPHost';
@@ -114,6 +115,7 @@ function runEntity(op: XNode, e: XNode, model: EmulatorModel): string[] {
     case 'Get': {
       const filter = readFilter(e);
       const rows = isHost ? model.getHosts(filter).map(hostFields) : model.getGroups(filter).map(groupFields);
+      stats.objectsRead += rows.length;
       if (rows.length === 0) return [el(e.tag, [statusEl(undefined, model.quirks.zeroRecordsText)], attrs)];
       return rows.map((fields) => el(e.tag, fields, attrs));
     }

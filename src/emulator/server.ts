@@ -9,6 +9,7 @@ import type { Socket } from 'node:net';
 import { EmulatorModel, type ModelDump } from './model.js';
 import { prepare, requestStatus, type HandlerConfig } from './handler.js';
 import type { Quirks } from './quirks.js';
+import { DEFAULT_SEED, PROFILES, jittered, seededRandom, type LatencyProfile, type ProfileName } from './profile.js';
 import { defaultTls, fingerprint256 } from './tls.js';
 import { API_PATH, BodyTooLargeError, extractReqxml, readBody } from './transport.js';
 
@@ -24,6 +25,18 @@ export interface EmulatorOptions {
   /** Source addresses allowed to use the API; others get 534. */
   allowList?: string[];
   quirks?: Partial<Quirks>;
+  /**
+   * The firewall's pace: `fast` (default, no delay) or `realistic` (writes 6 ± 1.5 s, reads
+   * 1 ± 0.25 s, serialised), or a profile of one's own. `faults` given as well override it.
+   */
+  profile?: ProfileName | LatencyProfile;
+  /** Seed of the latency jitter (default DEFAULT_SEED): the same seed gives the same delays. */
+  seed?: number;
+  /**
+   * How a delay is waited out (default: a timer). Tests inject a recorder that resolves at once,
+   * to check a 6 s profile without spending 6 s.
+   */
+  sleep?: (ms: number) => Promise<void>;
   faults?: Partial<Faults>;
   tls?: { key: string; cert: string };
 }
@@ -32,6 +45,11 @@ export interface Faults {
   /** Added to every request holding a Set or Remove (real firewalls: 5–8 s). */
   writeLatencyMs: number;
   readLatencyMs: number;
+  /** Uniform spread around the latencies: a write waits writeLatencyMs ± writeJitterMs. */
+  writeJitterMs: number;
+  readJitterMs: number;
+  /** Draws the jitter; seeded by startEmulator so runs repeat (kept apart from `random`). */
+  latencyRandom: () => number;
   /** 0..1: answer HTTP `http5xxStatus` with an HTML body instead of the API. */
   http5xxRate: number;
   http5xxStatus: 502 | 503;
@@ -53,6 +71,15 @@ export interface EmulatorStats {
   writes: number;
   byEntity: Record<string, number>;
   authFailures: number;
+  /** Objects (entity elements) returned by Gets: what read-backs cost. */
+  objectsRead: number;
+  /** Response bytes sent for API requests. */
+  bytesOut: number;
+  /** Sum of the latencies injected into writes / reads (their mean is the firewall's pace). */
+  writeDelayMs: number;
+  readDelayMs: number;
+  /** Requests received and not yet answered (queued or being served): 0 means the firewall is idle. */
+  inFlight: number;
 }
 
 export interface EmulatorDump extends ModelDump {
@@ -74,6 +101,9 @@ export interface Emulator {
 export const DEFAULT_FAULTS: Readonly<Faults> = Object.freeze({
   writeLatencyMs: 0,
   readLatencyMs: 0,
+  writeJitterMs: 0,
+  readJitterMs: 0,
+  latencyRandom: Math.random,
   http5xxRate: 0,
   http5xxStatus: 503,
   resetRate: 0,
@@ -103,16 +133,21 @@ class Delays {
   private readonly pending = new Set<() => void>();
   closed = false;
 
+  /** `sleep`: an injected clock (tests record the delays instead of waiting them out). */
+  constructor(private readonly sleep?: (ms: number) => Promise<void>) {}
+
   wait(ms: number): Promise<void> {
     if (ms <= 0 || this.closed) return Promise.resolve();
     return new Promise((resolve) => {
+      let t: NodeJS.Timeout | undefined;
       const done = () => {
         clearTimeout(t);
         this.pending.delete(done);
         resolve();
       };
-      const t = setTimeout(done, ms);
       this.pending.add(done);
+      if (this.sleep) this.sleep(ms).then(done, done);
+      else t = setTimeout(done, ms);
     });
   }
 
@@ -122,11 +157,24 @@ class Delays {
   }
 }
 
+/** The fault fields a latency profile sets; the generator is seeded here so runs repeat. */
+export function profileFaults(profile: ProfileName | LatencyProfile, seed: number): Partial<Faults> {
+  const p = typeof profile === 'string' ? PROFILES[profile] : profile;
+  return {
+    writeLatencyMs: p.writeMs,
+    writeJitterMs: p.writeJitterMs,
+    readLatencyMs: p.readMs,
+    readJitterMs: p.readJitterMs,
+    serialize: p.serialize,
+    latencyRandom: seededRandom(seed),
+  };
+}
+
 export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulator> {
   const tls = opts.tls ?? (await defaultTls());
   const model = new EmulatorModel(opts.quirks);
-  const faults: Faults = { ...DEFAULT_FAULTS, ...opts.faults };
-  const stats: EmulatorStats = { requests: 0, writes: 0, byEntity: {}, authFailures: 0 };
+  const faults: Faults = { ...DEFAULT_FAULTS, ...profileFaults(opts.profile ?? 'fast', opts.seed ?? DEFAULT_SEED), ...opts.faults };
+  const stats: EmulatorStats = { requests: 0, writes: 0, byEntity: {}, authFailures: 0, objectsRead: 0, bytesOut: 0, writeDelayMs: 0, readDelayMs: 0, inFlight: 0 };
   const cfg: HandlerConfig = {
     apiVersion: opts.apiVersion ?? '2000.2',
     users: opts.users ?? { admin: 'admin' },
@@ -134,7 +182,7 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
   };
   const allow = new Set((opts.allowList ?? ['127.0.0.1', '::1']).map(normaliseIp));
   const apiEnabled = opts.apiEnabled ?? true;
-  const delays = new Delays();
+  const delays = new Delays(opts.sleep);
   const sockets = new Set<Socket>();
   let queue: Promise<void> = Promise.resolve();
 
@@ -161,19 +209,34 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
       if (prepared.kind === 'reply') {
         xml = prepared.body;
       } else {
-        await delays.wait(prepared.write ? faults.writeLatencyMs : faults.readLatencyMs);
+        const ms = prepared.write
+          ? jittered(faults.writeLatencyMs, faults.writeJitterMs, faults.latencyRandom)
+          : jittered(faults.readLatencyMs, faults.readJitterMs, faults.latencyRandom);
+        if (prepared.write) stats.writeDelayMs += ms;
+        else stats.readDelayMs += ms;
+        await delays.wait(ms);
         if (delays.closed) return void req.socket.destroy();
         xml = prepared.execute();
         if (prepared.write && roll(faults.resetAfterCommitRate)) return void req.socket.destroy();
       }
     }
     const out = model.quirks.leadingJunk ? JUNK + xml : xml;
+    stats.bytesOut += Buffer.byteLength(out);
     res.writeHead(200, { 'content-type': 'text/xml; charset=UTF-8', 'content-length': Buffer.byteLength(out) });
     res.end(out);
   };
 
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     stats.requests++;
+    stats.inFlight++;
+    try {
+      await serve(req, res);
+    } finally {
+      stats.inFlight--;
+    }
+  };
+
+  const serve = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const path = (req.url ?? '/').split('?')[0];
     if (path !== API_PATH) return htmlError(res, 404, 'Not Found');
     if (req.method !== 'GET' && req.method !== 'POST') return htmlError(res, 405, 'Method Not Allowed');

@@ -1,0 +1,327 @@
+/**
+ * Packed IP lists: one group's addresses kept in owned IPList hosts of at most `listSize`
+ * addresses each, and the fewest list writes that take the lists from what stands to what is
+ * desired. Pure: no I/O, no clock.
+ *
+ * Why the plan is staged: an XG update replaces the whole list (reference §3.3), so moving an
+ * address means writing it into one list and out of another. If the second write went first,
+ * the address would be unblocked in between. Every address that leaves a list while still
+ * desired is therefore written into its new list in the `gain` stage; the lists that give it up
+ * are only rewritten (`lose`) or taken out of the group (`group`) after every gain succeeded.
+ */
+import { createHash } from 'node:crypto';
+
+/** The practical IPList ceiling of real firmware (reference §3.1, §11.5). */
+export const IPLIST_MAX_ADDRESSES = 1000;
+/** The smaller measured name limit (reference §6.2): a name that fits works on every firmware. */
+export const LIST_NAME_MAX = 50;
+/** The documented name limit; no list name is ever longer. */
+export const XG_NAME_MAX = 60;
+const MARK = '.list';
+const MAX_SHARD_DIGITS = 6;
+export const MAX_SHARD = 10 ** MAX_SHARD_DIGITS - 1;
+const HASH_LEN = 8;
+
+// ---- names ---------------------------------------------------------------------------------------
+
+export interface ListNamer {
+  /** The list name for a shard number (1 … MAX_SHARD). */
+  name(shard: number): string;
+  /** The shard number when `name` is one of this group's list names, else undefined. */
+  shardOf(name: string): number | undefined;
+}
+
+/**
+ * `${prefix}${slug}.list${shard}`. The slug is the group name itself when it is lower-case ASCII
+ * (`a-z 0-9 _ -`) and fits; otherwise a lower-case ASCII rendering, cut to fit, plus a hash of the
+ * full name, so two groups never share list names (not even on firmware that ignores case). The
+ * slug does not depend on the shard, so every shard of one group parses back to it. `.list`
+ * cannot occur in a per-address host name (`prefix` + address characters or `h` + hex), so lists
+ * and per-address hosts of one prefix never collide.
+ */
+export function listNamer(prefix: string, group: string, maxLength = LIST_NAME_MAX): ListNamer {
+  if (!(maxLength <= XG_NAME_MAX)) throw new RangeError(`list names must stay within ${XG_NAME_MAX} characters, asked for ${maxLength}`);
+  const budget = maxLength - prefix.length - MARK.length - MAX_SHARD_DIGITS;
+  if (budget < HASH_LEN + 2) throw new RangeError(`host prefix "${prefix}" leaves no room for list names within ${maxLength} characters`);
+  const slug = groupSlug(group, budget);
+  const head = `${prefix}${slug}${MARK}`;
+  return {
+    name(shard) {
+      if (!Number.isInteger(shard) || shard < 1 || shard > MAX_SHARD) throw new RangeError(`list shard out of range: ${shard}`);
+      return `${head}${shard}`;
+    },
+    shardOf(name) {
+      if (!name.startsWith(head)) return undefined;
+      const rest = name.slice(head.length);
+      return /^[1-9]\d{0,5}$/.test(rest) ? Number(rest) : undefined;
+    },
+  };
+}
+
+function groupSlug(group: string, budget: number): string {
+  if (/^[a-z0-9_-]+$/.test(group) && group.length <= budget) return group;
+  const hash = createHash('sha256').update(group, 'utf8').digest('hex').slice(0, HASH_LEN);
+  // NFKD then dropping marks keeps "Blocké" readable as "blocke"; anything else becomes '_'.
+  const ascii = group
+    .normalize('NFKD')
+    .replace(/\p{M}/gu, '')
+    .toLowerCase()
+    .replace(/[^a-z0-9_-]/g, '_');
+  return `${ascii.slice(0, budget - HASH_LEN - 1)}-${hash}`;
+}
+
+// ---- plan ----------------------------------------------------------------------------------------
+
+export type ListStep =
+  /** A new list, created as a member of the group (HostGroupList in the same write). */
+  | { op: 'create'; name: string; addresses: string[] }
+  /** The list's whole new content (an update replaces it); it stays in the group. */
+  | { op: 'update'; name: string; addresses: string[] }
+  /** An emptied list leaves the group; `addresses` is its content as it stands (a list cannot be empty). */
+  | { op: 'leave'; name: string; addresses: string[] }
+  /** Delete a list that has left the group. */
+  | { op: 'delete'; name: string };
+
+export interface ListPlan {
+  /** Lists that gain addresses (created or rewritten). May share one request. */
+  gain: ListStep[];
+  /** Emptied lists leave the group. After every gain step succeeded. */
+  group: ListStep[];
+  /** Lists that only lose addresses are rewritten, then emptied lists are deleted. After `group`. */
+  lose: ListStep[];
+  /** Desired addresses that change lists. With 0, the stages do not depend on each other and may go in one request, in order. */
+  moved: number;
+  /** Every list after the plan, name → addresses; lists absent here no longer exist. */
+  lists: Map<string, string[]>;
+}
+
+export interface PackInput {
+  /** The group's owned lists as they stand: name → addresses (canonical text). */
+  current: ReadonlyMap<string, readonly string[]>;
+  /** Every address the group's lists must hold afterwards. */
+  desired: ReadonlySet<string>;
+  /** At most this many addresses per list (1 … IPLIST_MAX_ADDRESSES). */
+  listSize: number;
+  namer: ListNamer;
+  /**
+   * `auto` (default): move addresses only when the lists exceed ⌈N / listSize⌉ + 1.
+   * `never`: removals only leave room. `full`: pack into ⌈N / listSize⌉ lists.
+   */
+  compact?: 'auto' | 'never' | 'full';
+}
+
+/** The desired set from what the lists hold and a batch of changes (an address in both is removed). */
+export function desiredAfter(current: ReadonlyMap<string, readonly string[]>, adds: Iterable<string>, removes: Iterable<string>): Set<string> {
+  const out = new Set<string>();
+  for (const list of current.values()) for (const a of list) out.add(a);
+  for (const a of adds) out.add(a);
+  for (const a of removes) out.delete(a);
+  return out;
+}
+
+/** Where each list stands while planning. */
+interface Slot {
+  name: string;
+  /** The namer's shard number of the name (Infinity for a name it did not make). */
+  shard: number;
+  /** Index in `current` order (new lists after), the deterministic tie-break. */
+  order: number;
+  isNew: boolean;
+  before: readonly string[];
+  /** Desired addresses it held and still holds, in their order. */
+  keep: string[];
+  /** Addresses written in by this plan (new or moved in). */
+  added: string[];
+  /** Desired addresses it gives to other lists (compaction, over the cap). */
+  givesAway: number;
+}
+
+const size = (s: Slot) => s.keep.length + s.added.length;
+
+export function planLists(input: PackInput): ListPlan {
+  const { listSize } = input;
+  if (!Number.isInteger(listSize) || listSize < 1 || listSize > IPLIST_MAX_ADDRESSES) {
+    throw new RangeError(`listSize must be an integer in 1..${IPLIST_MAX_ADDRESSES}, got ${listSize}`);
+  }
+  // Shard order, not the Map's: the same lists read back in another order give the same plan.
+  const slots = [...input.current]
+    .map(([name, before]) => ({ name, shard: input.namer.shardOf(name) ?? Infinity, before }))
+    .sort((a, b) => a.shard - b.shard || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
+    .map((s, order): Slot => ({ ...s, order, isNew: false, keep: [], added: [], givesAway: 0 }));
+  const homeless = keepDesired(slots, input.desired, listSize);
+  const fresh = [...input.desired].filter((a) => !homeless.moved.has(a) && !homeless.placed.has(a)).sort();
+  // Addresses over a list's cap move first (they are blocked now), then the new ones.
+  place(slots, [...homeless.moved].sort(), listSize, input.namer, true);
+  place(slots, fresh, listSize, input.namer, false);
+  compact(slots, input.desired.size, listSize, input.compact ?? 'auto');
+  return toPlan(slots);
+}
+
+/** Fills `keep`; returns desired addresses already held once (`placed`) and those that must move off an over-full list. */
+function keepDesired(slots: Slot[], desired: ReadonlySet<string>, listSize: number): { placed: Set<string>; moved: Set<string> } {
+  const placed = new Set<string>();
+  const moved = new Set<string>();
+  for (const s of slots) {
+    for (const a of s.before) {
+      if (!desired.has(a) || placed.has(a)) continue;
+      placed.add(a);
+      if (s.keep.length < listSize) s.keep.push(a);
+      else {
+        moved.add(a);
+        s.givesAway++;
+      }
+    }
+  }
+  for (const a of moved) placed.delete(a);
+  return { placed, moved };
+}
+
+/** A list is rewritten when its content as a set, or its count (duplicates), changes. */
+function touched(s: Slot): boolean {
+  // An empty list cannot exist on the XG; if one is reported, it goes.
+  if (s.isNew || s.added.length > 0 || s.givesAway > 0 || s.before.length === 0) return true;
+  return s.keep.length !== s.before.length;
+}
+
+/**
+ * New addresses fill free room first, the fewest lists possible: lists rewritten anyway, then
+ * the roomiest, then new lists. `moving` addresses are blocked where they are now; they only go
+ * to lists that hold other addresses too (a list made of nothing but another list's addresses
+ * would have that list's exact content at the moment it is written: 503 on the XG).
+ */
+function place(slots: Slot[], addresses: string[], listSize: number, namer: ListNamer, moving: boolean): void {
+  let i = 0;
+  const room = (s: Slot) => listSize - size(s);
+  const candidates = slots
+    .filter((s) => s.givesAway === 0 && room(s) > 0 && (!moving || size(s) > 0))
+    .sort((a, b) => Number(touched(b)) - Number(touched(a)) || room(b) - room(a) || a.order - b.order);
+  for (const s of candidates) {
+    while (i < addresses.length && room(s) > 0) s.added.push(addresses[i++] as string);
+  }
+  while (i < addresses.length) {
+    // Moving addresses come off an over-full list that keeps listSize of its own: a new list of
+    // them is never that list's exact content.
+    const s = newSlot(slots, namer);
+    while (i < addresses.length && s.added.length < listSize) s.added.push(addresses[i++] as string);
+  }
+}
+
+function newSlot(slots: Slot[], namer: ListNamer): Slot {
+  // The lowest shard no list uses, searched from the newest list's: linear in lists, not quadratic.
+  const last = slots.at(-1);
+  let shard = last?.isNew ? last.shard + 1 : 1;
+  const taken = new Set<number>();
+  for (const s of slots) if (s.shard >= shard) taken.add(s.shard);
+  while (taken.has(shard)) shard++;
+  const s: Slot = { name: namer.name(shard), shard, order: slots.length, isNew: true, before: [], keep: [], added: [], givesAway: 0 };
+  slots.push(s);
+  return s;
+}
+
+/**
+ * Empties the smallest lists into the others' room while there are more lists than the bound.
+ * Addresses written in by this plan are just placed elsewhere; blocked ones become moves.
+ */
+function compact(slots: Slot[], n: number, listSize: number, mode: 'auto' | 'never' | 'full'): void {
+  if (mode === 'never') return;
+  const need = Math.ceil(n / listSize);
+  const bound = mode === 'full' ? need : need + 1;
+  for (;;) {
+    const live = slots.filter((s) => size(s) > 0);
+    if (live.length <= bound) return;
+    const src = live.reduce((a, b) => (size(b) < size(a) || (size(b) === size(a) && b.order > a.order) ? b : a));
+    const outgoing = [...src.keep, ...src.added];
+    src.givesAway += src.keep.length;
+    src.keep = [];
+    src.added = [];
+    const targets = live.filter((s) => s !== src).sort((a, b) => listSize - size(b) - (listSize - size(a)) || a.order - b.order);
+    let i = 0;
+    for (const t of targets) while (i < outgoing.length && size(t) < listSize) t.added.push(outgoing[i++] as string);
+    // The bound guarantees the room: (live − 1) × listSize ≥ n when live > ⌈n / listSize⌉.
+    if (i < outgoing.length) throw new Error(`packing: no room for ${outgoing.length - i} addresses (bug)`);
+  }
+}
+
+function toPlan(slots: Slot[]): ListPlan {
+  const gain: ListStep[] = [];
+  const group: ListStep[] = [];
+  const shrink: ListStep[] = [];
+  const deletes: ListStep[] = [];
+  const lists = new Map<string, string[]>();
+  let moved = 0;
+  for (const s of [...slots].sort((a, b) => a.order - b.order)) {
+    const after = [...s.keep, ...s.added];
+    moved += s.givesAway;
+    if (after.length > 0) lists.set(s.name, after);
+    if (!touched(s)) continue;
+    if (after.length === 0) {
+      if (s.isNew) continue;
+      group.push({ op: 'leave', name: s.name, addresses: [...s.before] });
+      deletes.push({ op: 'delete', name: s.name });
+    } else if (s.isNew) {
+      gain.push({ op: 'create', name: s.name, addresses: after });
+    } else if (s.added.length > 0) {
+      gain.push({ op: 'update', name: s.name, addresses: after });
+    } else {
+      shrink.push({ op: 'update', name: s.name, addresses: after });
+    }
+  }
+  // Deletes first: a shrunk list may end up with the content of a list on its way out (503).
+  const content = new Map(slots.filter((s) => !s.isNew).map((s) => [s.name, contentKey(s.before)]));
+  const stages = [gain, group, [...deletes, ...shrink]].map((stage) => orderFor503(stage, content));
+  return { gain: stages[0] ?? [], group: stages[1] ?? [], lose: stages[2] ?? [], moved, lists };
+}
+
+const contentKey = (addresses: readonly string[]) => [...new Set(addresses)].sort().join(',');
+
+/**
+ * The XG refuses (503) a host whose content equals another host's. Lists are disjoint once the
+ * plan is done, but a hand-made duplicate can make a written list equal, for a moment, to one
+ * written later in the same stage: that one goes first. `content` tracks every list as it
+ * stands and is advanced past the stage. A cycle (never seen) keeps the order; the write
+ * then fails with 503, harmlessly, and the next read-back plans again.
+ */
+function orderFor503(stage: ListStep[], content: Map<string, string>): ListStep[] {
+  const holders = new Map<string, Set<string>>(); // content → names of the lists holding it
+  const hold = (name: string, key: string | undefined, on: boolean) => {
+    if (key === undefined) return;
+    const set = holders.get(key) ?? new Set<string>();
+    if (on) set.add(name);
+    else set.delete(name);
+    if (set.size > 0) holders.set(key, set);
+    else holders.delete(key);
+  };
+  for (const [name, key] of content) hold(name, key, true);
+  const keys = new Map(stage.map((st) => [st, st.op === 'create' || st.op === 'update' ? contentKey(st.addresses) : undefined]));
+  const clashes = (st: ListStep) => {
+    const held = holders.get(keys.get(st) ?? '');
+    return held !== undefined && [...held].some((n) => n !== st.name);
+  };
+  const out: ListStep[] = [];
+  const rest = new Set(stage);
+  while (rest.size > 0) {
+    let next = rest.values().next().value as ListStep;
+    for (const st of rest) {
+      if (!clashes(st)) {
+        next = st;
+        break;
+      }
+    }
+    rest.delete(next);
+    out.push(next);
+    const key = keys.get(next);
+    if (next.op === 'leave') continue;
+    hold(next.name, content.get(next.name), false);
+    if (next.op === 'delete') content.delete(next.name);
+    else if (key !== undefined) {
+      content.set(next.name, key);
+      hold(next.name, key, true);
+    }
+  }
+  return out;
+}
+
+/** The plan's steps in the order they must be applied. */
+export function planSteps(plan: ListPlan): ListStep[] {
+  return [...plan.gain, ...plan.group, ...plan.lose];
+}
