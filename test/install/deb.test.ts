@@ -155,6 +155,14 @@ describe.sequential('the Debian package', () => {
     for (const c of ['run', 'check', 'emulator', 'demo']) expect(h.stdout).toMatch(new RegExp(`^\\s+${c}\\b`, 'm'));
   });
 
+  it('`demo` finds its bundled fail2ban log beside the program and plays it', async (ctx) => {
+    runnable(ctx);
+    const r = await hidden([NAME, 'demo', '--line-ms', '1', '--write-latency-ms', '1'], {}, 60_000);
+    expect(r.stdout, r.stderr).toContain(`playing 188 lines of ${LIB}/demo/`);
+    expect(r.stdout).toMatch(/f2b_blockings: .*f2b_192\.0\.2\.10/);
+    expect(r.code).toBe(0);
+  }, 70_000);
+
   it('`check --offline` accepts the shipped example config', async (ctx) => {
     runnable(ctx);
     const r = await hidden([NAME, 'check', '--offline', '-c', EXAMPLE]);
