@@ -155,6 +155,15 @@ async function main(): Promise<void> {
   const out = option('--out', join(REPO, 'pkg'));
   const stage = join(out, 'build', `${NAME}_${debVersion}_${arch}`);
   rmSync(stage, { recursive: true, force: true });
+  try {
+    process.stdout.write(`${await buildDeb(stage, out, pkg, debVersion, arch)}\n`);
+  } finally {
+    // Never leave the staged tree behind: its bundled JS would be linted and searched as source.
+    rmSync(join(out, 'build'), { recursive: true, force: true });
+  }
+}
+
+async function buildDeb(stage: string, out: string, pkg: { name: string; version: string }, debVersion: string, arch: string): Promise<string> {
   const date = buildDate();
   const conffiles = await stageFiles(stage, pkg, debVersion, date);
   const deps = depends(stage, join(stage, LIB.slice(1), 'node'));
@@ -170,8 +179,7 @@ async function main(): Promise<void> {
   const compression = option('--compression', 'xz');
   if (!['xz', 'gzip'].includes(compression)) throw new Error(`--compression: xz or gzip, not ${compression}`);
   run('dpkg-deb', ['--root-owner-group', `-Z${compression}`, '--build', stage, deb]);
-  rmSync(join(out, 'build'), { recursive: true, force: true });
-  process.stdout.write(`${deb}\n`);
+  return deb;
 }
 
 await main();
