@@ -3,7 +3,8 @@
 # without a terminal:
 #   - Debian's real fail2ban (+ pyinotify) for the end-to-end suites (test/helpers/fail2ban.ts
 #     runs it in a private scratch directory with its own socket, config and log);
-#   - systemd-analyze (package systemd) for the unit lint in test/systemd/.
+#   - systemd-analyze (package systemd) for the unit lint in test/systemd/;
+#   - lintian (checks the .deb of test/install/deb.test.ts) and binutils (strip, for scripts/package.ts).
 # The package's maintainer scripts must NOT start the system fail2ban service (it would touch the
 # host's packet filter): a policy-rc.d that denies every start is put in place for the install,
 # and a system fail2ban-server that was started anyway is stopped through its own socket.
@@ -15,9 +16,11 @@ need=()
 command -v fail2ban-server >/dev/null 2>&1 || need+=(fail2ban)
 dpkg-query -W -f='${Status}' python3-pyinotify 2>/dev/null | grep -q 'ok installed' || need+=(python3-pyinotify)
 command -v systemd-analyze >/dev/null 2>&1 || need+=(systemd)
+command -v lintian >/dev/null 2>&1 || need+=(lintian)
+command -v strip >/dev/null 2>&1 || need+=(binutils)
 
 if [ ${#need[@]} -eq 0 ]; then
-  echo "install-deps: fail2ban, python3-pyinotify and systemd-analyze already installed"
+  echo "install-deps: fail2ban, python3-pyinotify, systemd-analyze, lintian and strip already installed"
   exit 0
 fi
 
@@ -54,3 +57,4 @@ fi
 
 fail2ban-server --version | head -n 1
 systemd-analyze --version | head -n 1
+lintian --version

@@ -5,6 +5,7 @@
  * (after latency, inside the serialisation queue).
  */
 import type { EmulatorModel, Filter, GroupInput, GroupView, HostInput, HostView, Result, SetMode } from './model.js';
+import { firewallRuleFields } from './rules.js';
 import { STATUS_TEXT, TEXT_MODULE_INVALID, TEXT_NO_API_VERSION } from './quirks.js';
 import { child, childList, childText, el, parseXml, statusEl, type XNode } from './xml.js';
 
@@ -28,7 +29,9 @@ export type Prepared =
   /** A logged-in request; `execute` applies it to the model and returns the response body. */
   | { kind: 'exec'; write: boolean; execute: () => string };
 
-const ENTITIES = new Set(['IPHost', 'IPHostGroup']);
+const ENTITIES = new Set(['IPHost', 'IPHostGroup', 'FirewallRule']);
+/** Entities the emulator can only read (rules are seeded by tests). */
+const READ_ONLY = new Set(['FirewallRule']);
 const OPERATIONS = new Set(['Get', 'Set', 'Remove']);
 
 export function responseDoc(apiVersion: string, parts: string[]): string {
@@ -69,7 +72,7 @@ function validStructure(root: XNode): boolean {
     if (op.tag === 'Login') continue;
     if (!OPERATIONS.has(op.tag)) return false;
     if (op.tag === 'Set' && op.attrs.operation !== undefined && !['add', 'update'].includes(op.attrs.operation)) return false;
-    if (op.children.some((e) => !ENTITIES.has(e.tag))) return false;
+    if (op.children.some((e) => !ENTITIES.has(e.tag) || (op.tag !== 'Get' && READ_ONLY.has(e.tag)))) return false;
   }
   return true;
 }
@@ -110,6 +113,7 @@ export function prepare(reqxml: string | undefined, model: EmulatorModel, cfg: H
 function runEntity(op: XNode, e: XNode, model: EmulatorModel, stats: HandlerStats): string[] {
   const attrs = { transactionid: e.attrs.transactionid ?? '' };
   const result = (r: Result) => [el(e.tag, [statusEl(r.code, r.text)], attrs)];
+  if (e.tag === 'FirewallRule') return getFirewallRules(e, model, attrs);
   const isHost = e.tag === 'IPHost';
   switch (op.tag) {
     case 'Get': {
@@ -128,6 +132,12 @@ function runEntity(op: XNode, e: XNode, model: EmulatorModel, stats: HandlerStat
       return result(isHost ? model.removeHost(name) : model.removeGroup(name, childList(e, 'HostList', 'Host')));
     }
   }
+}
+
+function getFirewallRules(e: XNode, model: EmulatorModel, attrs: Record<string, string>): string[] {
+  const rows = model.firewallRules.list(readFilter(e));
+  if (rows.length === 0) return [el(e.tag, [statusEl(undefined, model.quirks.zeroRecordsText)], attrs)];
+  return rows.map((r) => el(e.tag, firewallRuleFields(r), attrs));
 }
 
 function readFilter(e: XNode): Filter | undefined {

@@ -7,6 +7,7 @@
  */
 import ipaddr from 'ipaddr.js';
 import { DEFAULT_QUIRKS, STATUS_TEXT, type Quirks } from './quirks.js';
+import { FirewallRules } from './rules.js';
 
 export type IPFamily = 'IPv4' | 'IPv6';
 export type HostType = 'IP' | 'Network' | 'IPRange' | 'IPList' | 'System Host';
@@ -200,6 +201,8 @@ export class EmulatorModel {
   private readonly byContent = new Map<string, string>();
   private readonly groups = new Map<string, GroupRec>();
   private readonly rules = new Map<string, string[]>();
+  /** Rules as `Get FirewallRule` shows them (src/emulator/rules.ts); they hold references too. */
+  readonly firewallRules = new FirewallRules(this, () => this.quirks.caseSensitiveNames);
 
   constructor(quirks: Partial<Quirks> = {}, opts: { systemHosts?: readonly { name: string; family: IPFamily }[] } = {}) {
     this.quirks = { ...DEFAULT_QUIRKS, ...quirks };
