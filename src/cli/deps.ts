@@ -1,3 +1,4 @@
+import { createRequire } from 'node:module';
 import type { Readable, Writable } from 'node:stream';
 import type { Command } from 'commander';
 
@@ -27,4 +28,17 @@ export const DEFAULT_CONFIG = '/etc/f2b-sophosxg/config.yaml';
 export function errorLine(err: unknown): string {
   const msg = err instanceof Error ? err.message : String(err);
   return `f2b-sophosxg: ${msg.split('\n').join('\n  ')}\n`;
+}
+
+/** The package's version, from package.json beside the source tree (tsx) or above dist/. */
+export function version(): string {
+  const require = createRequire(import.meta.url);
+  for (const p of ['../../package.json', '../../../package.json']) {
+    try {
+      return (require(p) as { version: string }).version;
+    } catch {
+      /* try the next layout */
+    }
+  }
+  return '0.0.0';
 }

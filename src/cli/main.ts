@@ -6,7 +6,7 @@
 import { realpathSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
-import { errorLine, type CliDeps } from './deps.js';
+import { errorLine, version, type CliDeps } from './deps.js';
 import { loadCommands } from './commands/index.js';
 
 const require = createRequire(import.meta.url);
@@ -17,10 +17,9 @@ const require = createRequire(import.meta.url);
 const { Command, CommanderError } = require('commander') as typeof import('commander');
 
 export async function main(argv: string[], deps: CliDeps): Promise<number> {
-  const pkg = findPackageJson(require);
   const program = new Command('f2b-sophosxg')
     .description('Mirror fail2ban bans into IP host groups on a Sophos Firewall (XG / SFOS).')
-    .version(pkg.version, '-V, --version')
+    .version(version(), '-V, --version')
     .exitOverride()
     .configureOutput({
       writeOut: (s) => deps.stdout.write(s),
@@ -48,18 +47,6 @@ export async function main(argv: string[], deps: CliDeps): Promise<number> {
     return 1;
   }
   return code;
-}
-
-function findPackageJson(require: NodeJS.Require): { version: string } {
-  // src/cli/main.ts runs from the source tree (tsx) or from dist/src/cli/main.js.
-  for (const p of ['../../package.json', '../../../package.json']) {
-    try {
-      return require(p) as { version: string };
-    } catch {
-      /* try the next layout */
-    }
-  }
-  return { version: '0.0.0' };
 }
 
 /**

@@ -3,43 +3,15 @@
  * until SIGINT/SIGTERM; `--dry-run` reads the firewall but prints every write instead of doing it.
  */
 import type { Command } from 'commander';
-import { createRequire } from 'node:module';
 import { setFlagsFromString } from 'node:v8';
-import { loadConfig, type Config } from '../../config/index.js';
-import { createLogger, type Logger } from '../../util/log.js';
+import { loadConfig } from '../../config/index.js';
 import { startRuntime } from '../../app/runtime.js';
-import { DEFAULT_CONFIG, type CliDeps, type CommandModule } from '../deps.js';
+import { DEFAULT_CONFIG, version, type CliDeps, type CommandModule } from '../deps.js';
+import { commandLogger, type LogArgs } from '../logging.js';
 
-export interface RunArgs {
+export interface RunArgs extends LogArgs {
   config: string;
   dryRun?: boolean;
-  logLevel?: 'debug' | 'info' | 'warn' | 'error';
-  logFormat?: 'text' | 'json';
-}
-
-export function version(): string {
-  const require = createRequire(import.meta.url);
-  for (const p of ['../../../package.json', '../../../../package.json']) {
-    try {
-      return (require(p) as { version: string }).version;
-    } catch {
-      /* other layout */
-    }
-  }
-  return '0.0.0';
-}
-
-/** Logger plus the list of secrets it scrubs; commands add passwords as they read them. */
-export function commandLogger(config: Config, deps: CliDeps, over: Pick<RunArgs, 'logLevel' | 'logFormat'>): { log: Logger; secrets: string[] } {
-  const secrets: string[] = [];
-  const log = createLogger({
-    level: over.logLevel ?? config.logging.level,
-    format: over.logFormat ?? config.logging.format,
-    destination: deps.stderr,
-    secrets: () => secrets,
-    env: deps.env,
-  });
-  return { log, secrets };
 }
 
 export async function run(args: RunArgs, deps: CliDeps): Promise<number> {
