@@ -1,6 +1,9 @@
 /**
  * `f2b-sophosxg parse --json` against `grep -c ' Ban '` on a generated 1,000,000-line log.
- * Usage: npx tsx bench/parse-vs-grep.ts [--lines N] [--runs N] [--build]. Target: parse ≤ 3× grep.
+ * Usage: npx tsx bench/parse-vs-grep.ts [--lines N] [--runs N] [--build]. F2B_BENCH_MAIN: another
+ * build of the CLI (e.g. a copy of an older dist/). The former target "parse ≤ 3× grep" is
+ * withdrawn (issue 14): it measured a subcommand's start-up more than anything users wait for; the
+ * number that counts is the sidecar's catch-up (catch-up.ts). Kept as a before/after record.
  * Both read the file from the page cache (one warm-up run each); the median of the runs counts.
  * Besides wall-clock time (what the target is about) it prints CPU time from /usr/bin/time when
  * available, and the command's start-up cost (on an empty log), because on a loaded machine wall-clock
@@ -24,7 +27,7 @@ const opt = (name: string, def: number): number => {
 const lines = opt('--lines', 1_000_000);
 const runs = opt('--runs', 5);
 
-const main = join(root, 'dist/src/cli/main.js');
+const main = process.env['F2B_BENCH_MAIN'] ?? join(root, 'dist/src/cli/main.js');
 
 /** Newest mtime under a directory (recursive), for the "is dist/ stale?" check. */
 function newest(dir: string, ext: string): number {
@@ -37,7 +40,8 @@ function newest(dir: string, ext: string): number {
   return t;
 }
 
-if (argv.includes('--build') || !existsSync(main) || newest(join(root, 'src'), '.ts') > newest(join(root, 'dist/src'), '.js')) {
+const stale = () => !existsSync(main) || newest(join(root, 'src'), '.ts') > newest(join(root, 'dist/src'), '.js');
+if (process.env['F2B_BENCH_MAIN'] === undefined && (argv.includes('--build') || stale())) {
   console.log('building dist/ …');
   // tsc emits even when someone else's file has a type error; the bench only needs the parse path.
   spawnSync('npx', ['tsc', '-p', 'tsconfig.build.json'], { cwd: root, stdio: 'inherit' });
@@ -123,7 +127,7 @@ try {
   }
   const sizeMb = statSync(file).size / 1e6;
   console.log(`parse throughput after start-up: ${(sizeMb / Math.max(1e-3, (pm - bm) / 1000)).toFixed(0)} MB/s`);
-  console.log(`ratio parse/grep: ${(pm / gm).toFixed(2)}x (target ≤ 3x) ${pm / gm <= 3 ? 'OK' : 'MISSED'}`);
+  console.log(`ratio parse/grep: ${(pm / gm).toFixed(2)}x`);
   console.log(`ratio (parse − start-up)/grep: ${((pm - bm) / gm).toFixed(2)}x`);
 } finally {
   rmSync(dir, { recursive: true, force: true });

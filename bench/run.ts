@@ -1,19 +1,23 @@
 /**
  * `npm run bench`: the sidecar against the one-process-per-ban way on the HTTPS emulator with a
  * fixed latency per write request, single-ban latency, memory at 100,000 addresses, and parse
- * throughput against grep. Prints numbers (and OK/MISSED against the targets); never fails on them.
+ * throughput against grep, and the sidecar's catch-up on a 1,000,000-line log against grep (catch-up.ts).
+ * Prints numbers (and OK/MISSED against the targets); never fails on them.
  *
- *   npm run bench [-- --quick] [--only burst,oneshot,latency,memory,parse] [--latency MS]
+ *   npm run bench [-- --quick] [--only burst,oneshot,latency,memory,parse,catch-up] [--latency MS]
  *                 [--sample N] [--bans N] [--sizes 1000,10000]
  */
 import { spawnSync } from 'node:child_process';
-import { cpus, totalmem } from 'node:os';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { cpus, tmpdir, totalmem } from 'node:os';
+import { join } from 'node:path';
 import { oneShotBurst, sidecarBurst, type BurstResult } from './burst.js';
 import { singleBanLatency, type LatencyResult } from './latency.js';
 import { STEADY_SPAN_MS, sidecarMemory, type MemoryResult } from './memory.js';
 import { ROOT, ensureBuilt, fmtMb, fmtMs, table } from './lib.js';
+import { catchUp, catchUpLines } from './catch-up.js';
 
-const SECTIONS = ['burst', 'oneshot', 'latency', 'memory', 'parse'] as const;
+const SECTIONS = ['burst', 'oneshot', 'latency', 'memory', 'parse', 'catch-up'] as const;
 type Section = (typeof SECTIONS)[number];
 
 export interface Options {
@@ -184,6 +188,17 @@ function parseSection(o: Options, say: (s: string) => void): string[] {
   return ['### Parse throughput vs grep (bench/parse-vs-grep.ts)', '', '```', out, '```', ''];
 }
 
+/** First start, `startAt: beginning`, 1,000,000 lines (100,000 with --quick), the groups already holding the result. */
+async function catchUpSection(o: Options, say: (s: string) => void): Promise<string[]> {
+  const dir = await mkdtemp(join(tmpdir(), 'f2b-catchup-'));
+  try {
+    const r = await catchUp(dir, o.quick ? 100_000 : 1_000_000, o.quick ? 1 : 3, say);
+    return ['### Catch-up: first start on a whole log (bench/catch-up.ts)', '', '```', ...catchUpLines(r), '```', ''];
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
 export async function main(argv: readonly string[]): Promise<void> {
   const o = parseArgs(argv);
   const t0 = performance.now();
@@ -208,6 +223,7 @@ export async function main(argv: readonly string[]): Promise<void> {
     }
   }
   if (o.only.has('parse')) report.push(...parseSection(o, say));
+  if (o.only.has('catch-up')) report.push(...(await catchUpSection(o, say)));
   report.push(`(total bench time ${fmtMs(performance.now() - t0)})`);
   console.log(`\n${report.join('\n')}`);
 }

@@ -28,3 +28,5 @@ export function errorLine(err: unknown): string {
   const msg = err instanceof Error ? err.message : String(err);
   return `f2b-sophosxg: ${msg.split('\n').join('\n  ')}\n`;
 }
+
+export { packageVersion as version } from '../util/version.js';

@@ -6,9 +6,8 @@
 import { realpathSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
-import { errorLine, type CliDeps } from './deps.js';
+import { errorLine, version, type CliDeps } from './deps.js';
 import { loadCommands } from './commands/index.js';
-import { packageVersion } from '../util/version.js';
 
 const require = createRequire(import.meta.url);
 /**
@@ -20,7 +19,7 @@ const { Command, CommanderError } = require('commander') as typeof import('comma
 export async function main(argv: string[], deps: CliDeps): Promise<number> {
   const program = new Command('f2b-sophosxg')
     .description('Mirror fail2ban bans into IP host groups on a Sophos Firewall (XG / SFOS).')
-    .version(packageVersion(), '-V, --version')
+    .version(version(), '-V, --version')
     .exitOverride()
     .configureOutput({
       writeOut: (s) => deps.stdout.write(s),

@@ -72,7 +72,7 @@ describe('run.ts options', () => {
   it('defaults to the 200 ms variant with both burst sizes and a 50-ban one-shot sample', () => {
     const o = parseArgs([]);
     expect(o).toMatchObject({ latencyMs: 200, sizes: [1000, 10_000], sample: 50, latencyBans: 200, quick: false });
-    expect([...o.only]).toEqual(['burst', 'oneshot', 'latency', 'memory', 'parse']);
+    expect([...o.only]).toEqual(['burst', 'oneshot', 'latency', 'memory', 'parse', 'catch-up']);
   });
 
   it('takes fewer slow samples at 5 s per write, and --only/--sizes as given', () => {

@@ -2,38 +2,16 @@
  * `f2b-sophosxg replay FILE -c CONFIG`: backfill of an old log, as a real process against the
  * HTTPS emulator, merged into the live state without moving the live checkpoint.
  */
-import { readFile, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { parseConfig } from '../../src/config/index.js';
-import { standingBans } from '../../src/cli/commands/replay.js';
-import { allOutput, configYaml, GROUP_V4, GROUP_V6, LogWriter, secretForms, v4s, v6s, worldPerTest } from '../helpers/sidecar.js';
-
-const FIXTURES = fileURLToPath(new URL('../../../shared/fixtures/fail2ban/', import.meta.url));
+import { allOutput, GROUP_V4, GROUP_V6, LogWriter, secretForms, v4s, v6s, worldPerTest } from '../helpers/sidecar.js';
 
 const { open, passwords } = worldPerTest();
 
 const union = (a: { v4: Set<string>; v6: Set<string> }, b: { v4: Set<string>; v6: Set<string> }) => ({
   v4: new Set([...a.v4, ...b.v4]),
   v6: new Set([...a.v6, ...b.v6]),
-});
-
-describe('standingBans (the old log through the pipeline model, on its own clock)', () => {
-  it('the real full-cycle capture leaves the three sshd bans that fail2ban suspended at its final stop', async () => {
-    const config = parseConfig(
-      configYaml({ logPath: '/x.log', stateDir: '/x', url: 'https://127.0.0.1:1/', fingerprint: 'AB'.repeat(32) }, {}),
-      '(test)',
-    );
-    const text = await readFile(join(FIXTURES, 'fail2ban-1.0.2-full-cycle.log'), 'utf8');
-    const bans = standingBans(text, config, 'full-cycle.log');
-    // From the capture's steps: 203.0.113.7, 2001:db8:0:1::7 and 198.51.100.77 were unbanned for
-    // real; 203.0.113.66 was banned and unbanned by hand; the final stop's Unbans are stop-Unbans.
-    expect(new Set(bans.map((b) => `${b.jail} ${b.ip} ${b.family}`))).toEqual(
-      new Set(['sshd 192.0.2.10 IPv4', 'sshd 2001:db8::10 IPv6', 'sshd 198.51.100.21 IPv4']),
-    );
-    expect(bans.every((b) => b.type === 'ban')).toBe(true);
-  });
 });
 
 describe('replay (real process, HTTPS emulator)', () => {

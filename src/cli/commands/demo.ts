@@ -12,8 +12,7 @@ import { parseConfig } from '../../config/index.js';
 import { startEmulator } from '../../emulator/index.js';
 import { startRuntime } from '../../app/runtime.js';
 import { createLogger } from '../../util/log.js';
-import { packageVersion as version } from '../../util/version.js';
-import type { CliDeps, CommandModule } from '../deps.js';
+import { version, type CliDeps, type CommandModule } from '../deps.js';
 
 export interface DemoArgs {
   log?: string;

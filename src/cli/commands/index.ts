@@ -12,7 +12,7 @@ const COMMANDS: readonly { names: readonly string[]; load: Loader }[] = [
   { names: ['run'], load: () => import('./run.js') },
   { names: ['status'], load: () => import('./status.js') },
   { names: ['replay'], load: () => import('./replay.js') },
-  { names: ['start', 'stop', 'check', 'flush', 'ban', 'unban'], load: () => import('./seed.js') },
+  { names: ['start', 'stop', 'check', 'flush', 'ban', 'unban'], load: () => import('./oneshot.js') },
   { names: ['emulator'], load: () => import('./emulator.js') },
   { names: ['demo'], load: () => import('./demo.js') },
 ];

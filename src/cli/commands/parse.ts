@@ -1,16 +1,16 @@
 /**
  * `f2b-sophosxg parse FILE... [--json] [--raw]`: prints the events the sidecar would see in
  * fail2ban logs (`-` = stdin), one per line, with a summary on stderr. Meant for checking a log
- * before pointing the sidecar at it, and fast enough for a year of logs: the WebAssembly scanner
- * of parse-scan.ts, large reads into reused buffers, large writes. One thread: a worker scanning
- * the second half of a file was tried and made it slower here (bench/RESULTS.md).
+ * before pointing the sidecar at it. Every line goes through the sidecar's own parser
+ * (src/parser); this file only reads and prints.
  */
-import { open, type FileHandle } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import type { Writable } from 'node:stream';
+import type { Readable, Writable } from 'node:stream';
 import type { Command } from 'commander';
+import { parseLine } from '../../parser/index.js';
+import type { F2bEvent } from '../../parser/types.js';
 import type { CliDeps, CommandModule } from '../deps.js';
-import { OutBuffer, Scanner, WRITE_CHUNK, newTotals, summaryLine, type Format, type Totals } from './parse-scan.js';
+import { fileLines, streamLines } from '../lines.js';
 
 export interface ParseArgs {
   files: string[];
@@ -19,119 +19,79 @@ export interface ParseArgs {
   raw?: boolean;
 }
 
-const READ_CHUNK = 1 << 20;
+export interface Totals {
+  lines: number;
+  events: number;
+  rejected: number;
+  /** Insertion order is the order of first occurrence, which the summary line keeps. */
+  reasons: Map<string, number>;
+}
+
+/** Output is collected up to this many characters per write: one write per line costs more than the parsing. */
+const WRITE_CHARS = 1 << 16;
 
 export async function run(args: ParseArgs, deps: CliDeps): Promise<number> {
   const files = args.files.length > 0 ? args.files : ['-'];
-  const fmt: Format = { json: args.json === true, raw: args.raw === true };
-  const ctx: Ctx = { out: new StreamOut(deps.stdout), totals: newTotals(), fmt, signal: deps.signal };
+  const raw = args.raw === true;
+  const format = args.json === true ? (e: F2bEvent) => jsonLine(e, raw) : (e: F2bEvent) => textLine(e, raw);
+  const totals: Totals = { lines: 0, events: 0, rejected: 0, reasons: new Map() };
+  const out = new Output(deps.stdout);
   let failed = 0;
   for (const file of files) {
     if (deps.signal.aborted) break;
-    const name = file === '-' ? 'stdin' : file;
     try {
-      if (file === '-') await scanInput(deps.stdin as AsyncIterable<Buffer | string>, ctx);
-      else await scanFile(resolve(deps.cwd, file), ctx);
+      const lines = file === '-' ? streamLines(deps.stdin as Readable) : fileLines(resolve(deps.cwd, file));
+      for await (const line of lines) {
+        count(totals, line, format, out);
+        if (out.full()) await out.flush();
+        if (deps.signal.aborted) break;
+      }
     } catch (err) {
       failed++;
       const cause = err instanceof Error ? err.message : String(err);
-      deps.stderr.write(`f2b-sophosxg: cannot read ${name}: ${cause.split('\n')[0]}\n`);
+      deps.stderr.write(`f2b-sophosxg: cannot read ${file === '-' ? 'stdin' : file}: ${cause.split('\n')[0]}\n`);
     }
   }
-  await ctx.out.flush();
-  deps.stderr.write(summaryLine(ctx.totals, failed));
+  await out.flush();
+  deps.stderr.write(summaryLine(totals, failed));
   if (deps.signal.aborted) return 130;
   return failed > 0 ? 1 : 0;
 }
 
-interface Ctx {
-  out: StreamOut;
-  totals: Totals;
-  fmt: Format;
-  signal: AbortSignal;
-}
-
-async function scanInput(input: AsyncIterable<Buffer | string>, ctx: Ctx): Promise<void> {
-  const scanner = new Scanner(ctx.out.buf, ctx.totals, ctx.fmt);
-  for await (const chunk of input) {
-    scanner.chunk(typeof chunk === 'string' ? Buffer.from(chunk, 'utf8') : chunk);
-    await ctx.out.maybeFlush();
-    if (ctx.signal.aborted) return;
-  }
-  scanner.end();
-}
-
-async function scanFile(path: string, ctx: Ctx): Promise<void> {
-  const fh = await open(path, 'r');
-  try {
-    await scanInput(fileChunks(fh), ctx);
-  } finally {
-    await fh.close();
+function count(t: Totals, line: string, format: (e: F2bEvent) => string, out: Output): void {
+  t.lines++;
+  const r = parseLine(line);
+  if (r.kind === 'event') {
+    t.events++;
+    out.push(format(r.event));
+  } else if (r.kind === 'rejected') {
+    t.rejected++;
+    t.reasons.set(r.reason, (t.reasons.get(r.reason) ?? 0) + 1);
   }
 }
 
-/**
- * A file's bytes in chunks of two reused buffers: a read stream allocates a fresh
- * buffer per chunk, and on a 116 MB log the page faults of those allocations cost more time than
- * grep takes for the whole file.
- */
-async function* fileChunks(fh: FileHandle): AsyncGenerator<Buffer> {
-  // Two buffers: the next read runs in the thread pool while this thread scans the current chunk
-  // (the scanner copies what it keeps of a chunk, so a buffer is free again once yielded back).
-  let cur = Buffer.allocUnsafe(READ_CHUNK);
-  let spare = Buffer.allocUnsafe(READ_CHUNK);
-  const read = (buf: Buffer) => fh.read(buf, 0, READ_CHUNK, null);
-  let next: ReturnType<typeof read> | undefined = read(cur);
-  try {
-    while (next !== undefined) {
-      const { bytesRead } = await next;
-      next = undefined;
-      if (bytesRead === 0) return;
-      next = read(spare);
-      yield cur.subarray(0, bytesRead);
-      [cur, spare] = [spare, cur];
-    }
-  } finally {
-    // Left early (abort): the read ahead must be over before the caller closes the file.
-    await next?.catch(() => undefined);
-  }
-}
-
-/** Output to the command's stream, honouring back-pressure; written buffers are reused. */
-class StreamOut {
-  private readonly pool: Buffer[] = [];
-  private pending: Buffer[] = [];
-  readonly buf = new OutBuffer(
-    (full) => this.pending.push(full),
-    () => this.pool.pop() ?? Buffer.allocUnsafeSlow(WRITE_CHUNK),
-  );
+/** Collected output, written in large pieces, honouring back-pressure. */
+class Output {
+  private parts: string[] = [];
+  private size = 0;
 
   constructor(private readonly stream: Writable) {}
 
-  async maybeFlush(): Promise<void> {
-    if (this.pending.length > 0) await this.writePending();
+  push(s: string): void {
+    this.parts.push(s);
+    this.size += s.length;
+  }
+
+  full(): boolean {
+    return this.size >= WRITE_CHARS;
   }
 
   async flush(): Promise<void> {
-    this.buf.finish();
-    await this.writePending();
-  }
-
-  private async writePending(): Promise<void> {
-    const parts = this.pending;
-    this.pending = [];
-    for (const part of parts) await this.write(part);
-  }
-
-  private async write(part: Buffer): Promise<void> {
-    if (part.length === 0) return;
-    // The stream is done with a chunk when its callback runs, not when write() returns.
-    if (!this.stream.write(part, () => this.recycle(part))) await drained(this.stream);
-  }
-
-  private recycle(part: Buffer): void {
-    const ab = part.buffer;
-    if (part.byteOffset === 0 && ab.byteLength === WRITE_CHUNK && this.pool.length < 4) this.pool.push(Buffer.from(ab));
+    if (this.size === 0) return;
+    const text = this.parts.join('');
+    this.parts = [];
+    this.size = 0;
+    if (!this.stream.write(text)) await drained(this.stream);
   }
 }
 
@@ -147,6 +107,33 @@ function drained(stream: Writable): Promise<void> {
     stream.on('error', finish);
     stream.on('close', finish);
   });
+}
+
+export function summaryLine(t: Totals, failed: number): string {
+  const reasons = [...t.reasons].map(([r, n]) => `${r} ${n}`).join(', ');
+  return (
+    `parse: ${t.lines} line(s), ${t.events} event(s), ${t.rejected} rejected${reasons ? ` (${reasons})` : ''}` +
+    `${failed ? `, ${failed} unreadable input(s)` : ''}\n`
+  );
+}
+
+export function textLine(e: F2bEvent, raw: boolean): string {
+  let s = `${e.time ?? '-'} ${e.type} ${e.jail ?? '-'} ${e.ip ?? '-'}`;
+  if (e.version !== undefined) s += ` v${e.version}`;
+  if (raw) s += `\t${e.raw}`;
+  return `${s}\n`;
+}
+
+export function jsonLine(e: F2bEvent, raw: boolean): string {
+  let s = `{"type":"${e.type}"`;
+  if (e.jail !== undefined) s += `,"jail":${JSON.stringify(e.jail)}`;
+  if (e.ip !== undefined) s += `,"ip":"${e.ip}","family":"${e.family ?? ''}"`;
+  if (e.time !== undefined) s += `,"time":${JSON.stringify(e.time)}`;
+  if (e.isoTime !== undefined) s += `,"isoTime":"${e.isoTime}"`;
+  if (e.pid !== undefined) s += `,"pid":${e.pid}`;
+  if (e.version !== undefined) s += `,"version":${JSON.stringify(e.version)}`;
+  if (raw) s += `,"raw":${JSON.stringify(e.raw)}`;
+  return `${s}}\n`;
 }
 
 export const command: CommandModule = {

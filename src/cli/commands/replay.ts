@@ -3,8 +3,9 @@
  * once, then exits: 0 when every firewall holds the result, non-zero with a one-line reason.
  *
  * Two steps, both through the pipeline's own model:
- *  1. the file is played into a scratch DesiredModel on the file's own clock (its time stamps),
- *     so stop-Unbans, suspensions and restores resolve as they did when the log was written;
+ *  1. the file is streamed into a scratch DesiredModel on the file's own clock (its time stamps),
+ *     so stop-Unbans, suspensions and restores resolve as they did when the log was written
+ *     (src/pipeline/standing.ts);
  *  2. the bans still standing at the end of the file (active or suspended) are merged as Ban
  *     events into the sidecar's live state under the state lock, and the firewalls are
  *     reconciled against that state.
@@ -16,19 +17,17 @@
  * checkpoint, so the live log position is saved unchanged.
  */
 import type { Command } from 'commander';
-import { readFile } from 'node:fs/promises';
-import { loadConfig, type Config } from '../../config/index.js';
+import { loadConfig } from '../../config/index.js';
 import { jailMatches } from '../../core/glob.js';
 import { makeNeverBlock } from '../../core/network.js';
-import { parseLine } from '../../parser/index.js';
 import type { F2bEvent } from '../../parser/types.js';
-import { DesiredModel } from '../../pipeline/model.js';
+import { standingBans } from '../../pipeline/standing.js';
 import { startRuntime, type Runtime } from '../../app/runtime.js';
-import { commandLogger, type RunArgs } from './run.js';
-import { packageVersion as version } from '../../util/version.js';
-import { DEFAULT_CONFIG, type CliDeps, type CommandModule } from '../deps.js';
+import { DEFAULT_CONFIG, version, type CliDeps, type CommandModule } from '../deps.js';
+import { fileLines } from '../lines.js';
+import { commandLogger, type LogArgs } from '../logging.js';
 
-export interface ReplayArgs extends Pick<RunArgs, 'logLevel' | 'logFormat'> {
+export interface ReplayArgs extends LogArgs {
   file: string;
   config: string;
   /** Give up (exit 1) when the firewalls have not converged within this long. */
@@ -47,38 +46,16 @@ export class ReplayError extends Error {
   }
 }
 
-/**
- * The bans a log leaves standing at its end, as Ban events (pure: text in, events out). Time is
- * the file's own: each event's time stamp, or the previous one for lines without.
- */
-export function standingBans(text: string, config: Pick<Config, 'groups' | 'neverBlock' | 'suspend'>, source: string): F2bEvent[] {
-  const model = new DesiredModel({ groups: config.groups, neverBlock: makeNeverBlock(config.neverBlock), jailMatches, suspend: config.suspend });
-  let now = 0;
-  for (const line of text.split(/\r?\n/)) {
-    const r = parseLine(line);
-    if (r.kind !== 'event') continue;
-    const t = r.event.isoTime === undefined ? NaN : Date.parse(r.event.isoTime);
-    if (Number.isFinite(t) && t > now) now = t;
-    model.expire(now);
-    model.apply(r.event, now);
-  }
-  const out: F2bEvent[] = [];
-  for (const { address, family, jail, entry } of model.list()) {
-    if (entry.state === 'unbanning') continue;
-    out.push({ type: 'ban', jail, ip: address, family, raw: `(replay of ${source})` });
-  }
-  return out;
-}
-
 export async function run(args: ReplayArgs, deps: CliDeps): Promise<number> {
   const config = await loadConfig(args.config);
-  let text: string;
+  let bans: F2bEvent[];
   try {
-    text = await readFile(args.file, 'utf8');
+    const model = { groups: config.groups, neverBlock: makeNeverBlock(config.neverBlock), jailMatches, suspend: config.suspend };
+    bans = await standingBans(fileLines(args.file), model, args.file);
   } catch (err) {
+    // Only reading can fail here: the parser and the model never throw.
     throw new ReplayError(`cannot read ${args.file}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`, { code: 'REPLAY_READ', retryable: false, cause: err });
   }
-  const bans = standingBans(text, config, args.file);
   const { log, secrets } = commandLogger(config, deps, args);
   // No metrics endpoint: replay is a short job, and its port belongs to `run`.
   const runtime = await startRuntime({

@@ -4,30 +4,14 @@
  */
 import type { Command } from 'commander';
 import { setFlagsFromString } from 'node:v8';
-import { loadConfig, type Config } from '../../config/index.js';
-import { createLogger, type Logger } from '../../util/log.js';
+import { loadConfig } from '../../config/index.js';
 import { startRuntime } from '../../app/runtime.js';
-import { DEFAULT_CONFIG, type CliDeps, type CommandModule } from '../deps.js';
-import { packageVersion as version } from '../../util/version.js';
+import { DEFAULT_CONFIG, version, type CliDeps, type CommandModule } from '../deps.js';
+import { commandLogger, type LogArgs } from '../logging.js';
 
-export interface RunArgs {
+export interface RunArgs extends LogArgs {
   config: string;
   dryRun?: boolean;
-  logLevel?: 'debug' | 'info' | 'warn' | 'error';
-  logFormat?: 'text' | 'json';
-}
-
-/** Logger plus the list of secrets it scrubs; commands add passwords as they read them. */
-export function commandLogger(config: Config, deps: CliDeps, over: Pick<RunArgs, 'logLevel' | 'logFormat'>): { log: Logger; secrets: string[] } {
-  const secrets: string[] = [];
-  const log = createLogger({
-    level: over.logLevel ?? config.logging.level,
-    format: over.logFormat ?? config.logging.format,
-    destination: deps.stderr,
-    secrets: () => secrets,
-    env: deps.env,
-  });
-  return { log, secrets };
 }
 
 export async function run(args: RunArgs, deps: CliDeps): Promise<number> {

@@ -1,5 +1,5 @@
 /**
- * The one-shot seed commands (start | stop | check | flush | ban | unban) against the HTTPS XG
+ * The one-shot commands (start | stop | check | flush | ban | unban) against the HTTPS XG
  * emulator, with a real config file and password file in a temp directory: exit codes, the one
  * line they print, and the firewall state they leave. The fail2ban action file is parsed and its
  * command lines are run through the same command registration the CLI uses.
@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { Readable, Writable } from 'node:stream';
 import { Command, CommanderError } from 'commander';
 import { afterEach, describe, expect, it } from 'vitest';
-import { run, register, type SeedArgs } from '../../src/cli/commands/seed.js';
+import { run, register, type OneShotArgs } from '../../src/cli/commands/oneshot.js';
 import { DEFAULT_CONFIG, errorLine, type CliDeps } from '../../src/cli/deps.js';
 import { hostName } from '../../src/xg/naming.js';
 import { startFirewall, type FirewallFixture } from '../xg/emulator-fixture.js';
@@ -42,7 +42,7 @@ afterEach(async () => {
 
 async function setup(opts: { password?: string; url?: string } = {}): Promise<Env> {
   const f = await startFirewall({ users: { admin: 'admin', api: PASSWORD } });
-  const dir = await mkdtemp(join(tmpdir(), 'seed-test-'));
+  const dir = await mkdtemp(join(tmpdir(), 'oneshot-test-'));
   await writeFile(join(dir, 'xg-password'), `${opts.password ?? PASSWORD}\n`, { mode: 0o600 });
   const config = join(dir, 'config.yaml');
   await writeFile(
@@ -97,7 +97,7 @@ function capture(): { deps: CliDeps; out: () => string; err: () => string } {
 }
 
 /** The exported run(); a rejection becomes what the CLI makes of it (exit 1, errorLine). */
-async function seed(args: Omit<SeedArgs, 'config'> & { config?: string }): Promise<Io> {
+async function oneShot(args: Omit<OneShotArgs, 'config'> & { config?: string }): Promise<Io> {
   const io = capture();
   let code: number;
   try {
@@ -109,7 +109,7 @@ async function seed(args: Omit<SeedArgs, 'config'> & { config?: string }): Promi
   return { code, out: io.out(), err: io.err() };
 }
 
-/** A command line as fail2ban runs it, through the seed module's own registration. */
+/** A command line as fail2ban runs it, through the one-shot module's own registration. */
 async function cli(argv: string[]): Promise<Io> {
   const io = capture();
   let code = 0;
@@ -137,10 +137,10 @@ async function cli(argv: string[]): Promise<Io> {
 const lines = (s: string): string[] => s.split('\n').filter((l) => l !== '');
 const members = (e: Env, group: string): string[] => [...e.f.em.model.groupMembers(group)].sort();
 
-describe('seed commands against the emulator', () => {
+describe('one-shot commands against the emulator', () => {
   it('start creates every configured group with its family, idempotently', async () => {
     const e = await setup();
-    let r = await seed({ action: 'start' });
+    let r = await oneShot({ action: 'start' });
     expect(r).toMatchObject({ code: 0, err: '' });
     expect(lines(r.out)).toHaveLength(3);
     expect(e.f.em.dump().groups.map((g) => [g.name, g.family]).sort()).toEqual([
@@ -149,7 +149,7 @@ describe('seed commands against the emulator', () => {
       ['f2b_web', 'IPv4'],
     ]);
     const writes = e.f.em.stats.writes;
-    r = await seed({ action: 'start', jail: 'sshd' });
+    r = await oneShot({ action: 'start', jail: 'sshd' });
     expect(r.code).toBe(0);
     expect(lines(r.out)).toEqual(['group f2b_ssh (IPv4) on main is ready', 'group f2b_ssh6 (IPv6) on main is ready']);
     expect(e.f.em.stats.writes).toBe(writes);
@@ -157,16 +157,16 @@ describe('seed commands against the emulator', () => {
 
   it('ban and unban put each family in its own group of the jail, and delete the host on unban', async () => {
     const e = await setup();
-    expect((await seed({ action: 'ban', jail: 'sshd', ip: '203.0.113.7' })).code).toBe(0);
-    expect((await seed({ action: 'ban', jail: 'sshd', ip: '2001:DB8::7' })).code).toBe(0);
-    const r = await seed({ action: 'ban', jail: 'nginx-http', ip: '198.51.100.0/24' });
+    expect((await oneShot({ action: 'ban', jail: 'sshd', ip: '203.0.113.7' })).code).toBe(0);
+    expect((await oneShot({ action: 'ban', jail: 'sshd', ip: '2001:DB8::7' })).code).toBe(0);
+    const r = await oneShot({ action: 'ban', jail: 'nginx-http', ip: '198.51.100.0/24' });
     expect(r).toMatchObject({ code: 0, out: 'banned 198.51.100.0/24 in group f2b_web on main\n', err: '' });
     expect(members(e, 'f2b_ssh')).toEqual([hostName('f2b_', '203.0.113.7')]);
     expect(members(e, 'f2b_ssh6')).toEqual([hostName('f2b_', '2001:db8::7')]);
     expect(members(e, 'f2b_web')).toEqual([hostName('f2b_', '198.51.100.0/24')]);
 
-    expect((await seed({ action: 'unban', jail: 'sshd', ip: '203.0.113.7' })).code).toBe(0);
-    expect((await seed({ action: 'unban', jail: 'sshd', ip: '203.0.113.7' })).code).toBe(0);
+    expect((await oneShot({ action: 'unban', jail: 'sshd', ip: '203.0.113.7' })).code).toBe(0);
+    expect((await oneShot({ action: 'unban', jail: 'sshd', ip: '203.0.113.7' })).code).toBe(0);
     expect(members(e, 'f2b_ssh')).toEqual([]);
     expect(e.f.em.model.hostByName(hostName('f2b_', '203.0.113.7'))).toBeUndefined();
     expect(e.f.em.model.groupByName('f2b_ssh')).toBeDefined();
@@ -174,10 +174,10 @@ describe('seed commands against the emulator', () => {
 
   it('ban skips, with a warning and exit 0, an own network and a family the jail has no group for', async () => {
     const e = await setup();
-    let r = await seed({ action: 'ban', jail: 'sshd', ip: '10.1.2.3' });
+    let r = await oneShot({ action: 'ban', jail: 'sshd', ip: '10.1.2.3' });
     expect(r).toMatchObject({ code: 0, out: '' });
     expect(lines(r.err)).toEqual(['warning: ban ignored: 10.1.2.3 is in neverBlock']);
-    r = await seed({ action: 'ban', jail: 'nginx-http', ip: '2001:db8::9' });
+    r = await oneShot({ action: 'ban', jail: 'nginx-http', ip: '2001:db8::9' });
     expect(r.code).toBe(0);
     expect(r.err).toMatch(/^warning: ban of 2001:db8::9 skipped: no IPv6 group/);
     expect(e.f.em.stats.requests).toBe(0);
@@ -185,18 +185,18 @@ describe('seed commands against the emulator', () => {
 
   it('check reports each group: existence and owned member count; exit 3 while one is missing', async () => {
     const e = await setup();
-    await seed({ action: 'ban', jail: 'sshd', ip: '203.0.113.7' });
-    await seed({ action: 'ban', jail: 'sshd', ip: '203.0.113.8' });
+    await oneShot({ action: 'ban', jail: 'sshd', ip: '203.0.113.7' });
+    await oneShot({ action: 'ban', jail: 'sshd', ip: '203.0.113.8' });
     await e.f.seedForeign({ name: 'admin_host', address: '192.0.2.10', groups: ['f2b_ssh'] });
-    let r = await seed({ action: 'check', jail: 'sshd' });
+    let r = await oneShot({ action: 'check', jail: 'sshd' });
     expect(r.code).toBe(3);
     expect(lines(r.out)).toEqual([
       'firewall main: login ok',
       'group f2b_ssh (IPv4) on main: exists, 2 owned member(s), 1 other member(s)',
       "group f2b_ssh6 (IPv6) on main: MISSING (run 'f2b-sophosxg start' or the sidecar to create it)",
     ]);
-    await seed({ action: 'start' });
-    r = await seed({ action: 'check' });
+    await oneShot({ action: 'start' });
+    r = await oneShot({ action: 'check' });
     expect(r.code).toBe(0);
     expect(lines(r.out)).toHaveLength(4);
     expect(r.out).toContain('group f2b_ssh6 (IPv6) on main: exists, 0 owned member(s), 0 other member(s)');
@@ -205,18 +205,18 @@ describe('seed commands against the emulator', () => {
 
   it('check --offline validates the config without contacting the firewall', async () => {
     const e = await setup({ url: 'https://127.0.0.1:1/webconsole/APIController' });
-    const r = await seed({ action: 'check', offline: true });
+    const r = await oneShot({ action: 'check', offline: true });
     expect(r).toMatchObject({ code: 0, err: '', out: `config ${e.config} is valid: 1 firewall(s), 3 group(s)\n` });
     expect(e.f.em.stats.requests).toBe(0);
   });
 
   it('flush removes only owned members, keeps every other member and the group itself', async () => {
     const e = await setup();
-    for (const ip of ['203.0.113.7', '203.0.113.8', '203.0.113.9']) await seed({ action: 'ban', jail: 'sshd', ip });
+    for (const ip of ['203.0.113.7', '203.0.113.8', '203.0.113.9']) await oneShot({ action: 'ban', jail: 'sshd', ip });
     await e.f.seedForeign({ name: 'admin_host', address: '192.0.2.10', groups: ['f2b_ssh'] });
     await e.f.seedForeign({ name: 'F2B_192.0.2.11', address: '192.0.2.11', groups: ['f2b_ssh'] });
     await e.f.otherPort.addToGroup({ name: 'f2b_ssh', family: 'IPv4' }, ['192.0.2.12']);
-    const r = await seed({ action: 'flush', jail: 'sshd' });
+    const r = await oneShot({ action: 'flush', jail: 'sshd' });
     expect(r.code).toBe(0);
     expect(lines(r.out)).toEqual([
       'group f2b_ssh on main: removed 3 owned host(s), 3 other member(s) left alone',
@@ -226,15 +226,15 @@ describe('seed commands against the emulator', () => {
     expect(e.f.em.dump().hosts.map((h) => h.name).sort()).toEqual(['F2B_192.0.2.11', 'admin_host', 'other_f2b_192.0.2.12']);
     expect(e.f.em.model.groupByName('f2b_ssh')).toBeDefined();
     // stop never deletes a group either.
-    expect(await seed({ action: 'stop' })).toMatchObject({ code: 0, err: '' });
+    expect(await oneShot({ action: 'stop' })).toMatchObject({ code: 0, err: '' });
     expect(e.f.em.dump().groups.map((g) => g.name)).toContain('f2b_ssh');
   });
 });
 
-describe('seed command failures: non-zero, one line, no password', () => {
+describe('one-shot command failures: non-zero, one line, no password', () => {
   it('authentication failure', async () => {
     const e = await setup({ password: 'not-the-password' });
-    const r = await seed({ action: 'ban', jail: 'sshd', ip: '203.0.113.7' });
+    const r = await oneShot({ action: 'ban', jail: 'sshd', ip: '203.0.113.7' });
     expect(r.code).toBe(1);
     expect(lines(r.err)).toHaveLength(1);
     expect(r.err).toMatch(/^f2b-sophosxg: .*Authentication Failure/);
@@ -247,7 +247,7 @@ describe('seed command failures: non-zero, one line, no password', () => {
     const port = e.f.em.port;
     await e.f.teardown();
     await writeFile(e.config, (await readFile(e.config, 'utf8')).replace(/url: .*/, `url: https://127.0.0.1:${port}/webconsole/APIController`));
-    const r = await seed({ action: 'check' });
+    const r = await oneShot({ action: 'check' });
     expect(r.code).toBe(1);
     expect(lines(r.err)).toHaveLength(1);
     expect(r.err).toMatch(/^f2b-sophosxg: cannot reach the firewall \(ECONNREFUSED/);
@@ -255,7 +255,7 @@ describe('seed command failures: non-zero, one line, no password', () => {
 
   it.each(['999.1.1.1', 'example.org', '203.0.113.7/33', '010.1.1.1', 'fe80::1%eth0', ''])('invalid IP %j', async (ip) => {
     const e = await setup();
-    const r = await seed({ action: 'ban', jail: 'sshd', ip });
+    const r = await oneShot({ action: 'ban', jail: 'sshd', ip });
     expect(r.code).toBe(1);
     expect(lines(r.err)).toHaveLength(1);
     expect(r.err).toMatch(/^f2b-sophosxg: .*(not an IPv4\/IPv6 address|needs --ip)/);
@@ -264,14 +264,14 @@ describe('seed command failures: non-zero, one line, no password', () => {
 
   it('no command output ever holds the password', async () => {
     const e = await setup();
-    await seed({ action: 'start' });
-    await seed({ action: 'ban', jail: 'sshd', ip: '203.0.113.7' });
-    await seed({ action: 'check' });
+    await oneShot({ action: 'start' });
+    await oneShot({ action: 'ban', jail: 'sshd', ip: '203.0.113.7' });
+    await oneShot({ action: 'check' });
     e.f.em.faults.http5xxRate = 1;
-    expect((await seed({ action: 'flush' })).code).toBe(1);
+    expect((await oneShot({ action: 'flush' })).code).toBe(1);
     e.f.em.faults.http5xxRate = 0;
     await writeFile(join(e.dir, 'xg-password'), `${PASSWORD}x\n`);
-    expect((await seed({ action: 'unban', jail: 'sshd', ip: '203.0.113.7' })).code).toBe(1);
+    expect((await oneShot({ action: 'unban', jail: 'sshd', ip: '203.0.113.7' })).code).toBe(1);
     const all = e.printed.join('');
     expect(all).toContain('f2b-sophosxg: ');
     for (const form of [PASSWORD, encodeURIComponent(PASSWORD), PASSWORD.replace(/&/g, '&amp;').replace(/</g, '&lt;')]) {
@@ -300,7 +300,7 @@ describe('action.d/sophosxg.conf', () => {
     return { definition: sections.Definition ?? {}, init: sections.Init ?? {} };
   }
 
-  it('calls exactly the seed commands, with the config, the jail and the address', async () => {
+  it('calls exactly the one-shot commands, with the config, the jail and the address', async () => {
     const { definition, init } = await parseAction();
     expect(Object.keys(definition).sort()).toEqual(['actionban', 'actioncheck', 'actionflush', 'actionstart', 'actionstop', 'actionunban']);
     for (const [key, cmd] of Object.entries(definition)) {

@@ -5,20 +5,22 @@
  * success, non-zero with a one-line reason otherwise.
  */
 import type { Command } from 'commander';
-import { loadConfig, type Config } from '../../config/index.js';
+import { loadConfig } from '../../config/index.js';
 import { jailMatches } from '../../core/glob.js';
 import { makeNeverBlock } from '../../core/network.js';
 import { normalizeAddress } from '../../core/address.js';
-import { buildFirewalls, closeAll, groupRefs, type BuiltFirewall } from '../../app/firewalls.js';
+import { Router } from '../../pipeline/routing.js';
+import { oneShotTargets } from '../../pipeline/targets.js';
+import { buildFirewalls, closeAll, type BuiltFirewall } from '../../app/firewalls.js';
 import { secretMasker } from '../../util/mask.js';
 import type { XgLogger } from '../../xg/log.js';
 import type { GroupRef } from '../../xg/port.js';
 import { DEFAULT_CONFIG, type CliDeps, type CommandModule } from '../deps.js';
 
-export type SeedAction = 'start' | 'stop' | 'check' | 'flush' | 'ban' | 'unban';
+export type OneShotAction = 'start' | 'stop' | 'check' | 'flush' | 'ban' | 'unban';
 
-export interface SeedArgs {
-  action: SeedAction;
+export interface OneShotArgs {
+  action: OneShotAction;
   config: string;
   ip?: string;
   jail?: string;
@@ -31,7 +33,7 @@ interface Target {
   ref: GroupRef;
 }
 
-export async function run(args: SeedArgs, deps: CliDeps): Promise<number> {
+export async function run(args: OneShotArgs, deps: CliDeps): Promise<number> {
   const config = await loadConfig(args.config);
   const out = (line: string) => deps.stdout.write(`${line}\n`);
   const secrets: string[] = [];
@@ -49,27 +51,30 @@ export async function run(args: SeedArgs, deps: CliDeps): Promise<number> {
     if (!address) throw new Error(`--ip ${JSON.stringify(args.ip)} is not an IPv4/IPv6 address or network`);
   }
 
-  const refs = selectGroups(config, args.jail, address?.family);
-  if (address) {
-    // Same rules as the sidecar: an own network is never blocked, and a jail without a group of
-    // this family skips the address. Both exit 0: fail2ban would otherwise log an error each time.
-    if (args.action === 'ban' && makeNeverBlock(config.neverBlock)(address.ip)) {
-      deps.stderr.write(`warning: ban ignored: ${address.ip} is in neverBlock\n`);
-      return 0;
-    }
-    if (refs.length === 0 && selectGroups(config, args.jail, undefined).length > 0) {
-      const scope = args.jail !== undefined ? `jail ${args.jail}` : 'any group';
-      deps.stderr.write(`warning: ${args.action} of ${address.ip} skipped: no ${address.family} group (ipv6Name) for ${scope}\n`);
-      return 0;
-    }
+  // The sidecar's own routing and never-block rule (src/pipeline/targets.ts). A refused ban and a
+  // skipped address exit 0: fail2ban would otherwise log an error each time.
+  const route = oneShotTargets(new Router(config.groups, jailMatches), makeNeverBlock(config.neverBlock), {
+    ...(args.jail !== undefined ? { jail: args.jail } : {}),
+    ...(address ? { address } : {}),
+    ban: args.action === 'ban',
+  });
+  if (route.kind === 'never-block' && address) {
+    deps.stderr.write(`warning: ban ignored: ${address.ip} is in neverBlock\n`);
+    return 0;
   }
-  if (refs.length === 0) {
+  if (route.kind === 'no-family-group' && address) {
+    const scope = args.jail !== undefined ? `jail ${args.jail}` : 'any group';
+    deps.stderr.write(`warning: ${args.action} of ${address.ip} skipped: no ${address.family} group (ipv6Name) for ${scope}\n`);
+    return 0;
+  }
+  if (route.kind !== 'targets') {
     throw new Error(
       args.jail !== undefined
         ? `no group in ${args.config} is fed by jail ${JSON.stringify(args.jail)}${address ? ` for ${address.family}` : ''}`
         : `no group configured in ${args.config}`,
     );
   }
+  const refs = route.targets.map((t) => ({ firewall: t.firewall, ref: t.group }));
 
   if (args.action === 'check' && args.offline) {
     const fws = new Set(refs.map((r) => r.firewall));
@@ -128,10 +133,6 @@ export async function run(args: SeedArgs, deps: CliDeps): Promise<number> {
   }
 }
 
-function selectGroups(config: Config, jail: string | undefined, family: 'IPv4' | 'IPv6' | undefined) {
-  return groupRefs(config, jail, jailMatches).filter((r) => family === undefined || r.ref.family === family);
-}
-
 async function check(targets: Target[], out: (line: string) => void): Promise<number> {
   const logins = new Set<BuiltFirewall>(targets.map((t) => t.fw));
   for (const fw of logins) {
@@ -153,7 +154,7 @@ async function check(targets: Target[], out: (line: string) => void): Promise<nu
 
 export const command: CommandModule = {
   register(program: Command, deps: CliDeps, invoke) {
-    const actions: [SeedAction, string][] = [
+    const actions: [OneShotAction, string][] = [
       ['start', 'create the configured groups on the firewall when missing'],
       ['stop', 'do nothing: the groups stay on the firewall (firewall rules use them)'],
       ['check', 'validate the config, log in, and report every group and its owned members'],
