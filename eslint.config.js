@@ -4,8 +4,8 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  // wasm/ is AssemblyScript (its own types and built-ins), checked by its compiler.
-  { ignores: ['dist/**', 'node_modules/**', 'coverage/**', '.tmp/**', 'wasm/**'] },
+  // pkg/ holds the Debian package build's output and staging (npm run package).
+  { ignores: ['dist/**', 'node_modules/**', 'coverage/**', '.tmp/**', 'pkg/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

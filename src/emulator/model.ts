@@ -7,6 +7,7 @@
  */
 import ipaddr from 'ipaddr.js';
 import { DEFAULT_QUIRKS, STATUS_TEXT, type Quirks } from './quirks.js';
+import type { Filter } from './filter.js';
 import { FirewallRules } from './rules.js';
 
 export type IPFamily = 'IPv4' | 'IPv6';
@@ -65,11 +66,7 @@ export interface Result {
   text: string;
 }
 
-export interface Filter {
-  key: string;
-  criteria: string;
-  value: string;
-}
+export type { Filter } from './filter.js';
 
 export interface ModelDump {
   hosts: HostView[];

@@ -11,7 +11,7 @@
  * Schedule, SourceNetworks/Network, DestinationNetworks/Network, Services/Service. A list that is
  * "Any" is left out altogether (the ansible module tests `"SourceNetworks" in NetworkPolicy`).
  */
-import type { Filter } from './model.js';
+import type { Filter } from './filter.js';
 import { el } from './xml.js';
 
 export type RuleAction = 'Accept' | 'Drop' | 'Reject';
