@@ -6,7 +6,7 @@
  * next retry instead of having to restart it. (A systemd credential is copied at service start,
  * so fixing its source still needs a restart; the environment never changes in a running process.)
  */
-import type { FirewallPort, GroupRef } from '../xg/port.js';
+import type { FirewallPort, GroupRef, ListWrite } from '../xg/port.js';
 
 export interface ReloadingPortOptions {
   password: string;
@@ -46,6 +46,12 @@ export class ReloadingPort implements FirewallPort {
   }
   listOwnedHosts() {
     return this.call((p) => p.listOwnedHosts());
+  }
+  readLists(group: GroupRef) {
+    return this.call((p) => p.readLists(group));
+  }
+  writeLists(group: GroupRef, steps: readonly ListWrite[]): Promise<void> {
+    return this.call((p) => p.writeLists(group, steps));
   }
   close(): Promise<void> {
     return this.current.close();

@@ -3,7 +3,7 @@
  * stay free of metrics and every adapter (API client, dry run, fake) is measured the same way.
  */
 import { performance } from 'node:perf_hooks';
-import type { FirewallPort, GroupRef } from '../xg/port.js';
+import type { FirewallPort, GroupRef, ListWrite } from '../xg/port.js';
 import type { SidecarMetrics } from './metrics.js';
 
 /** `clock` returns milliseconds (monotonic by default); the op label is the port method's name. */
@@ -29,6 +29,8 @@ export function instrumentPort(port: FirewallPort, firewall: string, metrics: Pi
     addToGroup: timed('addToGroup', (g: GroupRef, a: readonly string[]) => port.addToGroup(g, a)),
     removeFromGroup: timed('removeFromGroup', (g: GroupRef, a: readonly string[]) => port.removeFromGroup(g, a)),
     listOwnedHosts: timed('listOwnedHosts', () => port.listOwnedHosts()),
+    readLists: timed('readLists', (g: GroupRef) => port.readLists(g)),
+    writeLists: timed('writeLists', (g: GroupRef, s: readonly ListWrite[]) => port.writeLists(g, s)),
     close: () => port.close(),
   };
 }

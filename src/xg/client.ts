@@ -6,7 +6,8 @@
  * Every operation re-reads before it writes (a timed-out write may have been applied), so each is
  * idempotent; the client classifies errors (retryable or not) and leaves retrying to the pipeline.
  */
-import type { FirewallPort, GroupRef, GroupState, OwnedHost } from './port.js';
+import { XgUnsupportedError } from './errors.js';
+import type { FirewallPort, GroupRef, GroupState, ListWrite, OwnedHost, OwnedList } from './port.js';
 import { addressOfHost } from './address.js';
 import { XgTransportError } from './errors.js';
 import { silentLogger, type XgLogger } from './log.js';
@@ -95,6 +96,13 @@ export class XgClient implements FirewallPort {
   }
 
   /** Waits for the operation in progress; the dispatcher belongs to whoever built it. */
+  // Lists mode (issue 12) is being built; until then this adapter refuses it plainly.
+  readLists(_group: GroupRef): Promise<OwnedList[]> {
+    return Promise.reject(new XgUnsupportedError('lists mode is not implemented by this adapter yet'));
+  }
+  writeLists(_group: GroupRef, _steps: readonly ListWrite[]): Promise<void> {
+    return Promise.reject(new XgUnsupportedError('lists mode is not implemented by this adapter yet'));
+  }
   async close(): Promise<void> {
     this.closed = true;
     await this.queue.catch(() => undefined);

@@ -4,7 +4,8 @@
  * instead of planning the same writes on every pass. Lines carry group names, families and
  * addresses only — never credentials.
  */
-import type { FirewallPort, GroupRef, GroupState, OwnedHost } from './port.js';
+import { XgUnsupportedError } from './errors.js';
+import type { FirewallPort, GroupRef, GroupState, ListWrite, OwnedHost, OwnedList } from './port.js';
 import { hostName } from './naming.js';
 import { familyOf } from './address.js';
 
@@ -94,6 +95,13 @@ export class DryRunPort implements FirewallPort {
     return [...hosts.values()].filter((h) => h.groups.length > 0 || !touched.has(h.address));
   }
 
+  // Lists mode (issue 12) is being built; until then this adapter refuses it plainly.
+  readLists(_group: GroupRef): Promise<OwnedList[]> {
+    return Promise.reject(new XgUnsupportedError('lists mode is not implemented by this adapter yet'));
+  }
+  writeLists(_group: GroupRef, _steps: readonly ListWrite[]): Promise<void> {
+    return Promise.reject(new XgUnsupportedError('lists mode is not implemented by this adapter yet'));
+  }
   close(): Promise<void> {
     return this.inner.close();
   }

@@ -97,6 +97,8 @@ export class XgOperationError extends kind('XG_OPERATION', false) {}
 export class XgTransportError extends kind('XG_TRANSPORT', true) {}
 /** No complete answer within the request timeout. The write may still have been applied. */
 export class XgTimeoutError extends kind('XG_TIMEOUT', true) {}
+/** An adapter asked for an operation it does not offer (lists mode on an adapter without it). */
+export class XgUnsupportedError extends kind('XG_UNSUPPORTED', false) {}
 
 interface Row {
   cls: Ctor;

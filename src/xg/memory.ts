@@ -4,7 +4,8 @@
  * closely enough that foreign objects and other sidecars' hosts can be seeded and checked.
  */
 import type { AddressFamily } from '../core/address.js';
-import type { FirewallPort, GroupRef, GroupState, OwnedHost } from './port.js';
+import { XgUnsupportedError } from './errors.js';
+import type { FirewallPort, GroupRef, GroupState, ListWrite, OwnedHost, OwnedList } from './port.js';
 import { hostName, isOwnedName } from './naming.js';
 import { canonical, familyOf } from './address.js';
 import { XgConflictError, XgNotFoundError, XgValidationError, type XgError } from './errors.js';
@@ -175,5 +176,12 @@ class MemoryPort implements FirewallPort {
       .map((h) => ({ name: h.name, address: h.address, family: h.family, groups: [...h.groups] }));
   }
 
+  // Lists mode (issue 12) is being built; until then this adapter refuses it plainly.
+  readLists(_group: GroupRef): Promise<OwnedList[]> {
+    return Promise.reject(new XgUnsupportedError('lists mode is not implemented by this adapter yet'));
+  }
+  writeLists(_group: GroupRef, _steps: readonly ListWrite[]): Promise<void> {
+    return Promise.reject(new XgUnsupportedError('lists mode is not implemented by this adapter yet'));
+  }
   async close(): Promise<void> {}
 }

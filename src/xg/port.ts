@@ -32,6 +32,23 @@ export interface OwnedHost {
   groups: string[];
 }
 
+/** One owned IPList host of a group (lists mode), named by core's list namer for this group. */
+export interface OwnedList {
+  name: string;
+  /** Shard number parsed from the name (1, 2, ...). */
+  shard: number;
+  /** Canonical address text (src/core/address.ts), in the list's order. */
+  addresses: string[];
+  /** Member of the group? (a crash or a hand edit can leave one outside) */
+  member: boolean;
+}
+
+/** One step of a list plan (src/pipeline/packing.ts). */
+export type ListWrite =
+  | { op: 'create' | 'update'; name: string; addresses: readonly string[] } // full content; in the group afterwards
+  | { op: 'leave'; name: string; addresses: readonly string[] } // content unchanged, out of the group
+  | { op: 'delete'; name: string };
+
 export interface FirewallPort {
   /** Credentials and API access check (a Login-only request). */
   checkLogin(): Promise<void>;
@@ -43,5 +60,12 @@ export interface FirewallPort {
   /** Take the addresses out of the group, and delete each owned host that is then in no group; idempotent. */
   removeFromGroup(group: GroupRef, addresses: readonly string[]): Promise<void>;
   listOwnedHosts(): Promise<OwnedHost[]>;
+  /** Lists mode: this group's owned IPList hosts (members or not). One read, whatever the group's size. */
+  readLists(group: GroupRef): Promise<OwnedList[]>;
+  /**
+   * Lists mode: the steps in order, in as few requests as fit. Throws on the first failed step (XgError
+   * with the XG code); steps before it may have landed, so the caller re-reads the lists and plans again.
+   */
+  writeLists(group: GroupRef, steps: readonly ListWrite[]): Promise<void>;
   close(): Promise<void>;
 }

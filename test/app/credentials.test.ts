@@ -22,6 +22,8 @@ function world(good: string) {
       addToGroup: guard,
       removeFromGroup: guard,
       listOwnedHosts: async () => (await guard(), []),
+      readLists: async () => (await guard(), []),
+      writeLists: guard,
       close: async () => void (rec.closed = true),
     };
   };

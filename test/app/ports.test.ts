@@ -14,6 +14,8 @@ function fakePort(calls: string[]): FirewallPort {
     addToGroup: op('addToGroup'),
     removeFromGroup: op('removeFromGroup'),
     listOwnedHosts: async () => [],
+    readLists: async () => [],
+    writeLists: op('writeLists'),
     close: op('close'),
   };
 }

@@ -74,6 +74,8 @@ export function journaledPort(fw: MemoryFirewall, name: string, journal: string[
     addToGroup: (x, a) => (note(`add ${x.name} ${a.join(',')}`), port.addToGroup(x, a)),
     removeFromGroup: (x, a) => (note(`remove ${x.name} ${a.join(',')}`), port.removeFromGroup(x, a)),
     listOwnedHosts: () => port.listOwnedHosts(),
+    readLists: (x) => (note(`readLists ${x.name}`), port.readLists(x)),
+    writeLists: (x, s) => (note(`writeLists ${x.name} ${s.map((w) => `${w.op}:${w.name}`).join(',')}`), port.writeLists(x, s)),
     close: () => port.close(),
   };
 }
