@@ -60,7 +60,7 @@ export async function startRuntime(o: RuntimeOptions): Promise<Runtime> {
 
     const activity: LogActivity = { readable: true };
     const snapshot = () => toSnapshot(sidecar.status(), config.log.path, activity.readable, activity.lastLineAt);
-    keepStatusFile({ stateDir: config.stateDir, changes$: sidecar.status$, snapshot, scheduler, log }, shutdown);
+    keepStatusFile({ stateDir: config.stateDir, changes$: sidecar.changed$, snapshot, scheduler, log }, shutdown);
     await startMetricsEndpoint({ config, metrics, snapshot, scheduler, log }, shutdown);
     if (o.follow) await followLog({ config, loaded, sidecar, metrics, activity, scheduler, log }, shutdown);
 

@@ -89,6 +89,11 @@ export interface Sidecar {
   connect(input$: Observable<PipelineInput>): Subscription;
   status(): SidecarStatus;
   readonly status$: Observable<SidecarStatus>;
+  /**
+   * Emits whenever the status may have changed, without computing it: status() walks every group,
+   * so a consumer that throttles (the status file) should throttle this and call status() itself.
+   */
+  readonly changed$: Observable<void>;
   /** The model (read-only use: tests, `replay`, status). */
   readonly model: DesiredModel;
   /** Resolves when no window is open, no save is running and every firewall equals desired. */
@@ -216,6 +221,7 @@ function facade(p: Parts): Sidecar {
       }),
     status,
     status$: p.changed$.pipe(map(status)),
+    changed$: p.changed$.asObservable(),
     releaseRemovals() {
       if (flags.stopped) return;
       // Through a save, so the firewalls hear of the last read-back events before removals resume.

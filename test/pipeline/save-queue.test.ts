@@ -27,7 +27,7 @@ class ManualSink implements StateSink {
 
 const RETRY = { initialDelayMs: 1000, maxDelayMs: 8000, multiplier: 2, jitter: 0.2 };
 
-function rig(o: { checkpoint?: boolean } = {}) {
+function rig(o: { checkpoint?: boolean; spacing?: number } = {}) {
   const clock = new VirtualClock();
   const sink = new ManualSink();
   const log = recordingLogger();
@@ -50,6 +50,7 @@ function rig(o: { checkpoint?: boolean } = {}) {
     onChange: () => events.push(`change busy=${q.busy}`),
     checkpoint: o.checkpoint ? cp(7) : undefined,
     retryOptions: RETRY,
+    ...(o.spacing === undefined ? {} : { spacing: o.spacing }),
     // 0.5: no jitter either way, so delays are exact.
     random: () => 0.5,
     scheduler: clock.scheduler,
@@ -80,6 +81,52 @@ describe('SaveQueue', () => {
     // settled before the next save starts; onChange after it started (so idle() is not fooled).
     expect(r.events).toEqual(['snapshot 1@10', 'settled 1', 'snapshot 2@30', 'change busy=true', 'settled 2', 'change busy=false']);
     expect(r.q.status()).toEqual({ consecutiveFailures: 0, lastSave: 't0', checkpoint: cp(30) });
+  });
+
+  it('paces saves by their cost: the next starts no earlier than spacing × the last duration after it ended', async () => {
+    const r = rig({ spacing: 4 });
+    r.q.request();
+    await r.clock.advance(100); // the first save takes 100 ms
+    r.q.request();
+    r.sink.finish(0);
+    await r.clock.settle();
+    // Wanted, but not before 100 + 4 × 100 = 500: busy meanwhile, so idle() is not fooled.
+    expect(r.sink.calls).toHaveLength(1);
+    expect(r.q.busy).toBe(true);
+    await r.clock.advanceTo(499);
+    expect(r.sink.calls).toHaveLength(1);
+    await r.clock.advanceTo(500);
+    expect(r.sink.calls).toHaveLength(2);
+    // A save that took no time lets the next one start at once.
+    r.sink.finish(1);
+    await r.clock.settle();
+    r.q.request();
+    expect(r.sink.calls).toHaveLength(3);
+  });
+
+  it('spacing 0 saves back to back; close() does not wait for a paced start', async () => {
+    const back = rig({ spacing: 0 });
+    back.q.request();
+    await back.clock.advance(100);
+    back.q.request();
+    back.sink.finish(0);
+    await back.clock.settle();
+    expect(back.sink.calls).toHaveLength(2);
+
+    const r = rig({ spacing: 4 });
+    r.q.request();
+    await r.clock.advance(100);
+    r.q.request();
+    r.sink.finish(0);
+    await r.clock.settle();
+    expect(r.sink.calls).toHaveLength(1);
+    const closed = r.q.close();
+    await r.clock.settle();
+    // The final snapshot starts at once, at virtual time 100, not 500.
+    expect(r.sink.calls).toHaveLength(2);
+    expect(r.clock.now).toBe(100);
+    r.sink.finish(1);
+    await closed;
   });
 
   it('status starts from the loaded checkpoint', () => {
