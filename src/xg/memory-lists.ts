@@ -1,7 +1,7 @@
 /**
  * Lists mode in the in-memory fake (memory.ts): owned IPList hosts with the XG's rules that the
  * planner must live with (reference §3.1, §3.3, §9): at most 1000 entries, at least one, each an
- * address of the host's family; names of at most 60 characters; an update replaces the whole
+ * single address (no network) of the host's family; names of at most 60 characters; an update replaces the whole
  * object; another host with the same content is refused (503); a member cannot be deleted (510).
  * Steps are applied in order and the first refusal is thrown, with the API client's error classes.
  */
@@ -71,7 +71,8 @@ export class MemoryLists {
     const g = this.fw.groups.get(this.group.name);
     if (step.op !== 'leave' && (!g || g.family !== this.group.family)) return step.op === 'create' ? 501 : 500;
     if (step.name.length > XG_NAME_MAX || step.addresses.length === 0 || step.addresses.length > IPLIST_MAX_ADDRESSES) return 501;
-    if (step.addresses.some((a) => canonical(a) === undefined || familyOf(a) !== this.group.family)) return 501;
+    // Single addresses of the list's family only: the emulator (and, per the reference, the XG) takes no networks in a list.
+    if (step.addresses.some((a) => canonical(a) === undefined || a.includes('/') || familyOf(a) !== this.group.family)) return 501;
     const next = { family: this.group.family, address: '', list: [...step.addresses] };
     const content = contentOf(next);
     for (const o of this.fw.hosts.values()) if (o.name !== step.name && contentOf(o) === content) return 503;
