@@ -19,7 +19,8 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { PROFILES, startEmulator, type Emulator, type EmulatorModel, type ProfileName } from '../src/emulator/index.js';
-import { listNamer, planLists } from '../src/pipeline/packing.js';
+import { listNamer } from '../src/core/list-name.js';
+import { planLists } from '../src/pipeline/packing.js';
 import { hostName } from '../src/xg/naming.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');

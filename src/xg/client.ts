@@ -6,11 +6,12 @@
  * Every operation re-reads before it writes (a timed-out write may have been applied), so each is
  * idempotent; the client classifies errors (retryable or not) and leaves retrying to the pipeline.
  */
-import { XgUnsupportedError } from './errors.js';
 import type { FirewallPort, GroupRef, GroupState, ListWrite, OwnedHost, OwnedList } from './port.js';
 import { addressOfHost } from './address.js';
+import { isOwnedName } from './naming.js';
 import { XgTransportError } from './errors.js';
 import { silentLogger, type XgLogger } from './log.js';
+import { DEFAULT_ADDRESSES_PER_REQUEST, XgLists } from './lists.js';
 import { HostMembership, MANAGED_DESCRIPTION, groupFamilyError, type Membership } from './membership.js';
 import { XgObjects } from './objects.js';
 import { XgTransport, type XgTransportOptions } from './transport.js';
@@ -19,22 +20,31 @@ import type { RawGroup } from './xml.js';
 export interface XgClientOptions extends XgTransportOptions {
   /** Marks the objects this sidecar owns (host names start with it). */
   hostPrefix: string;
+  /** Lists mode: addresses per request across its lists (lists per request is `batchSize`). */
+  listAddressesPerRequest?: number;
 }
 
 export class XgClient implements FirewallPort {
   private readonly transport: XgTransport;
   private readonly objects: XgObjects;
   private readonly membership: Membership;
+  private readonly lists: XgLists;
   private readonly log: XgLogger;
+  private readonly prefix: string;
   private queue: Promise<void> = Promise.resolve();
   private closed = false;
 
   constructor(opts: XgClientOptions) {
     if (!opts.hostPrefix) throw new RangeError('hostPrefix must not be empty: it is what marks the objects this sidecar owns');
     this.log = opts.log ?? silentLogger;
+    this.prefix = opts.hostPrefix;
     this.transport = new XgTransport(opts);
     this.objects = new XgObjects(this.transport, opts.hostPrefix);
     this.membership = new HostMembership(this.objects, opts.hostPrefix, this.log);
+    this.lists = new XgLists(this.transport, opts.hostPrefix, this.log, {
+      listsPerRequest: Math.max(1, opts.batchSize ?? 50),
+      addressesPerRequest: opts.listAddressesPerRequest ?? DEFAULT_ADDRESSES_PER_REQUEST,
+    });
   }
 
   checkLogin(): Promise<void> {
@@ -70,7 +80,8 @@ export class XgClient implements FirewallPort {
       for (const member of raw.members) {
         const address = owned.get(member);
         if (address !== undefined) state.owned.add(address);
-        else state.foreign++;
+        // Owned objects without one address (lists mode's IPLists) are ours, not foreign.
+        else if (!isOwnedName(this.prefix, member)) state.foreign++;
       }
       return state;
     });
@@ -95,14 +106,15 @@ export class XgClient implements FirewallPort {
     });
   }
 
+  readLists(group: GroupRef): Promise<OwnedList[]> {
+    return this.serial(() => this.lists.read(group));
+  }
+
+  writeLists(group: GroupRef, steps: readonly ListWrite[]): Promise<void> {
+    return this.serial(() => this.lists.write(group, steps));
+  }
+
   /** Waits for the operation in progress; the dispatcher belongs to whoever built it. */
-  // Lists mode (issue 12) is being built; until then this adapter refuses it plainly.
-  readLists(_group: GroupRef): Promise<OwnedList[]> {
-    return Promise.reject(new XgUnsupportedError('lists mode is not implemented by this adapter yet'));
-  }
-  writeLists(_group: GroupRef, _steps: readonly ListWrite[]): Promise<void> {
-    return Promise.reject(new XgUnsupportedError('lists mode is not implemented by this adapter yet'));
-  }
   async close(): Promise<void> {
     this.closed = true;
     await this.queue.catch(() => undefined);

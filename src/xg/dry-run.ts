@@ -4,7 +4,7 @@
  * instead of planning the same writes on every pass. Lines carry group names, families and
  * addresses only — never credentials.
  */
-import { XgUnsupportedError } from './errors.js';
+import { listNamer } from '../core/list-name.js';
 import type { FirewallPort, GroupRef, GroupState, ListWrite, OwnedHost, OwnedList } from './port.js';
 import { hostName } from './naming.js';
 import { familyOf } from './address.js';
@@ -24,6 +24,8 @@ interface Overlay {
 
 export class DryRunPort implements FirewallPort {
   private readonly overlays = new Map<string, Overlay>();
+  /** Lists mode: group → list name → the list as printed (null: deleted). */
+  private readonly listOverlays = new Map<string, Map<string, OwnedList | null>>();
 
   constructor(
     private readonly inner: FirewallPort,
@@ -95,12 +97,37 @@ export class DryRunPort implements FirewallPort {
     return [...hosts.values()].filter((h) => h.groups.length > 0 || !touched.has(h.address));
   }
 
-  // Lists mode (issue 12) is being built; until then this adapter refuses it plainly.
-  readLists(_group: GroupRef): Promise<OwnedList[]> {
-    return Promise.reject(new XgUnsupportedError('lists mode is not implemented by this adapter yet'));
+  /** The lists as the real port reads them, with the steps printed so far applied on top. */
+  async readLists(group: GroupRef): Promise<OwnedList[]> {
+    const base = await this.inner.readLists(group);
+    const o = this.listOverlays.get(group.name);
+    if (!o) return base;
+    const out = new Map(base.map((l) => [l.name, l]));
+    for (const [name, l] of o) {
+      if (l) out.set(name, { ...l, addresses: [...l.addresses] });
+      else out.delete(name);
+    }
+    return [...out.values()].sort((a, b) => a.shard - b.shard);
   }
-  writeLists(_group: GroupRef, _steps: readonly ListWrite[]): Promise<void> {
-    return Promise.reject(new XgUnsupportedError('lists mode is not implemented by this adapter yet'));
+
+  /** Prints each step as it would be sent (one line per list) and remembers it; writes nothing. */
+  async writeLists(group: GroupRef, steps: readonly ListWrite[]): Promise<void> {
+    const namer = listNamer(this.opts.hostPrefix, group.name);
+    let o = this.listOverlays.get(group.name);
+    if (!o) this.listOverlays.set(group.name, (o = new Map()));
+    for (const step of steps) {
+      const shard = namer.shardOf(step.name);
+      if (shard === undefined) throw new RangeError(`${step.name} is not one of ${group.name}'s lists`);
+      if (step.op === 'delete') {
+        this.opts.print(`DRY-RUN list delete group=${group.name} name=${step.name}`);
+        o.set(step.name, null);
+        continue;
+      }
+      const what = step.op === 'leave' ? 'leave' : `${step.op} addresses(${step.addresses.length})=${step.addresses.join(',')}`;
+      this.opts.print(`DRY-RUN list ${what} group=${group.name} family=${group.family} name=${step.name}`);
+      const l = { name: step.name, shard, addresses: [...step.addresses], member: step.op !== 'leave' };
+      o.set(step.name, l);
+    }
   }
   close(): Promise<void> {
     return this.inner.close();

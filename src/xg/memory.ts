@@ -4,24 +4,14 @@
  * closely enough that foreign objects and other sidecars' hosts can be seeded and checked.
  */
 import type { AddressFamily } from '../core/address.js';
-import { XgUnsupportedError } from './errors.js';
 import type { FirewallPort, GroupRef, GroupState, ListWrite, OwnedHost, OwnedList } from './port.js';
 import { hostName, isOwnedName } from './naming.js';
 import { canonical, familyOf } from './address.js';
 import { XgConflictError, XgNotFoundError, XgValidationError, type XgError } from './errors.js';
+import { MemoryLists } from './memory-lists.js';
+import type { MemGroup, MemHost } from './memory-objects.js';
 
-export interface MemHost {
-  name: string;
-  address: string;
-  family: AddressFamily;
-  groups: Set<string>;
-}
-
-export interface MemGroup {
-  name: string;
-  family: AddressFamily;
-  members: Set<string>;
-}
+export type { MemGroup, MemHost };
 
 export class MemoryFirewall {
   readonly hosts = new Map<string, MemHost>();
@@ -30,6 +20,8 @@ export class MemoryFirewall {
   writes = 0;
   /** When set, every call fails with this error (outage simulation). */
   failWith: Error | undefined;
+  /** Called after every object written (tests sample what is blocked at each step). */
+  onChange: (() => void) | undefined;
 
   port(prefix: string): FirewallPort {
     return new MemoryPort(this, prefix);
@@ -45,11 +37,31 @@ export class MemoryFirewall {
     if (!this.groups.has(name)) this.groups.set(name, { name, family, members: new Set() });
   }
 
-  /** Addresses of all members of a group (owned or not). */
+  /** Seed an IPList host as an admin (or an earlier version, or a hand edit) would. */
+  addListHost(name: string, entries: string[], family: AddressFamily, groups: string[] = []): void {
+    this.hosts.set(name, { name, address: '', family, groups: new Set(groups), list: [...entries] });
+    for (const g of groups) this.groups.get(g)?.members.add(name);
+  }
+
+  /** Addresses of all members of a group (owned or not); an IPList member shows as `?name`. */
   memberAddresses(group: string): string[] {
     const g = this.groups.get(group);
     if (!g) return [];
-    return [...g.members].map((n) => this.hosts.get(n)?.address ?? `?${n}`).sort();
+    return [...g.members].map((n) => this.hosts.get(n)?.address || `?${n}`).sort();
+  }
+
+  /** Every address the group blocks: its IP hosts' and its IPLists' entries, sorted, once each. */
+  blockedBy(group: string): string[] {
+    const out = new Set<string>();
+    for (const n of this.groups.get(group)?.members ?? []) {
+      const h = this.hosts.get(n);
+      for (const a of h?.list ?? (h ? [h.address] : [])) out.add(canonical(a) ?? a);
+    }
+    return [...out].sort();
+  }
+
+  changed(): void {
+    this.onChange?.();
   }
 }
 
@@ -91,8 +103,10 @@ class MemoryPort implements FirewallPort {
     let foreign = 0;
     for (const name of g.members) {
       const h = this.fw.hosts.get(name);
-      if (h && isOwnedName(this.prefix, name)) owned.add(h.address);
-      else foreign++;
+      const ours = h !== undefined && isOwnedName(this.prefix, name);
+      // Owned IPLists (lists mode) are ours but hold no one address: neither owned here nor foreign.
+      if (ours && !h.list) owned.add(h.address);
+      else if (!ours) foreign++;
     }
     return { exists: true, owned, foreign };
   }
@@ -132,6 +146,7 @@ class MemoryPort implements FirewallPort {
         h = { name, address, family: group.family, groups: new Set() };
         this.fw.hosts.set(name, h);
         changed = true;
+        this.fw.changed();
       } else if (h.address !== address) {
         // Like the client: a host under our name that holds another address is never rewritten.
         conflicts.push(
@@ -143,6 +158,7 @@ class MemoryPort implements FirewallPort {
         h.groups.add(g.name);
         g.members.add(name);
         changed = true;
+        this.fw.changed();
       }
     }
     if (changed) this.fw.writes++;
@@ -160,10 +176,12 @@ class MemoryPort implements FirewallPort {
       if (g && h.groups.delete(g.name)) {
         g.members.delete(name);
         changed = true;
+        this.fw.changed();
       }
       if (h.groups.size === 0) {
         this.fw.hosts.delete(name);
         changed = true;
+        this.fw.changed();
       }
     }
     if (changed) this.fw.writes++;
@@ -172,16 +190,20 @@ class MemoryPort implements FirewallPort {
   async listOwnedHosts(): Promise<OwnedHost[]> {
     this.check();
     return [...this.fw.hosts.values()]
-      .filter((h) => isOwnedName(this.prefix, h.name))
+      .filter((h) => isOwnedName(this.prefix, h.name) && !h.list)
       .map((h) => ({ name: h.name, address: h.address, family: h.family, groups: [...h.groups] }));
   }
 
-  // Lists mode (issue 12) is being built; until then this adapter refuses it plainly.
-  readLists(_group: GroupRef): Promise<OwnedList[]> {
-    return Promise.reject(new XgUnsupportedError('lists mode is not implemented by this adapter yet'));
+  async readLists(group: GroupRef): Promise<OwnedList[]> {
+    this.check();
+    return new MemoryLists(this.fw, this.prefix, group).read();
   }
-  writeLists(_group: GroupRef, _steps: readonly ListWrite[]): Promise<void> {
-    return Promise.reject(new XgUnsupportedError('lists mode is not implemented by this adapter yet'));
+
+  async writeLists(group: GroupRef, steps: readonly ListWrite[]): Promise<void> {
+    this.check();
+    if (steps.length === 0) return;
+    this.fw.writes++;
+    new MemoryLists(this.fw, this.prefix, group).write(steps);
   }
   async close(): Promise<void> {}
 }

@@ -10,6 +10,9 @@ import type { WriteResult, XgTransport } from './transport.js';
 import { decodeGroup, decodeHost, text, type RawGroup, type RawHost } from './xml.js';
 import type { HostStore } from './membership.js';
 
+/** Name queries per Get when reading hosts back by name (each is one small entity element). */
+const NAMES_PER_GET = 500;
+
 export class XgObjects implements HostStore {
   constructor(
     private readonly transport: XgTransport,
@@ -22,11 +25,22 @@ export class XgObjects implements HostStore {
    */
   async ownedHosts(only?: ReadonlySet<string>): Promise<Map<string, RawHost>> {
     const out = new Map<string, RawHost>();
-    await this.transport.forEach('IPHost', this.prefixFilter(), (f) => {
+    const keep = (f: Record<string, unknown>): void => {
       if (only && !only.has(text(f['Name']) ?? '')) return;
       const h = this.owned(f);
       if (h) out.set(h.name, h);
-    });
+    };
+    if (!only) {
+      await this.transport.forEach('IPHost', this.prefixFilter(), keep);
+      return out;
+    }
+    // Just these names, one query each (issue 12: an unban batch reads its own hosts, never the
+    // whole owned list, so N unbans read O(N) objects whatever the group's size).
+    const names = [...only];
+    for (let i = 0; i < names.length; i += NAMES_PER_GET) {
+      const filters = names.slice(i, i + NAMES_PER_GET).map((value) => ({ key: 'Name', criteria: '=' as const, value }));
+      await this.transport.forEachOf('IPHost', filters, keep);
+    }
     return out;
   }
 

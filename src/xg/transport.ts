@@ -35,6 +35,14 @@ export interface WriteItem {
   /** The object's name, for results and errors. */
   name: string;
   node: XmlNode;
+  /** What the item does, for errors (e.g. `leave`); the block's kind when unset. */
+  op?: string;
+}
+
+/** One Set/Remove block of a multi-block request. */
+export interface WriteBlock {
+  kind: WriteKind;
+  items: readonly WriteItem[];
 }
 
 /** One per item, in order: a success status, or the mapped error (with the status when there was one). */
@@ -106,9 +114,45 @@ export class XgTransport {
       const op: Operation = kind === 'remove' ? { kind: 'remove', entities } : { kind: 'set', operation: kind, entities };
       const resp = await this.call(kind, [op], { entity });
       const answers = resp.entities.filter((e) => e.tag === entity);
-      batch.forEach((item, i) => results.push(itemResult(item.name, answers[i]?.status, { op: kind, entity, name: item.name })));
+      batch.forEach((item, i) => results.push(itemResult(item.name, answers[i]?.status, { op: item.op ?? kind, entity, name: item.name })));
     }
     return results;
+  }
+
+  /**
+   * One request holding several blocks of one entity, in order (blocks of one kind must be
+   * adjacent: request-xml.ts). One result per item, in document order: the firewall answers each
+   * entity in the order it processed it.
+   */
+  async writeBlocks(entity: string, blocks: readonly WriteBlock[]): Promise<WriteResult[]> {
+    const ops: Operation[] = blocks.map((b) => {
+      const entities = b.items.map((i) => i.node);
+      return b.kind === 'remove' ? { kind: 'remove', entities } : { kind: 'set', operation: b.kind, entities };
+    });
+    const resp = await this.call(blocks.map((b) => b.kind).join('+'), ops, { entity });
+    const answers = resp.entities.filter((e) => e.tag === entity);
+    const items = blocks.flatMap((b) => b.items.map((item) => ({ item, kind: b.kind })));
+    return items.map(({ item, kind }, i) => itemResult(item.name, answers[i]?.status, { op: item.op ?? kind, entity, name: item.name }));
+  }
+
+  /**
+   * Like forEach with several filters in one Get (one entity query each): what reading back a
+   * batch's own objects costs is the batch, not everything owned. A refused filter falls back to
+   * one unfiltered read. Objects may be visited twice; callers collect by name.
+   */
+  async forEachOf(entity: string, filters: readonly Filter[], visit: (fields: Record<string, unknown>) => void): Promise<void> {
+    if (filters.length === 0) return;
+    let refused: XgStatus | undefined;
+    const entities = filters.map((f) => getXml(entity, f));
+    await this.call('get', [{ kind: 'get', entities }], { entity }, (e) => {
+      if (e.tag !== entity || refused) return;
+      if (!e.status) return visit(e.fields);
+      if (isZeroRecords(e.status) || (isSuccessStatus(e.status.code) && e.fields['Name'] === undefined)) return;
+      refused = e.status;
+    });
+    if (!refused) return;
+    this.log.debug(`Get ${entity} with filters answered "${refused.text}"; reading without filter`);
+    return this.forEach(entity, undefined, visit);
   }
 
   /**

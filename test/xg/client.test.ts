@@ -92,7 +92,7 @@ describe('batching, counted by the emulator', () => {
       ['add', 50],
       ['add', 50],
       ['add', 20],
-      ['get', 1],
+      ['get', 120], // one Get, one name query per host: its own hosts, not every owned one
       ['update', 50],
       ['update', 50],
       ['update', 20],

@@ -8,6 +8,7 @@ import type { AddressFamily } from '../../src/core/address.js';
 import type { FirewallPort, GroupRef } from '../../src/xg/port.js';
 import { XgConflictError, XgNotFoundError, XgValidationError } from '../../src/xg/errors.js';
 import { hostName } from '../../src/xg/naming.js';
+import { runListContract } from './list-contract.js';
 
 export interface PortFixture {
   /** This sidecar (prefix `f2b_`). */
@@ -22,6 +23,12 @@ export interface PortFixture {
   members(group: string): Promise<string[]>;
   /** Names of all hosts on the firewall, sorted (system hosts excluded). */
   hostNames(): Promise<string[]>;
+  /** An IPList host as an admin, an earlier version or a hand edit leaves it (created or rewritten whole; the cap not enforced). */
+  seedList(list: { name: string; entries: string[]; family: AddressFamily; groups?: string[] }): Promise<void>;
+  /** Every address the group blocks now (its IP hosts' and IPLists' entries), sorted, read from the model directly. */
+  blockedNow(group: string): string[];
+  /** `fn` runs after every object the firewall writes (to sample what is blocked between writes). */
+  onWrite(fn: () => void): void;
   teardown(): Promise<void>;
 }
 
@@ -49,6 +56,8 @@ export function runPortContract(name: string, setup: () => Promise<PortFixture>)
     afterEach(async () => {
       await fx.teardown();
     });
+
+    runListContract(() => fx);
 
     it('checkLogin succeeds with good credentials', async () => {
       await expect(fx.port.checkLogin()).resolves.toBeUndefined();

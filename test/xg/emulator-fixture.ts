@@ -6,7 +6,8 @@
  */
 import { afterEach } from 'vitest';
 import { request, type Agent } from 'undici';
-import { startEmulator, type Emulator, type EmulatorOptions } from '../../src/emulator/index.js';
+import { startEmulator, type Emulator, type EmulatorModel, type EmulatorOptions } from '../../src/emulator/index.js';
+import { normalizeAddress } from '../../src/core/address.js';
 import { addressFields, addressOfHost, familyOf } from '../../src/xg/address.js';
 import { isSuccessStatus } from '../../src/xg/errors.js';
 import { XgClient, type XgClientOptions } from '../../src/xg/client.js';
@@ -97,6 +98,21 @@ export async function startFirewall(opts?: EmulatorOptions): Promise<FirewallFix
     async hostNames() {
       return (await hosts()).map((h) => h.name).sort();
     },
+    async seedList({ name, entries, family, groups = [] }) {
+      const cap = em.model.quirks.maxIpListAddresses;
+      em.model.quirks.maxIpListAddresses = Math.max(cap, entries.length);
+      try {
+        const operation = em.model.hostByName(name) ? 'update' : 'add';
+        const node = ipHostXml({ name, family, hostType: 'IPList', listOfIps: entries.join(','), groups, description: 'admin' });
+        await admin([{ kind: 'set', operation, entities: [node] }]);
+      } finally {
+        em.model.quirks.maxIpListAddresses = cap;
+      }
+    },
+    blockedNow: (group) => blockedNow(em, group),
+    onWrite(fn) {
+      watchWrites(em, fn);
+    },
     // Emulator first, so held requests are cut off; closing the pool would wait for them.
     async teardown() {
       if (closed) return;
@@ -106,6 +122,35 @@ export async function startFirewall(opts?: EmulatorOptions): Promise<FirewallFix
       await dispatcher.destroy().catch(() => undefined);
     },
   };
+}
+
+/** What a group blocks, from the emulator's model: IP/Network hosts' addresses and IPLists' entries. */
+export function blockedNow(em: Emulator, group: string): string[] {
+  const out = new Set<string>();
+  for (const m of em.model.groupMembers(group)) {
+    const h = em.model.hostByName(m);
+    if (!h) continue;
+    if (h.hostType === 'IPList') {
+      for (const a of (h.listOfIPAddresses ?? '').split(',')) out.add(normalizeAddress(a.trim())?.ip ?? a.trim());
+      continue;
+    }
+    const a = addressOfHost({ hostType: h.hostType, ...(h.ipAddress !== undefined ? { ipAddress: h.ipAddress } : {}), ...(h.subnet !== undefined ? { subnet: h.subnet } : {}) });
+    if (a !== undefined) out.add(a);
+  }
+  return [...out].sort();
+}
+
+/** Calls `fn` after every host or group the emulator writes (each entity of a request on its own). */
+export function watchWrites(em: Emulator, fn: () => void): void {
+  const model = em.model;
+  for (const method of ['setHost', 'removeHost', 'setGroup', 'removeGroup'] as const) {
+    const original = model[method].bind(model) as (...args: unknown[]) => ReturnType<EmulatorModel['setHost']>;
+    (model as unknown as Record<string, unknown>)[method] = (...args: unknown[]) => {
+      const r = original(...args);
+      fn();
+      return r;
+    };
+  }
 }
 
 /**

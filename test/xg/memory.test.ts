@@ -11,6 +11,14 @@ runPortContract('in-memory fake', async () => {
     seedForeign: async ({ name, address, groups = [] }) => fw.addForeignHost(name, address, familyOf(address) ?? 'IPv4', groups),
     members: async (group) => fw.memberAddresses(group),
     hostNames: async () => [...fw.hosts.keys()].sort(),
+    seedList: async ({ name, entries, family, groups = [] }) => {
+      for (const g of fw.hosts.get(name)?.groups ?? []) fw.groups.get(g)?.members.delete(name);
+      fw.addListHost(name, entries, family, groups);
+    },
+    blockedNow: (group) => fw.blockedBy(group),
+    onWrite: (fn) => {
+      fw.onChange = fn;
+    },
     teardown: async () => {},
   };
 });
