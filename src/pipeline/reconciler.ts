@@ -12,6 +12,7 @@ import { pending, plan } from './planner.js';
 import { retryDelay, type RetryOptions } from './backoff.js';
 import { errorInfo, isPermanent, iso, type ErrorInfo, type PipelineLogger } from './log.js';
 import { ListSync, type ListModeOptions } from './list-sync.js';
+import { ListRetire } from './list-retire.js';
 
 export interface ReconcilerOptions {
   firewall: string;
@@ -33,6 +34,8 @@ export interface ReconcilerOptions {
   onApplied?: (change: AppliedChange) => void;
   /** Lists mode (issue 12): the groups' addresses go into packed IPList hosts (list-sync.ts). Absent: one host per address. */
   lists?: ListModeOptions;
+  /** Hosts mode after lists mode: owned IPList hosts are retired once per-address hosts hold their addresses (list-retire.ts). */
+  retireLists?: boolean;
 }
 
 export interface AppliedChange {
@@ -102,6 +105,8 @@ interface GroupRuntime {
   ensured: boolean;
   /** Lists mode only. */
   lists?: ListSync;
+  /** Hosts mode with retireLists only. */
+  retire?: ListRetire;
   lastSuccess?: number;
   lastError?: ErrorInfo;
 }
@@ -135,7 +140,8 @@ export class Reconciler {
     this.holdRemovals = o.holdRemovals ?? false;
     for (const target of o.targets) {
       const lists = o.lists ? new ListSync(o.port, target.group, o.lists) : undefined;
-      this.groups.set(target.key, { target, desired: new Set(), held: new Set(), known: undefined, ensured: false, ...(lists ? { lists } : {}) });
+      const retire = !o.lists && o.retireLists ? new ListRetire(o.port, target.group) : undefined;
+      this.groups.set(target.key, { target, desired: new Set(), held: new Set(), known: undefined, ensured: false, ...(lists ? { lists } : {}), ...(retire ? { retire } : {}) });
     }
   }
 
@@ -314,6 +320,10 @@ export class Reconciler {
       }
       known = g.known = st.exists ? knownFrom(st.owned, g.desired) : new Set<string>();
       log.debug({ firewall, group: group.name, owned: known.size, foreign: st.foreign }, 'group read');
+      if (g.retire) {
+        await g.retire.read();
+        this.contact();
+      }
     }
     const steps = plan(g.desired, known, maxBatch, g.held);
     if (this.holdRemovals) steps.remove = [];
@@ -360,6 +370,10 @@ export class Reconciler {
       }
     }
     if (deferred !== undefined) throw deferred;
+    if (g.retire?.count) {
+      const stays = (a: string): boolean => g.desired.has(a) || g.held.has(a) || this.holdRemovals;
+      for (const a of await g.retire.retire(known, stays, () => this.contact())) known.add(a);
+    }
     g.lastSuccess = this.now();
   }
 
@@ -423,7 +437,7 @@ export class Reconciler {
 }
 
 function objectsOf(g: GroupRuntime): GroupObjects {
-  if (!g.lists) return { mode: 'hosts', lists: 0, hosts: g.known?.size ?? 0, maxPerList: 0, meanPerList: 0 };
+  if (!g.lists) return { mode: 'hosts', lists: g.retire?.count ?? 0, hosts: g.known?.size ?? 0, maxPerList: 0, meanPerList: 0 };
   const s = g.lists.stats();
   return { mode: 'lists', lists: s.lists, hosts: s.hosts, maxPerList: s.maxPerList, meanPerList: s.lists ? Math.round(s.addressesInLists / s.lists) : 0 };
 }

@@ -13,7 +13,7 @@ const RETRY = { initialDelayMs: 1000, maxDelayMs: 8000, multiplier: 2, jitter: 0
 const addr = (i: number): string => `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`;
 const range = (from: number, n: number): string[] => Array.from({ length: n }, (_, i) => addr(from + i));
 
-function setup(opts: { lists?: boolean; holdRemovals?: boolean; listSize?: number } = {}) {
+function setup(opts: { lists?: boolean; holdRemovals?: boolean; listSize?: number; retireLists?: boolean } = {}) {
   const clock = new VirtualClock();
   const port = new ListPort(clock.scheduler);
   port.groups.add(GROUP);
@@ -32,6 +32,7 @@ function setup(opts: { lists?: boolean; holdRemovals?: boolean; listSize?: numbe
     log: recordingLogger(),
     onApplied: (c) => applied.push(c),
     ...(opts.lists === false ? {} : { lists: { listSize: opts.listSize ?? 1000, hostPrefix: 'f2b_' } }),
+    ...(opts.retireLists ? { retireLists: true } : {}),
   });
   const ban = (addresses: readonly string[]): void => {
     r.updateDesired(KEY, new Map(addresses.map((a) => [a, 'desired'] as const)));
@@ -214,5 +215,36 @@ describe('hosts mode', () => {
     expect(port.count('addToGroup')).toBe(1);
     expect(port.hosts.size).toBe(0);
     expect(r.converged).toBe(true);
+  });
+
+  it('migration lists → hosts: per-address hosts first, then the lists leave and go; no gap', async () => {
+    const { clock, port, r, unban } = setup({ lists: false, retireLists: true });
+    const want = range(1, 120);
+    port.lists.set('f2b_f2b-v4.list1', { addresses: range(1, 100), groups: new Set([GROUP]) });
+    port.lists.set('f2b_f2b-v4.list2', { addresses: [...range(101, 20), '198.51.100.7', '198.51.100.8'], groups: new Set([GROUP]) });
+    r.setDesired(KEY, want);
+    r.updateDesired(KEY, new Map([['198.51.100.8', 'held']]));
+    r.start();
+    await clock.advance(120_000);
+    expect(r.converged).toBe(true);
+    expect([...port.lists.keys()]).toEqual([]);
+    expect(sorted(port.blocked(GROUP))).toEqual(sorted([...want, '198.51.100.8']));
+    expect(port.requests.findIndex((q) => q.method === 'writeLists')).toBeGreaterThan(port.requests.findIndex((q) => q.method === 'addToGroup'));
+    for (const s of port.samples) for (const a of want) expect(s.has(a)).toBe(true);
+    expect(r.status().groups[0]!.objects).toMatchObject({ mode: 'hosts', lists: 0, hosts: 121 });
+    // The held one is a normal per-address host now: lifted when its unban is final.
+    unban(['198.51.100.8']);
+    await clock.advance(10_000);
+    expect(port.hosts.has('198.51.100.8')).toBe(false);
+  });
+
+  it('without lists support in the adapter (XG_UNSUPPORTED), hosts mode runs as before', async () => {
+    const { clock, port, r, ban } = setup({ lists: false, retireLists: true });
+    port.readLists = () => Promise.reject(Object.assign(new Error('lists not supported'), { code: 'XG_UNSUPPORTED', retryable: false }));
+    r.start();
+    ban(['192.0.2.1']);
+    await clock.advance(30_000);
+    expect(r.converged).toBe(true);
+    expect(sorted(port.blocked(GROUP))).toEqual(['192.0.2.1']);
   });
 });
