@@ -20,6 +20,7 @@ export function toSnapshot(s: SidecarStatus, path: string, readable: boolean, la
       pendingAdds: g.pendingAdds,
       pendingRemoves: g.pendingRemoves,
       suspended: g.suspended,
+      objects: g.objects,
       lastSuccess: g.lastSuccess,
       lastError: g.lastError ? { message: g.lastError.message, code: g.lastError.code, at: g.lastError.at } : undefined,
     })),

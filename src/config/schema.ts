@@ -79,6 +79,10 @@ export const FirewallSchema = z.strictObject({
     .string()
     .refine((s) => /^\d{3,4}\.\d+$/.test(s), 'must look like "1905.1" (quote it in YAML)')
     .optional(),
+  // Issue 12 (lists mode): with `lists`, each group's addresses live in owned IPList hosts of at
+  // most `listSize` addresses, and `batchSize` counts lists per request (hosts mode: hosts per request).
+  objects: z.enum(['lists', 'hosts']).default('lists'),
+  listSize: int(1, 1000).default(1000),
   batchSize: int(1, 500).default(50),
 });
 

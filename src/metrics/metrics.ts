@@ -125,6 +125,8 @@ export function createMetrics(opts: MetricsOptions = {}): SidecarMetrics {
   const desired = gauge('desired_addresses', 'Addresses that should be in the group', ['firewall', 'group']);
   const applied = gauge('applied_addresses', 'Owned addresses in the group as last read or written on the firewall', ['firewall', 'group']);
   const pending = gauge('pending_operations', 'Addresses still to be added to or removed from the group', ['firewall', 'group', 'op']);
+  const objectsUsed = gauge('owned_objects', 'Owned objects in the group: IPList hosts (kind="list") and per-address hosts (kind="host")', ['firewall', 'group', 'kind']);
+  const perObject = gauge('addresses_per_list', 'Addresses per owned IPList host of the group: the fullest (stat="max") and the mean', ['firewall', 'group', 'stat']);
   const suspended = gauge('suspended_addresses', 'Addresses kept only by held unbans or stopped jails', ['firewall', 'group']);
   const requests = counter('firewall_requests_total', 'Firewall API requests by outcome', ['firewall', 'op', 'outcome']);
   const duration = histogram('firewall_request_duration_seconds', 'Firewall API request duration', ['firewall', 'op'], REQUEST_BUCKETS);
@@ -143,7 +145,7 @@ export function createMetrics(opts: MetricsOptions = {}): SidecarMetrics {
   const applyStatus = (status: StatusSnapshot): void => {
     // Reset then set in one synchronous pass: a scrape never sees the half-updated state, and
     // groups or firewalls dropped from the config stop being exported.
-    for (const g of [desired, applied, pending, suspended, lastReconcile, up]) g.reset();
+    for (const g of [desired, applied, pending, suspended, lastReconcile, up, objectsUsed, perObject]) g.reset();
     const latest = new Map<string, number>();
     for (const g of status.groups) {
       const labels = { firewall: g.firewall, group: g.group };
@@ -152,6 +154,12 @@ export function createMetrics(opts: MetricsOptions = {}): SidecarMetrics {
       suspended.set(labels, g.suspended);
       pending.set({ ...labels, op: 'add' }, g.pendingAdds);
       pending.set({ ...labels, op: 'remove' }, g.pendingRemoves);
+      if (g.objects) {
+        objectsUsed.set({ ...labels, kind: 'list' }, g.objects.lists);
+        objectsUsed.set({ ...labels, kind: 'host' }, g.objects.hosts);
+        perObject.set({ ...labels, stat: 'max' }, g.objects.maxPerList);
+        perObject.set({ ...labels, stat: 'mean' }, g.objects.meanPerList);
+      }
       const t = parseTime(g.lastSuccess);
       if (t !== undefined) latest.set(g.firewall, Math.max(t, latest.get(g.firewall) ?? -Infinity));
     }

@@ -19,9 +19,19 @@ export interface GroupSnapshot {
   pendingAdds: number;
   pendingRemoves: number;
   suspended: number;
+  /** Owned objects in the group and addresses per object (issue 12). */
+  objects?: ObjectsSnapshot;
   /** ISO time of the last successful reconcile of this group. */
   lastSuccess?: string;
   lastError?: ErrorSummary & { at: string };
+}
+
+export interface ObjectsSnapshot {
+  mode: 'lists' | 'hosts';
+  lists: number;
+  hosts: number;
+  maxPerList: number;
+  meanPerList: number;
 }
 
 export interface FirewallSnapshot {
@@ -80,6 +90,7 @@ export function publicStatus(s: StatusSnapshot): StatusSnapshot {
       pendingAdds: g.pendingAdds,
       pendingRemoves: g.pendingRemoves,
       suspended: g.suspended,
+      objects: g.objects && { mode: g.objects.mode, lists: g.objects.lists, hosts: g.objects.hosts, maxPerList: g.objects.maxPerList, meanPerList: g.objects.meanPerList },
       lastSuccess: g.lastSuccess,
       lastError: g.lastError && { ...summary(g.lastError), at: g.lastError.at },
     })),

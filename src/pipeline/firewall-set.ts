@@ -7,12 +7,18 @@ import type { FirewallPort } from '../xg/port.js';
 import type { ChangeSet } from './pending.js';
 import { Reconciler, type FirewallStatus, type GroupStatus, type ReconcilerOptions } from './reconciler.js';
 import type { GroupTarget } from './routing.js';
+import type { ListModeOptions } from './list-sync.js';
+
+/** How a firewall stores the blocked addresses (issue 12). Absent: one host per address, as before. */
+export type ObjectsMode = { objects: 'lists'; lists: ListModeOptions } | { objects: 'hosts' };
 
 export interface FirewallSetOptions extends Omit<ReconcilerOptions, 'firewall' | 'port' | 'targets'> {
   /** Every group the mappings name; their firewalls get one reconciler each. */
   targets: readonly GroupTarget[];
   /** One port per firewall id named in `targets`. */
   ports: ReadonlyMap<string, FirewallPort>;
+  /** Per firewall id; a firewall absent here keeps per-address hosts and leaves lists alone. */
+  modes?: ReadonlyMap<string, ObjectsMode>;
 }
 
 /** What the desired state is read from at start-up (the model). */
@@ -27,14 +33,17 @@ export class FirewallSet {
   private readonly firewallOf = new Map<string, string>();
 
   constructor(private readonly o: FirewallSetOptions) {
-    const { targets, ports, ...shared } = o;
+    const { targets, ports, modes, ...shared } = o;
     for (const t of targets) {
       this.firewallOf.set(t.key, t.firewall);
       if (this.reconcilers.has(t.firewall)) continue;
       const port = ports.get(t.firewall);
       if (!port) throw new Error(`no firewall port for "${t.firewall}" (named in a group mapping)`);
       const own = targets.filter((x) => x.firewall === t.firewall);
-      this.reconcilers.set(t.firewall, new Reconciler({ ...shared, firewall: t.firewall, port, targets: own }));
+      const mode = modes?.get(t.firewall);
+      // Lists mode packs; hosts mode named explicitly also retires lists a lists-mode run left.
+      const objects = mode?.objects === 'lists' ? { lists: mode.lists } : mode ? { retireLists: true } : {};
+      this.reconcilers.set(t.firewall, new Reconciler({ ...shared, ...objects, firewall: t.firewall, port, targets: own }));
     }
   }
 

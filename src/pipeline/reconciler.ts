@@ -11,6 +11,8 @@ import type { GroupTarget } from './routing.js';
 import { pending, plan } from './planner.js';
 import { retryDelay, type RetryOptions } from './backoff.js';
 import { errorInfo, isPermanent, iso, type ErrorInfo, type PipelineLogger } from './log.js';
+import { ListSync, type ListModeOptions } from './list-sync.js';
+import { ListRetire } from './list-retire.js';
 
 export interface ReconcilerOptions {
   firewall: string;
@@ -30,6 +32,10 @@ export interface ReconcilerOptions {
   onChange?: () => void;
   /** Called after the firewall acknowledged one add/remove request (time: scheduler.now()). */
   onApplied?: (change: AppliedChange) => void;
+  /** Lists mode (issue 12): the groups' addresses go into packed IPList hosts (list-sync.ts). Absent: one host per address. */
+  lists?: ListModeOptions;
+  /** Hosts mode after lists mode: owned IPList hosts are retired once per-address hosts hold their addresses (list-retire.ts). */
+  retireLists?: boolean;
 }
 
 export interface AppliedChange {
@@ -59,6 +65,19 @@ export interface GroupStatus {
   lastError?: ErrorInfo;
   /** Addresses kept only by held/suspended entries (filled in by the sidecar). */
   suspended: number;
+  /** Owned objects in the group and addresses per object (issue 12). */
+  objects?: GroupObjects;
+}
+
+export interface GroupObjects {
+  mode: 'lists' | 'hosts';
+  /** IPList hosts (lists mode). */
+  lists: number;
+  /** Per-address hosts (hosts mode; in lists mode, those not yet migrated or held). */
+  hosts: number;
+  /** Addresses in the fullest list, and on average per list (0 without lists). */
+  maxPerList: number;
+  meanPerList: number;
 }
 
 export interface FirewallStatus {
@@ -84,6 +103,10 @@ interface GroupRuntime {
   /** The last failure was a write whose addresses were already marked uncertain in `known`. */
   keepKnown?: boolean;
   ensured: boolean;
+  /** Lists mode only. */
+  lists?: ListSync;
+  /** Hosts mode with retireLists only. */
+  retire?: ListRetire;
   lastSuccess?: number;
   lastError?: ErrorInfo;
 }
@@ -115,7 +138,11 @@ export class Reconciler {
 
   constructor(private readonly o: ReconcilerOptions) {
     this.holdRemovals = o.holdRemovals ?? false;
-    for (const target of o.targets) this.groups.set(target.key, { target, desired: new Set(), held: new Set(), known: undefined, ensured: false });
+    for (const target of o.targets) {
+      const lists = o.lists ? new ListSync(o.port, target.group, o.lists) : undefined;
+      const retire = !o.lists && o.retireLists ? new ListRetire(o.port, target.group) : undefined;
+      this.groups.set(target.key, { target, desired: new Set(), held: new Set(), known: undefined, ensured: false, ...(lists ? { lists } : {}), ...(retire ? { retire } : {}) });
+    }
   }
 
   get firewall(): string {
@@ -215,6 +242,7 @@ export class Reconciler {
         pendingAdds: d.add,
         pendingRemoves: d.remove,
         suspended: 0,
+        objects: objectsOf(g),
       };
       if (g.lastSuccess !== undefined) s.lastSuccess = iso(g.lastSuccess);
       if (g.lastError) s.lastError = g.lastError;
@@ -280,6 +308,7 @@ export class Reconciler {
       this.contact();
       g.ensured = true;
     }
+    if (g.lists) return this.syncLists(g, g.lists);
     let known = g.known;
     if (!known) {
       const st = await port.readGroup(group);
@@ -291,13 +320,21 @@ export class Reconciler {
       }
       known = g.known = st.exists ? knownFrom(st.owned, g.desired) : new Set<string>();
       log.debug({ firewall, group: group.name, owned: known.size, foreign: st.foreign }, 'group read');
+      if (g.retire) {
+        await g.retire.read();
+        this.contact();
+      }
     }
     const steps = plan(g.desired, known, maxBatch, g.held);
     if (this.holdRemovals) steps.remove = [];
     let deferred: unknown;
     // Adds first: blocking a new attacker matters more than lifting an old block.
     for (const [op, chunks] of [['add', steps.add], ['remove', steps.remove]] as const) {
-      for (const addresses of chunks) {
+      for (const planned of chunks) {
+        // Planned at the start of the pass: an Unban (held or not) or a re-Ban read since then must
+        // not cost a write (issue 12: a 10,000-Unban burst went on adding the banned addresses for 40 s).
+        const addresses = planned.filter((a) => (op === 'add' ? g.desired.has(a) : !g.desired.has(a) && !g.held.has(a)));
+        if (addresses.length === 0) continue;
         const t0 = this.now();
         try {
           if (op === 'add') await port.addToGroup(group, addresses);
@@ -333,7 +370,29 @@ export class Reconciler {
       }
     }
     if (deferred !== undefined) throw deferred;
+    if (g.retire?.count) {
+      const stays = (a: string): boolean => g.desired.has(a) || g.held.has(a) || this.holdRemovals;
+      for (const a of await g.retire.retire(known, stays, () => this.contact())) known.add(a);
+    }
     g.lastSuccess = this.now();
+  }
+
+  /** Lists mode: one pass of the group's ListSync; `known` becomes what its lists and hosts hold. */
+  private async syncLists(g: GroupRuntime, lists: ListSync): Promise<void> {
+    const { firewall, maxBatch, log } = this.o;
+    const group = g.target.group;
+    // Forgotten by a resync or a failure: read again.
+    if (!g.known) lists.forget();
+    const t0 = this.now();
+    const r = await lists.sync({ desired: g.desired, held: g.held, holdRemovals: this.holdRemovals, maxBatch, contact: () => this.contact() });
+    g.known = lists.known;
+    g.lastSuccess = this.now();
+    const durationMs = this.now() - t0;
+    for (const [op, addresses] of [['add', r.added], ['remove', r.removed]] as const) {
+      if (addresses.length === 0) continue;
+      log.info({ firewall, group: group.name, family: group.family, count: addresses.length, addresses, durationMs, writes: r.writes }, op === 'add' ? 'ban applied' : 'unban applied');
+      this.o.onApplied?.({ key: g.target.key, firewall, group: group.name, family: group.family, op, addresses, at: this.now() });
+    }
   }
 
   private contact(): void {
@@ -375,6 +434,12 @@ export class Reconciler {
     });
     this.o.onChange?.();
   }
+}
+
+function objectsOf(g: GroupRuntime): GroupObjects {
+  if (!g.lists) return { mode: 'hosts', lists: g.retire?.count ?? 0, hosts: g.known?.size ?? 0, maxPerList: 0, meanPerList: 0 };
+  const s = g.lists.stats();
+  return { mode: 'lists', lists: s.lists, hosts: s.hosts, maxPerList: s.maxPerList, meanPerList: s.lists ? Math.round(s.addressesInLists / s.lists) : 0 };
 }
 
 /**

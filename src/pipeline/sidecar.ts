@@ -34,7 +34,7 @@ import { STATE_VERSION, type PersistedState, type StateSink } from './persisted.
 import { PendingChanges, type ChangeSet } from './pending.js';
 import { Intake, type PipelineInput } from './intake.js';
 import { SaveQueue } from './save-queue.js';
-import { FirewallSet } from './firewall-set.js';
+import { FirewallSet, type FirewallSetOptions } from './firewall-set.js';
 import { assembleStatus, type SidecarStatus } from './status.js';
 
 // The sidecar's vocabulary, in one place for its users (runtime, seed, tests).
@@ -73,6 +73,8 @@ export interface PipelineOptions {
 export interface SidecarOptions extends PipelineOptions {
   /** One port per firewall id named in `groups`. */
   ports: ReadonlyMap<string, FirewallPort>;
+  /** Per firewall: packed lists or per-address hosts (issue 12; absent: hosts). */
+  modes?: FirewallSetOptions['modes'];
   sink: StateSink;
   initial?: PersistedState;
   /**
@@ -141,6 +143,7 @@ export function createSidecar(opts: SidecarOptions): Sidecar {
   const firewalls = new FirewallSet({
     targets: model.router.targets(),
     ports: opts.ports,
+    ...(opts.modes ? { modes: opts.modes } : {}),
     maxBatch: batch.maxSize,
     retry,
     resyncIntervalMs: opts.resyncIntervalMs ?? DEFAULT_RESYNC_MS,

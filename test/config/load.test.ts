@@ -44,6 +44,7 @@ describe('parseConfig: valid files', () => {
     expect(fw?.tls?.fingerprint256).toMatch(/^AB:CD/);
     expect(fw?.hostPrefix).toBe('f2b_');
     expect(fw?.batchSize).toBe(50);
+    expect(fw).toMatchObject({ objects: 'lists', listSize: 1000 });
     expect(c.groups).toEqual([{ name: 'f2b_blockings', ipv6Name: 'f2b_blockings6', firewall: 'main', jails: ['*'] }]);
     expect(c.neverBlock).toEqual(DEFAULT_NEVER_BLOCK);
     expect(c.retry).toEqual({ initialDelayMs: 1000, maxDelayMs: 300000, multiplier: 2, jitter: 0.2 });
@@ -85,6 +86,17 @@ describe('parseConfig: valid files', () => {
       return '';
     })();
     expect(err).toMatch(/c\.yaml:\d+ reconcile\.resyncIntervalMs: /);
+  });
+
+  it('firewalls.NAME.objects / listSize (issue 12): lists of 1000 by default, hosts on request, bad values refused at their line', () => {
+    expect(parseConfig(BASE, 'c.yaml').firewalls.main).toMatchObject({ objects: 'lists', listSize: 1000 });
+    const withKeys = BASE.replace('    passwordFile: /etc/xg-pass\n', '    passwordFile: /etc/xg-pass\n    objects: hosts\n    listSize: 250\n');
+    expect(parseConfig(withKeys, 'c.yaml').firewalls.main).toMatchObject({ objects: 'hosts', listSize: 250 });
+    const bad = BASE.replace('    passwordFile: /etc/xg-pass\n', '    passwordFile: /etc/xg-pass\n    objects: iplist\n    listSize: 1001\n');
+    const lines = errorLines(bad);
+    expect(lines.some((l) => /^c\.yaml:6 firewalls\.main\.objects: /.test(l))).toBe(true);
+    expect(lines.some((l) => /^c\.yaml:7 firewalls\.main\.listSize: /.test(l))).toBe(true);
+    expect(errorLines(BASE.replace('    passwordFile: /etc/xg-pass\n', '    passwordFile: /etc/xg-pass\n    listSize: 0\n'))[0]).toMatch(/firewalls\.main\.listSize/);
   });
 
   it('accepts passwordEnv, a CA file, colon-less fingerprints and metrics on IPv6', () => {

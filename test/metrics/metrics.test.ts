@@ -27,6 +27,8 @@ describe('createMetrics', () => {
       applied_addresses: 'gauge',
       pending_operations: 'gauge',
       suspended_addresses: 'gauge',
+      owned_objects: 'gauge',
+      addresses_per_list: 'gauge',
       firewall_requests_total: 'counter',
       firewall_request_duration_seconds: 'histogram',
       ban_to_block_seconds: 'histogram',
@@ -133,6 +135,23 @@ describe('createMetrics', () => {
     expect(valueOf(exp, `${h}_bucket`, { ...labels, le: '600' })).toBe(3);
     expect(valueOf(exp, `${h}_count`, labels)).toBe(4);
     expect(valueOf(exp, `${h}_sum`, labels)).toBeCloseTo(912.08, 6);
+  });
+
+  it('applyStatus: objects used per group and addresses per list (issue 12); groups without them export none', async () => {
+    const m = createMetrics();
+    const status = healthySnapshot();
+    status.groups[0]!.objects = { mode: 'lists', lists: 11, hosts: 2, maxPerList: 1000, meanPerList: 909 };
+    m.applyStatus(status);
+    const exp = await scrape(m);
+    const v4 = { firewall: 'edge', group: 'f2b-ssh-v4' };
+    expect(valueOf(exp, `${P}owned_objects`, { ...v4, kind: 'list' })).toBe(11);
+    expect(valueOf(exp, `${P}owned_objects`, { ...v4, kind: 'host' })).toBe(2);
+    expect(valueOf(exp, `${P}addresses_per_list`, { ...v4, stat: 'max' })).toBe(1000);
+    expect(valueOf(exp, `${P}addresses_per_list`, { ...v4, stat: 'mean' })).toBe(909);
+    expect(find(exp, `${P}owned_objects`)).toHaveLength(2);
+    delete status.groups[0]!.objects;
+    m.applyStatus(status);
+    expect(find(await scrape(m), `${P}owned_objects`)).toHaveLength(0);
   });
 
   it('applyStatus sets the group, firewall and log gauges', async () => {

@@ -8,6 +8,12 @@ describe('publicStatus', () => {
     expect(JSON.parse(JSON.stringify(publicStatus(s)))).toEqual(JSON.parse(JSON.stringify(s)));
   });
 
+  it('keeps the objects report (issue 12) and only its declared fields', () => {
+    const s = healthySnapshot();
+    s.groups[0]!.objects = { mode: 'lists', lists: 3, hosts: 0, maxPerList: 1000, meanPerList: 667, names: ['f2b_x.list1'] } as never;
+    expect(publicStatus(s).groups[0]!.objects).toEqual({ mode: 'lists', lists: 3, hosts: 0, maxPerList: 1000, meanPerList: 667 });
+  });
+
   it('drops fields outside the snapshot shape (a richer object must not leak)', () => {
     const s = healthySnapshot();
     const rich = {

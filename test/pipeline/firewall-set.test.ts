@@ -5,6 +5,7 @@ import { Router, type GroupMapping } from '../../src/pipeline/routing.js';
 import { MemoryFirewall } from '../../src/xg/memory.js';
 import type { FirewallPort } from '../../src/xg/port.js';
 import { journaledPort, recordingLogger, VirtualClock } from './harness.js';
+import { ListPort } from './list-port.js';
 
 const GROUPS: GroupMapping[] = [
   { firewall: 'fw1', name: 'a', ipv6Name: 'a6', jails: ['*'] },
@@ -117,5 +118,41 @@ describe('FirewallSet', () => {
     r.set.handOver(new Map([['fw1/a', new Map([['192.0.2.5', 'desired' as const]])]]), false, true);
     await r.clock.advance(700_000);
     expect(r.journal.slice(mark)).toEqual([]);
+  });
+});
+
+describe('FirewallSet objects modes (issue 12)', () => {
+  it('each firewall gets its own mode: lists packs fw1, hosts keeps per-address hosts on fw2 and retires its lists', async () => {
+    const clock = new VirtualClock();
+    const fw1 = new ListPort(clock.scheduler, 'f2b_', 10, 10);
+    const fw2 = new ListPort(clock.scheduler, 'f2b_', 10, 10);
+    for (const fw of [fw1, fw2]) for (const g of ['a', 'a6', 'b']) fw.groups.add(g);
+    fw2.lists.set('f2b_b.list1', { addresses: ['192.0.2.9'], groups: new Set(['b']) });
+    const set = new FirewallSet({
+      targets: new Router(GROUPS).targets(),
+      ports: new Map<string, FirewallPort>([
+        ['fw1', fw1],
+        ['fw2', fw2],
+      ]),
+      modes: new Map([
+        ['fw1', { objects: 'lists', lists: { listSize: 1000, hostPrefix: 'f2b_' } }],
+        ['fw2', { objects: 'hosts' }],
+      ]),
+      maxBatch: 50,
+      retry: DEFAULT_RETRY,
+      resyncIntervalMs: 600_000,
+      scheduler: clock.scheduler,
+      random: () => 0.5,
+      log: recordingLogger(),
+    });
+    set.setDesired({ desired: new Map([['fw1/a', ['192.0.2.1', '192.0.2.2']], ['fw2/b', ['192.0.2.3']]]), held: new Map() });
+    set.start();
+    await clock.advance(1000);
+    expect(set.converged).toBe(true);
+    expect([...fw1.lists.keys()]).toEqual(['f2b_a.list1']);
+    expect(fw1.hosts.size).toBe(0);
+    expect([...fw2.hosts.keys()]).toEqual(['192.0.2.3']);
+    expect(fw2.lists.size).toBe(0);
+    expect(set.status().map((s) => s.groups.map((g) => g.objects?.mode))).toEqual([['lists', 'lists'], ['hosts']]);
   });
 });

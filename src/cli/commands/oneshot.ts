@@ -148,8 +148,21 @@ async function check(targets: Target[], out: (line: string) => void): Promise<nu
         ? `group ${t.ref.name} (${t.ref.family}) on ${t.fw.name}: exists, ${state.owned.size} owned member(s), ${state.foreign} other member(s)`
         : `group ${t.ref.name} (${t.ref.family}) on ${t.fw.name}: MISSING (run 'f2b-sophosxg start' or the sidecar to create it)`,
     );
+    if (state.exists) await reportLists(t, out);
   }
   return missing === 0 ? 0 : 3;
+}
+
+/** Lists mode (issue 12): the group's owned IPList hosts and addresses per list; nothing when it has none. */
+async function reportLists(t: Target, out: (line: string) => void): Promise<void> {
+  const lists = await t.fw.port.readLists(t.ref).catch((err: unknown) => {
+    if ((err as { code?: string }).code === 'XG_UNSUPPORTED') return [];
+    throw err;
+  });
+  const sizes = lists.filter((l) => l.member).map((l) => l.addresses.length);
+  if (sizes.length === 0) return;
+  const total = sizes.reduce((a, b) => a + b, 0);
+  out(`  ${sizes.length} owned list(s) in the group holding ${total} address(es), max ${Math.max(...sizes)} / mean ${Math.round(total / sizes.length)} per list`);
 }
 
 export const command: CommandModule = {

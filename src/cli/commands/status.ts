@@ -41,6 +41,7 @@ export async function run(args: StatusArgs, deps: CliDeps): Promise<number> {
   for (const g of s.groups) {
     out.push(
       `  ${g.group} (${g.family}): desired ${g.desired}, on firewall ${g.applied}, pending +${g.pendingAdds}/-${g.pendingRemoves}, suspended ${g.suspended}, last success ${g.lastSuccess ?? 'never'}` +
+        (g.objects ? `, objects: ${objectsText(g.objects)}` : '') +
         (g.lastError ? `, last error ${g.lastError.code ?? ''} ${g.lastError.message} at ${g.lastError.at}` : ''),
     );
   }
@@ -48,6 +49,13 @@ export async function run(args: StatusArgs, deps: CliDeps): Promise<number> {
   deps.stdout.write(`${out.join('\n')}\n`);
   const healthy = s.firewalls.every((f) => f.reachable && !f.permanentError) && s.log.readable;
   return healthy ? 0 : 1;
+}
+
+/** "3 lists (max 1000, mean 834 addresses per list) + 2 hosts": objects used and addresses per object. */
+function objectsText(o: NonNullable<StatusSnapshot['groups'][number]['objects']>): string {
+  const lists = o.lists > 0 || o.mode === 'lists' ? `${o.lists} lists (max ${o.maxPerList}, mean ${o.meanPerList} addresses per list)` : '';
+  const hosts = o.hosts > 0 || o.mode === 'hosts' ? `${o.hosts} hosts (1 address each)` : '';
+  return [lists, hosts].filter(Boolean).join(' + ');
 }
 
 export function register(program: Command, deps: CliDeps, invoke: (run: () => Promise<number>) => Promise<void>): void {

@@ -1,0 +1,53 @@
+// `status` prints what status.json holds; lists mode adds objects used and addresses per list (issue 12).
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PassThrough } from 'node:stream';
+import { afterEach, describe, expect, it } from 'vitest';
+import { run } from '../../src/cli/commands/status.js';
+import { STATUS_FILE } from '../../src/app/runtime.js';
+import type { CliDeps } from '../../src/cli/deps.js';
+import { healthySnapshot } from '../metrics/snapshot.js';
+
+let dir = '';
+afterEach(async () => {
+  if (dir) await rm(dir, { recursive: true, force: true });
+});
+
+async function statusOutput(mutate: (s: ReturnType<typeof healthySnapshot>) => void): Promise<string> {
+  dir = await mkdtemp(join(tmpdir(), 'q12p-status-'));
+  const config = join(dir, 'c.yaml');
+  await writeFile(
+    config,
+    [
+      `stateDir: ${dir}`,
+      'firewalls:',
+      '  edge: { url: "https://127.0.0.1:4444/webconsole/APIController", username: admin, passwordEnv: XG_PW }',
+      'groups:',
+      '  - { name: f2b-ssh-v4, ipv6Name: f2b-ssh-v6, firewall: edge, jails: ["*"] }',
+      '',
+    ].join('\n'),
+  );
+  const s = healthySnapshot();
+  mutate(s);
+  await writeFile(join(dir, STATUS_FILE), JSON.stringify(s));
+  const stdout = new PassThrough();
+  let text = '';
+  stdout.on('data', (b: Buffer) => (text += b.toString()));
+  const deps = { stdout, stderr: new PassThrough(), stdin: new PassThrough(), env: {}, cwd: dir, signal: new AbortController().signal } as CliDeps;
+  await run({ config }, deps);
+  return text;
+}
+
+describe('status command', () => {
+  it('prints objects used and addresses per list for each group that reports them', async () => {
+    const text = await statusOutput((s) => {
+      s.groups[0]!.objects = { mode: 'lists', lists: 11, hosts: 2, maxPerList: 1000, meanPerList: 909 };
+      s.groups[1]!.objects = { mode: 'hosts', lists: 0, hosts: 4, maxPerList: 0, meanPerList: 0 };
+    });
+    const lines = text.split('\n');
+    expect(lines.find((l) => l.includes('f2b-ssh-v4'))).toContain('objects: 11 lists (max 1000, mean 909 addresses per list) + 2 hosts (1 address each)');
+    expect(lines.find((l) => l.includes('f2b-ssh-v6'))).toContain('objects: 4 hosts (1 address each)');
+    expect(lines.find((l) => l.includes('f2b-web'))).not.toContain('objects:');
+  });
+});
