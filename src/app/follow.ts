@@ -2,7 +2,6 @@
  * Following fail2ban's log into the pipeline: where to start, the read-back that holds removals,
  * and the fail2ban-client seed on a first start.
  */
-import { stat } from 'node:fs/promises';
 import { finalize, type SchedulerLike } from 'rxjs';
 import type { Config } from '../config/index.js';
 import type { SidecarMetrics } from '../metrics/metrics.js';
@@ -12,7 +11,7 @@ import type { LoadResult } from '../state/index.js';
 import { tailFile } from '../tail/index.js';
 import type { Logger } from '../util/log.js';
 import { toPipelineInput } from './log-input.js';
-import { backlogRead, logBacklog, ReadBack } from './read-back.js';
+import { ReadBack } from './read-back.js';
 import { seedFirst, seedInputs } from './seed.js';
 import type { Shutdown } from './shutdown.js';
 import type { LogActivity } from './snapshot.js';
@@ -32,9 +31,11 @@ export interface FollowOptions {
 
 export async function followLog(o: FollowOptions, shutdown: Shutdown): Promise<void> {
   const { config, loaded, sidecar, activity, scheduler, log } = o;
-  // A state lost to corruption lost its checkpoint too: "end" would skip every ban of the
-  // current file (and the reconciler would then clear them from the firewall).
-  const startAt = loaded.recovered && loaded.source === 'empty' ? 'beginning' : config.log.startAt;
+  // No state at all (a first start, a deleted or corrupt stateDir, a migration from the per-ban
+  // tool): owned hosts may be on the firewall that only the log justifies, so the desired state is
+  // rebuilt from the log and its rotated files whatever startAt says; "end" would skip every ban
+  // before it and the reconciler would then lift them.
+  const startAt = loaded.source === 'empty' ? 'beginning' : config.log.startAt;
   // Seeding only on a first start: afterwards the state knows more than fail2ban-client (held unbans).
   const seed = config.seedFromClient && loaded.source === 'empty';
 
@@ -47,32 +48,31 @@ export async function followLog(o: FollowOptions, shutdown: Shutdown): Promise<v
     },
   });
   shutdown.add(() => readBack.stop());
-  // Reading starts at the checkpoint, else at the beginning or the end of the file.
-  const from = loaded.state.checkpoint;
-  const atStart = from !== undefined || startAt === 'beginning' ? await stat(config.log.path).catch(() => undefined) : undefined;
-  let backlog = logBacklog(from, startAt, atStart);
-  if (backlog) readBack.expect();
+  // The log must have been read to its end once (from the checkpoint, else from startAt) before
+  // anything is removed: a missing or unreadable log (a mistyped path) never justifies a removal,
+  // so this part is not ended by the safety timeout.
+  readBack.expect(true);
   if (seed) readBack.expect();
   readBack.begin();
 
   const input$ = tailFile({
     path: config.log.path,
-    checkpoint: from,
+    checkpoint: loaded.state.checkpoint,
     startAt,
     waitForFile: true,
     scheduler,
     onWarning: (w) => log.warn({ code: w.code, path: w.path }, w.message),
+    onCaughtUp: () => {
+      activity.readable = true;
+      readBack.done('log read back', true);
+    },
   }).pipe(
     toPipelineInput({
       metrics: o.metrics,
       log,
-      onLine: (tl) => {
+      onLine: () => {
         activity.readable = true;
         activity.lastLineAt = new Date(scheduler.now()).toISOString();
-        if (backlog && backlogRead(backlog, tl.checkpoint)) {
-          backlog = undefined;
-          readBack.done('log read back');
-        }
       },
     }),
   );

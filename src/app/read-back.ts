@@ -1,11 +1,11 @@
 /**
  * When the desired state is complete again after a start: the pipeline holds firewall removals
- * until the log (up to its size at start) and, on a first start, the fail2ban-client seed are read
- * back. A rotation during the read-back, or a safety timeout, also ends it: a huge log or a stuck
- * seed must not hold removals forever.
+ * until the log (to its end, rotated files included) and, on a first start, the fail2ban-client
+ * seed are read back. A safety timeout ends the wait for the parts that may never end (a stuck
+ * seed), but not for a part that must end first: a log that was never read (missing, unreadable,
+ * a mistyped path) justifies no removal, however long it takes.
  */
 import type { SchedulerLike, Subscription } from 'rxjs';
-import type { Checkpoint } from '../core/checkpoint.js';
 
 export interface ReadBackOptions {
   scheduler: SchedulerLike;
@@ -16,16 +16,20 @@ export interface ReadBackOptions {
 
 export class ReadBack {
   private waits = 0;
+  /** Parts the safety timeout does not override. */
+  private hardWaits = 0;
+  private timedOut = false;
   private released = false;
   private readonly safety: Subscription;
 
   constructor(private readonly o: ReadBackOptions) {
-    this.safety = o.scheduler.schedule(() => this.release('read-back timeout'), o.timeoutMs);
+    this.safety = o.scheduler.schedule(() => this.timeout(), o.timeoutMs);
   }
 
-  /** One more part to wait for; call before begin(). */
-  expect(): void {
+  /** One more part to wait for; call before begin(). `hard`: the safety timeout does not end it. */
+  expect(hard = false): void {
     this.waits++;
+    if (hard) this.hardWaits++;
   }
 
   /** All parts are registered: with none, the state is complete already. */
@@ -33,11 +37,19 @@ export class ReadBack {
     if (this.waits === 0) this.release('nothing to read back');
   }
 
-  /** One part is read. Counted after the current push: the line (or seed event) that ended it must be in the snapshot. */
-  done(why: string): void {
+  /** One part is read (`hard` as given to expect). Counted after the current push: the line (or seed event) that ended it must be in the snapshot. */
+  done(why: string, hard = false): void {
     queueMicrotask(() => {
-      if (--this.waits <= 0) this.release(why);
+      this.waits--;
+      if (hard) this.hardWaits--;
+      if (this.waits <= 0) this.release(why);
+      else if (this.timedOut && this.hardWaits <= 0) this.release(`${why} (after the read-back timeout)`);
     });
+  }
+
+  private timeout(): void {
+    this.timedOut = true;
+    if (this.hardWaits <= 0) this.release('read-back timeout');
   }
 
   release(why: string): void {
@@ -50,25 +62,4 @@ export class ReadBack {
   stop(): void {
     this.safety.unsubscribe();
   }
-}
-
-/** The log file as it was at start: the read-back of the log ends at its size, or when the path names another file. */
-export interface LogBacklog {
-  size: number;
-  ino: number;
-}
-
-/**
- * What of the log is read back, given where reading starts (the checkpoint, else startAt) and the
- * file at start (`st`, undefined if missing); undefined when there is nothing before the end.
- */
-export function logBacklog(from: Checkpoint | undefined, startAt: 'beginning' | 'end', st: { size: number; ino: number; dev: number } | undefined): LogBacklog | undefined {
-  if (st === undefined || (from === undefined && startAt !== 'beginning')) return undefined;
-  const readFrom = from !== undefined && from.ino === st.ino && from.dev === st.dev ? from.offset : 0;
-  return st.size > readFrom ? { size: st.size, ino: st.ino } : undefined;
-}
-
-/** Whether the line that ends at `cp` completes the read-back of `backlog`. */
-export function backlogRead(backlog: LogBacklog, cp: Checkpoint): boolean {
-  return cp.offset >= backlog.size || cp.ino !== backlog.ino;
 }

@@ -108,6 +108,15 @@ export class FileCursor {
     return canResume(cp, { dev: this.dev, ino: this.ino, head, size: await this.size() });
   }
 
+  /**
+   * Holds the checkpoint's bytes under another inode: a copy (copytruncate's `.1`) starts with the
+   * same leading bytes and reaches the offset.
+   */
+  async continues(cp: Checkpoint): Promise<boolean> {
+    const head = hashHead(await this.readAt(0, headLength(cp.offset)));
+    return cp.offset > 0 && head === cp.head && (await this.size()) >= cp.offset;
+  }
+
   checkpoint(end: number): Checkpoint {
     const len = headLength(end);
     let head = this.hashes.get(len);

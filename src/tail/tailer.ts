@@ -33,9 +33,9 @@
  *   come after new-file lines; resuming from its checkpoint re-reads the new file from 0
  *   (duplicates, never loss).
  */
-import { readdir, open, stat } from 'node:fs/promises';
+import { open, stat } from 'node:fs/promises';
 import type { Stats } from 'node:fs';
-import { basename, dirname, join, resolve } from 'node:path';
+import { basename, dirname, resolve } from 'node:path';
 
 import { watch, type FSWatcher } from 'chokidar';
 import { asyncScheduler, interval, Observable, type SchedulerLike, type Subscriber, type Subscription } from 'rxjs';
@@ -43,6 +43,7 @@ import { asyncScheduler, interval, Observable, type SchedulerLike, type Subscrib
 import { FileCursor } from './cursor.js';
 import { NOT_REGULAR, isNotFound, tailError } from './errors.js';
 import { isTruncated, type SplitLine } from './lines.js';
+import { continuedChain, newerGenerations, rotatedSiblings, type Sibling } from './siblings.js';
 import type { Checkpoint } from '../core/checkpoint.js';
 import type { TailLine } from './types.js';
 
@@ -72,6 +73,12 @@ export interface TailOptions {
    */
   scheduler?: SchedulerLike;
   onWarning?: (w: TailWarning) => void;
+  /**
+   * Called once, the first time the file at the path (and every rotated file queued before it at
+   * start) has been read to its end: until then, what the log says is not known yet (a missing or
+   * unreadable log never gets there).
+   */
+  onCaughtUp?: () => void;
 }
 
 export type TailWarningCode =
@@ -105,9 +112,8 @@ export interface TailWarning {
 const DEFAULTS = { waitForFile: true, rotationGraceMs: 30_000, maxLineBytes: 65_536, pollIntervalMs: 1000, watch: true, scheduler: asyncScheduler as SchedulerLike };
 /** Bytes read from one file before other files get their turn (bounds memory on a big backlog). */
 const BATCH_BYTES = 1024 * 1024;
-const COMPRESSED = /\.(gz|bz2|xz|zst|lz4|lzma|z|zip)$/i;
 
-type Settings = Required<Omit<TailOptions, 'checkpoint' | 'onWarning'>> & Pick<TailOptions, 'checkpoint' | 'onWarning'>;
+type Settings = Required<Omit<TailOptions, 'checkpoint' | 'onWarning' | 'onCaughtUp'>> & Pick<TailOptions, 'checkpoint' | 'onWarning' | 'onCaughtUp'>;
 
 export function tailFile(opts: TailOptions): Observable<TailLine> {
   const settings: Settings = {
@@ -137,6 +143,7 @@ class Tail {
   private running = false;
   private again = false;
   private missingWarned = false;
+  private caughtUp = false;
   private watcher: FSWatcher | undefined;
   private poll: Subscription | undefined;
   private readonly dir: string;
@@ -229,6 +236,7 @@ class Tail {
       if (!(await this.drainRetired())) return;
       if (!this.emit(current, batch.lines)) return;
       if (batch.more) this.again = true;
+      else this.reportCaughtUp();
     }
     await this.closeExpired();
   }
@@ -243,6 +251,7 @@ class Tail {
     const current = st ? await this.openPath() : null;
     if (!cp) {
       if (current && this.o.startAt === 'end') await current.seekEnd();
+      else if (current) await this.queueWhole(await continuedChain(this.o.path, await rotatedSiblings(this.dir, this.base)));
       this.cur = current;
       return;
     }
@@ -253,25 +262,43 @@ class Tail {
     }
     // Whatever is at the path now was written after the checkpoint's file was rotated: read it whole.
     this.cur = current;
-    const rotated = await this.findRotated(cp);
-    if (rotated) {
-      await rotated.cursor.seek(cp.offset);
-      this.retired.push({ cursor: rotated.cursor, closeAt: this.o.scheduler.now() + this.o.rotationGraceMs });
+    const truncated = current !== null && current.dev === cp.dev && current.ino === cp.ino;
+    const siblings = await rotatedSiblings(this.dir, this.base);
+    const found = await this.findCheckpointFile(cp, siblings);
+    if (found) {
+      await found.cursor.seek(cp.offset);
+      this.queue(found.cursor);
+      const newer = newerGenerations(siblings, found.sibling.generation);
+      await this.queueWhole(newer);
       this.warn({
         code: 'CHECKPOINT_ROTATED',
-        message: `resuming in rotated file ${rotated.name} at offset ${cp.offset}, then ${this.o.path} from its beginning`,
+        message: `the checkpoint's file was ${found.copy ? 'copied to' : 'renamed to'} ${found.sibling.file}${truncated ? ` and ${this.o.path} truncated` : ''}: resuming there at offset ${cp.offset}, then ${[...newer, this.o.path].join(', ')} from the beginning`,
         dev: cp.dev,
         ino: cp.ino,
         offset: cp.offset,
       });
-    } else {
-      this.warn({
-        code: 'CHECKPOINT_NOT_FOUND',
-        message: `the checkpoint's file (dev ${cp.dev}, inode ${cp.ino}) is gone; reading ${this.o.path} from its beginning`,
-        dev: cp.dev,
-        ino: cp.ino,
-        offset: cp.offset,
-      });
+      return;
+    }
+    const gone = truncated ? `was truncated and no rotated file continues it` : `is gone`;
+    const packed = siblings.some((x) => x.compressed) ? ' (compressed rotated files are not read: the rest of it may be in one)' : '';
+    this.warn({
+      code: 'CHECKPOINT_NOT_FOUND',
+      message: `the checkpoint's file (dev ${cp.dev}, inode ${cp.ino}, offset ${cp.offset}) ${gone}${packed}; reading ${this.o.path} from its beginning`,
+      dev: cp.dev,
+      ino: cp.ino,
+      offset: cp.offset,
+    });
+  }
+
+  /** Read before the current file, in the order queued (closed once drained and the grace is over). */
+  private queue(cursor: FileCursor): void {
+    this.retired.push({ cursor, closeAt: this.o.scheduler.now() + this.o.rotationGraceMs });
+  }
+
+  private async queueWhole(files: string[]): Promise<void> {
+    for (const file of files) {
+      const cursor = await this.openFile(file, false);
+      if (cursor) this.queue(cursor);
     }
   }
 
@@ -409,25 +436,34 @@ class Tail {
     }
   }
 
-  /** A sibling named like `fail2ban.log.1` (compressed ones cannot be the file fail2ban writes) holding the checkpoint's file. */
-  private async findRotated(cp: Checkpoint): Promise<{ cursor: FileCursor; name: string } | null> {
-    let names: string[];
-    try {
-      names = (await readdir(this.dir)).filter((n) => n !== this.base && n.startsWith(this.base) && !COMPRESSED.test(n));
-    } catch {
-      return null;
-    }
-    names.sort();
-    for (const name of names) {
-      const file = join(this.dir, name);
-      const st = await stat(file).catch(() => null);
-      if (!st || !st.isFile() || st.dev !== cp.dev || st.ino !== cp.ino) continue;
-      const cursor = await this.openFile(file, false);
-      if (!cursor) continue;
-      if (await cursor.matches(cp)) return { cursor, name: file };
-      await cursor.close();
+  /**
+   * The uncompressed sibling holding the checkpoint's bytes: its own inode renamed (`PATH.1` after a
+   * rename rotation), else a copy that starts with the same bytes and reaches the offset (the `.1`
+   * of copytruncate). A sibling that does neither is foreign and never read.
+   */
+  private async findCheckpointFile(cp: Checkpoint, siblings: Sibling[]): Promise<{ cursor: FileCursor; sibling: Sibling; copy: boolean } | null> {
+    const readable = siblings.filter((x) => !x.compressed);
+    for (const copy of [false, true]) {
+      for (const sibling of readable) {
+        const st = await stat(sibling.file).catch(() => null);
+        if (!st || !st.isFile() || (!copy && (st.dev !== cp.dev || st.ino !== cp.ino))) continue;
+        const cursor = await this.openFile(sibling.file, false);
+        if (!cursor) continue;
+        if (copy ? await cursor.continues(cp) : await cursor.matches(cp)) return { cursor, sibling, copy };
+        await cursor.close();
+      }
     }
     return null;
+  }
+
+  private reportCaughtUp(): void {
+    if (this.caughtUp) return;
+    this.caughtUp = true;
+    try {
+      this.o.onCaughtUp?.();
+    } catch {
+      // As for warnings: a faulty sink must not stop the log from being followed.
+    }
   }
 
   private warnMissing(): void {

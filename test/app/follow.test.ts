@@ -4,7 +4,7 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { VirtualTimeScheduler, type Observable, type Subscription } from 'rxjs';
 import { afterEach, describe, expect, it } from 'vitest';
-import { followLog } from '../../src/app/follow.js';
+import { followLog, READ_BACK_TIMEOUT_MS } from '../../src/app/follow.js';
 import { Shutdown } from '../../src/app/shutdown.js';
 import type { LogActivity } from '../../src/app/snapshot.js';
 import { parseConfig } from '../../src/config/index.js';
@@ -37,11 +37,11 @@ function standIn(): Stand {
   return s;
 }
 
-async function start(o: { startAt: 'end' | 'beginning'; log: string; loaded?: Partial<LoadResult<PersistedState>> }) {
+async function start(o: { startAt: 'end' | 'beginning'; log: string; loaded?: Partial<LoadResult<PersistedState>>; missing?: boolean }) {
   const t = await tempDir('f2b-follow-');
   cleanups.push(t.remove);
   const path = join(t.dir, 'fail2ban.log');
-  await writeFile(path, o.log);
+  if (!o.missing) await writeFile(path, o.log);
   const config = parseConfig(
     [
       `log: { path: ${JSON.stringify(path)}, startAt: ${o.startAt} }`,
@@ -61,7 +61,7 @@ async function start(o: { startAt: 'end' | 'beginning'; log: string; loaded?: Pa
   const loaded: LoadResult<PersistedState> = { state: emptyState(new Date(0)), source: 'empty', ...o.loaded };
   const log = createLogger({ level: 'info', format: 'text', destination: sink, journal: false });
   await followLog({ config, loaded, sidecar: stand.sidecar, metrics: createMetrics(), activity, scheduler, log }, shutdown);
-  return { stand, activity, sink, shutdown, path };
+  return { stand, activity, sink, shutdown, path, scheduler };
 }
 
 const lines = (n: number) => Array.from({ length: n }, (_, i) => f2bLine('Ban', 'sshd', `198.51.100.${i + 1}`)).join('');
@@ -77,11 +77,35 @@ describe('followLog', () => {
     expect(r.activity.lastLineAt).toBe(new Date(1_700_000_000_000).toISOString());
   });
 
-  it('startAt end with nothing stored: nothing to read back, released at once, old lines skipped', async () => {
+  it('startAt end with no state at all: the log is read back from the beginning before removals are released', async () => {
     const r = await start({ startAt: 'end', log: lines(3) });
+    await waitFor('the release', () => r.stand.releases.length > 0);
+    expect(r.stand.releases).toEqual([3]);
+    expect(r.sink.text).toMatch(/why="?log read back/);
+  });
+
+  it('startAt end with a state and no checkpoint: old lines skipped, released once the log was read to its end', async () => {
+    const r = await start({ startAt: 'end', log: lines(3), loaded: { source: 'current' } });
+    await waitFor('the release', () => r.stand.releases.length > 0);
     expect(r.stand.releases).toEqual([0]);
-    expect(r.sink.text).toMatch(/why="?nothing to read back/);
     expect(r.stand.inputs).toEqual([]);
+  });
+
+  it('a missing log holds removals past the safety timeout; released once it appeared and was read', async () => {
+    const r = await start({ startAt: 'end', log: lines(1), loaded: { source: 'current' }, missing: true });
+    await waitFor('the missing-file warning', () => r.sink.text.includes('FILE_MISSING'));
+    r.scheduler.maxFrames = r.scheduler.frame + READ_BACK_TIMEOUT_MS + 1000;
+    r.scheduler.flush(); // the read-back timeout passes (the polls find no file)
+    expect(r.stand.releases).toEqual([]);
+    await writeFile(r.path, lines(2));
+    await waitFor('the release', () => {
+      r.scheduler.frame += 1000;
+      r.scheduler.maxFrames = r.scheduler.frame;
+      r.scheduler.flush();
+      return r.stand.releases.length > 0;
+    });
+    expect(r.stand.releases).toEqual([2]);
+    expect(r.sink.text).not.toContain('read-back timeout');
   });
 
   it('a state lost to corruption is read back from the beginning even with startAt end', async () => {

@@ -1,12 +1,11 @@
 // A first start, or a start after the state was lost, knows nothing yet, and a state saved before
 // the last lines (a crash, a full disk) lacks their bans: the owned hosts already on the firewall
 // must not be removed (and re-added) while the log is being read back.
-import { copyFile, rm, writeFile } from 'node:fs/promises';
+import { copyFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { VirtualTimeScheduler } from 'rxjs';
 import { afterEach, describe, expect, it } from 'vitest';
-import { backlogRead, logBacklog, ReadBack } from '../../src/app/read-back.js';
-import type { Checkpoint } from '../../src/core/checkpoint.js';
+import { ReadBack } from '../../src/app/read-back.js';
 import { f2bLine, startRig, waitFor, type Rig } from './helpers.js';
 
 const cleanups: (() => Promise<void>)[] = [];
@@ -78,21 +77,61 @@ describe('read-back after a lost state', () => {
     expect(third.sink.text).toContain('desired state read back');
   }, 120_000);
 
-  it('a first start with startAt: end and no seed removes stale owned hosts at once', async () => {
-    const first = await startRig({ startAt: 'beginning', initialLog: f2bLine('Ban', 'sshd', ip(1)) });
+  // Issue 11, item 5: before, all 100 owned hosts were removed within seconds ("startAt: end" skipped
+  // every Ban of the log and the reconciler lifted what the empty state did not hold).
+  it('a deleted stateDir with startAt: end lifts no ban: the desired state is rebuilt from the log first', async () => {
+    const M = 100;
+    const first = await startRig({ startAt: 'beginning', initialLog: Array.from({ length: M }, (_, i) => f2bLine('Ban', 'sshd', ip(i))).join('') });
     cleanups.push(() => first.close());
-    await waitFor('the ban on the firewall', () => first.members().length === 1);
+    await waitFor('every ban on the firewall', () => first.members().length === M, 60_000);
     await first.runtime.sidecar.idle();
     await first.stop();
     await rm(join(first.dir, 'state'), { recursive: true, force: true });
+    await first.append(f2bLine('Unban', 'sshd', ip(3)));
+    const writesBefore = first.emu.stats.writes;
 
-    // A clean first start (no state, not recovered): the config says "only new events", so the
-    // stale host goes.
+    let fewest = M;
+    const sampler = setInterval(() => (fewest = Math.min(fewest, first.members().length)), 5);
     const second = await startRig({ dir: first.dir, startAt: 'end' }, first.emu);
     cleanups.push(() => second.stop());
-    await waitFor('the stale host removed', () => second.members().length === 0);
-    expect(second.sink.text).toContain('nothing to read back');
-  });
+    await waitFor('the unbanned address removed', () => second.members().length === M - 1, 60_000);
+    await second.runtime.sidecar.idle();
+    clearInterval(sampler);
+    expect(second.members()).not.toContain(`f2b_${ip(3)}`);
+    expect(second.members().length).toBe(M - 1);
+    expect(fewest).toBe(M - 1); // never fewer: nothing lifted and re-added
+    expect(second.emu.stats.writes - writesBefore).toBeLessThanOrEqual(2); // the one removal (unassign, delete)
+    expect(second.sink.text).toMatch(/desired state read back.*log read back/);
+  }, 120_000);
+
+  it('a missing log (a mistyped log.path) never justifies a removal: held until the log is read', async () => {
+    const M = 6;
+    const first = await startRig({ startAt: 'beginning', initialLog: Array.from({ length: M }, (_, i) => f2bLine('Ban', 'sshd', ip(i))).join('') });
+    cleanups.push(() => first.close());
+    await waitFor('every ban on the firewall', () => first.members().length === M, 60_000);
+    await first.runtime.sidecar.idle();
+    await first.stop();
+    await rm(join(first.dir, 'state'), { recursive: true, force: true });
+    await rename(first.logPath, `${first.logPath}.elsewhere`);
+    const writesBefore = first.emu.stats.writes;
+
+    const second = await startRig({ dir: first.dir, startAt: 'end' }, first.emu);
+    cleanups.push(() => second.stop());
+    await waitFor('the missing-log warning', () => second.sink.text.includes('FILE_MISSING'), 10_000).catch((e: unknown) => {
+      throw new Error(`${String(e)}\n${second.sink.text}`);
+    });
+    // Several reconcile passes' worth of real time (batch window 100 ms, retries ≤ 400 ms).
+    await new Promise((r) => setTimeout(r, 1500));
+    expect(second.members().length).toBe(M);
+    expect(second.emu.stats.writes - writesBefore).toBe(0);
+    expect(second.sink.text).not.toContain('desired state read back');
+
+    await rename(`${first.logPath}.elsewhere`, first.logPath);
+    await waitFor('the read-back', () => second.sink.text.includes('desired state read back'), 30_000);
+    await second.runtime.sidecar.idle();
+    expect(second.members().length).toBe(M);
+    expect(second.emu.stats.writes - writesBefore).toBe(0);
+  }, 120_000);
 });
 
 describe('ReadBack (the gate, on virtual time)', () => {
@@ -139,6 +178,30 @@ describe('ReadBack (the gate, on virtual time)', () => {
     expect(g.released).toEqual([{ why: 'read-back timeout', at: 1000 }]);
   });
 
+  it('the timeout does not end a hard part (the log never read); the hard part ending then releases', async () => {
+    const g = gate(1000);
+    g.rb.expect(true);
+    g.rb.expect();
+    g.rb.begin();
+    g.scheduler.flush();
+    expect(g.released).toEqual([]);
+    g.rb.done('log read back', true);
+    await microtasks();
+    expect(g.released).toEqual([{ why: 'log read back (after the read-back timeout)', at: 1000 }]);
+  });
+
+  it('a hard part done before the timeout: the timeout then releases the soft rest', async () => {
+    const g = gate(1000);
+    g.rb.expect(true);
+    g.rb.expect();
+    g.rb.begin();
+    g.rb.done('log read back', true);
+    await microtasks();
+    expect(g.released).toEqual([]);
+    g.scheduler.flush();
+    expect(g.released).toEqual([{ why: 'read-back timeout', at: 1000 }]);
+  });
+
   it('stop() cancels the safety timeout', () => {
     const g = gate(1000);
     g.rb.expect();
@@ -146,32 +209,5 @@ describe('ReadBack (the gate, on virtual time)', () => {
     g.rb.stop();
     g.scheduler.flush();
     expect(g.released).toEqual([]);
-  });
-});
-
-describe('logBacklog / backlogRead', () => {
-  const st = { size: 500, ino: 7, dev: 1 };
-  const cp = (offset: number, ino = 7, dev = 1): Checkpoint => ({ path: '/l', dev, ino, offset, head: '' });
-
-  it('is the file size when reading starts before it', () => {
-    expect(logBacklog(undefined, 'beginning', st)).toEqual({ size: 500, ino: 7 });
-    expect(logBacklog(cp(100), 'end', st)).toEqual({ size: 500, ino: 7 });
-    // The checkpoint's file is another one: the current file is read from 0.
-    expect(logBacklog(cp(500, 8), 'end', st)).toEqual({ size: 500, ino: 7 });
-    expect(logBacklog(cp(500, 7, 2), 'end', st)).toEqual({ size: 500, ino: 7 });
-  });
-
-  it('is nothing when reading starts at the end, at the checkpoint = size, or the file is missing or empty', () => {
-    expect(logBacklog(undefined, 'end', st)).toBeUndefined();
-    expect(logBacklog(cp(500), 'end', st)).toBeUndefined();
-    expect(logBacklog(cp(0), 'beginning', undefined)).toBeUndefined();
-    expect(logBacklog(undefined, 'beginning', { ...st, size: 0 })).toBeUndefined();
-  });
-
-  it('is read once a line ends at or past its size, or comes from another file (a rotation)', () => {
-    const b = { size: 500, ino: 7 };
-    expect(backlogRead(b, cp(499))).toBe(false);
-    expect(backlogRead(b, cp(500))).toBe(true);
-    expect(backlogRead(b, cp(10, 9))).toBe(true);
   });
 });

@@ -234,3 +234,57 @@ describe('nothing lost: the real run process under faults', () => {
     for (const pw of passwords) for (const form of secretForms(pw)) expect(text.includes(form), form).toBe(false);
   });
 });
+
+// Issue 11: the log and the state across the hostile week (items 1 and 5), with the issue's numbers.
+describe('hostile week: the log and the state while the sidecar is down', () => {
+  it('copytruncate while down (10 bans, kill -9, 10 Ban + 3 Unban, cp + truncate, restart): missing 0, extra 0', async () => {
+    const w = await open();
+    let p = await w.start();
+    const first = v4s(10);
+    await w.log.ban(first);
+    await w.converged(p);
+    await w.caughtUp(p);
+    await p.kill9();
+    await w.log.ban(v4s(10, 10));
+    await w.log.unban(first.slice(0, 3));
+    await w.log.rotateCopyTruncate();
+    const writesBefore = w.emu.stats.writes;
+    const t0 = Date.now();
+    p = await w.start();
+    await w.converged(p);
+    const exp = w.log.expected();
+    const owned = w.owned(GROUP_V4);
+    const missing = [...exp.v4].filter((a) => !owned.has(a)).length;
+    const extra = [...owned].filter((a) => !exp.v4.has(a)).length;
+    console.log(`copytruncate while down: missing ${missing}, extra ${extra}, ${w.emu.stats.writes - writesBefore} writes, converged ${Date.now() - t0} ms after the restart`);
+    expect(exp.v4.size).toBe(17);
+    expect(owned.size).toBe(17);
+    for (const a of first.slice(0, 3)) expect(owned.has(a)).toBe(false);
+    expect(p.output()).toContain('CHECKPOINT_ROTATED');
+  }, 90_000);
+
+  it('a deleted stateDir with startAt: end (100 bans): nothing lifted, the log rebuilds the desired state', async () => {
+    const w = await open();
+    let p = await w.start();
+    await w.log.ban(v4s(100));
+    await w.converged(p);
+    expect(await p.stop()).toBe(0);
+    await rm(w.stateDir, { recursive: true, force: true });
+    await writeFile(w.configPath, (await readFile(w.configPath, 'utf8')).replace('startAt: beginning', 'startAt: end'));
+    const writesBefore = w.emu.stats.writes;
+    let fewest = 100;
+    const sampler = setInterval(() => (fewest = Math.min(fewest, w.owned(GROUP_V4).size)), 10);
+    const t0 = Date.now();
+    try {
+      p = await w.start();
+      await w.converged(p);
+      await sleep(3000); // the old bug lifted all 100 within 20 s; a few reconcile passes here
+      await w.converged(p);
+    } finally {
+      clearInterval(sampler);
+    }
+    console.log(`lost state, startAt end: fewest owned ${fewest} of 100, ${w.emu.stats.writes - writesBefore} writes, converged ${Date.now() - t0} ms after the start`);
+    expect(fewest).toBe(100);
+    expect(w.emu.stats.writes - writesBefore).toBe(0);
+  }, 90_000);
+});

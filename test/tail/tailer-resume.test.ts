@@ -1,7 +1,7 @@
 // Checkpoint resume: stop after K lines, change the file(s) while stopped, resume with the K-th
 // line's checkpoint. Every test ends with a marker line written after everything else, so "nothing
 // more was delivered" is checked without waiting for time to pass.
-import { appendFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { appendFileSync, copyFileSync, renameSync, rmSync, statSync, truncateSync, utimesSync, writeFileSync } from 'node:fs';
 import { firstValueFrom, take, toArray } from 'rxjs';
 import { describe, expect, it } from 'vitest';
 
@@ -122,5 +122,156 @@ describe('resume from a checkpoint', () => {
     const cp = await checkpointAfter(1);
     const { lines } = await resume(cp); // resume() asks for startAt 'end'
     expect(lines).toEqual(['l-1', 'l-2', 'marker']);
+  });
+});
+
+// Rotations while the tailer was not running (issue 11, item 1): the checkpoint's continuation is
+// found in an uncompressed rotated sibling, by inode (rename) or by its first bytes (copytruncate).
+describe('resume after a rotation while stopped', () => {
+  it('copytruncate while down: the rest of the copy in .1 from the checkpoint, then the truncated file from 0', async () => {
+    writeFileSync(path, text(numbered('l', 0, 10)));
+    const cp = await checkpointAfter(6);
+    appendFileSync(path, text([...numbered('ban', 0, 10), ...numbered('unban', 0, 3)]));
+    copyFileSync(path, `${path}.1`);
+    truncateSync(path, 0);
+    appendFileSync(path, text(['after-truncate']));
+    const f = follow({ path, checkpoint: cp, startAt: 'end' });
+    appendFileSync(path, 'marker\n');
+    await f.seen('marker');
+    expect(f.texts()).toEqual([...numbered('l', 6, 10), ...numbered('ban', 0, 10), ...numbered('unban', 0, 3), 'after-truncate', 'marker']);
+    expect(f.warnings.map((w) => w.code)).toEqual(['CHECKPOINT_ROTATED']);
+    expect(f.warnings[0]?.message).toMatch(/copied to .*fail2ban\.log\.1 and .* truncated/);
+  });
+
+  it('copytruncate while down with nothing written since: the copy from the checkpoint, then the empty file', async () => {
+    writeFileSync(path, text(numbered('l', 0, 5)));
+    const cp = await checkpointAfter(5);
+    appendFileSync(path, text(['while-down']));
+    copyFileSync(path, `${path}.1`);
+    truncateSync(path, 0);
+    const { lines, warnings } = await resume(cp);
+    expect(lines).toEqual(['while-down', 'marker']);
+    expect(warnings).toEqual(['CHECKPOINT_ROTATED']);
+  });
+
+  it('rename while down: the checkpoint inode is now .1', async () => {
+    writeFileSync(path, text(numbered('l', 0, 8)));
+    const cp = await checkpointAfter(3);
+    appendFileSync(path, text(['while-down']));
+    renameSync(path, `${path}.1`);
+    writeFileSync(path, text(['new-0']));
+    const { lines, warnings } = await resume(cp);
+    expect(lines).toEqual([...numbered('l', 3, 8), 'while-down', 'new-0', 'marker']);
+    expect(warnings).toEqual(['CHECKPOINT_ROTATED']);
+  });
+
+  it('two uncompressed rotations while down: the rest of .2, then .1 whole, then the current file', async () => {
+    writeFileSync(path, text(numbered('a', 0, 4)));
+    const cp = await checkpointAfter(2);
+    renameSync(path, `${path}.2`);
+    writeFileSync(`${path}.1`, text(numbered('b', 0, 2)));
+    writeFileSync(path, text(['c-0']));
+    const { lines, warnings } = await resume(cp);
+    expect(lines).toEqual(['a-2', 'a-3', 'b-0', 'b-1', 'c-0', 'marker']);
+    expect(warnings).toEqual(['CHECKPOINT_ROTATED']);
+  });
+
+  it('a .1 that does not continue the checkpoint (foreign content) is not read; the warning says truncated', async () => {
+    writeFileSync(path, text(numbered('l', 0, 10)));
+    const cp = await checkpointAfter(6);
+    writeFileSync(`${path}.1`, text(numbered('foreign', 0, 10)));
+    truncateSync(path, 0);
+    appendFileSync(path, text(['after-truncate']));
+    const f = follow({ path, checkpoint: cp, startAt: 'end' });
+    appendFileSync(path, 'marker\n');
+    await f.seen('marker');
+    expect(f.texts()).toEqual(['after-truncate', 'marker']);
+    expect(f.warnings.map((w) => w.code)).toEqual(['CHECKPOINT_NOT_FOUND']);
+    expect(f.warnings[0]?.message).toMatch(/was truncated and no rotated file continues it/);
+  });
+
+  it('a .1 with the same first bytes but shorter than the offset is not the continuation', async () => {
+    writeFileSync(path, text(numbered('l', 0, 10)));
+    const cp = await checkpointAfter(9);
+    writeFileSync(`${path}.1`, text(numbered('l', 0, 3)));
+    truncateSync(path, 0);
+    const { lines, warnings } = await resume(cp);
+    expect(lines).toEqual(['marker']);
+    expect(warnings).toEqual(['CHECKPOINT_NOT_FOUND']);
+  });
+});
+
+describe('first start from the beginning with rotated files', () => {
+  const at = (file: string, secondsAgo: number): void => {
+    const t = new Date(Date.now() - secondsAgo * 1000);
+    utimesSync(file, t, t);
+  };
+
+  it('reads the uncompressed rotated files the current one continues, oldest first, then the current file', async () => {
+    writeFileSync(`${path}.3.gz`, 'not read\n');
+    writeFileSync(`${path}.2`, text(['two-0', 'two-1']));
+    writeFileSync(`${path}.1`, text(['one-0']));
+    writeFileSync(path, text(['cur-0']));
+    at(`${path}.3.gz`, 400);
+    at(`${path}.2`, 300);
+    at(`${path}.1`, 200);
+    at(path, 100);
+    const f = follow({ path, startAt: 'beginning' });
+    appendFileSync(path, 'marker\n');
+    await f.seen('marker');
+    expect(f.texts()).toEqual(['two-0', 'two-1', 'one-0', 'cur-0', 'marker']);
+    expect(new Set(f.lines.map((l) => l.checkpoint.ino)).size).toBe(3);
+  });
+
+  it('stops the chain at a rotated file newer than the one it should precede', async () => {
+    writeFileSync(`${path}.2`, text(['two-0']));
+    writeFileSync(`${path}.1`, text(['one-0']));
+    writeFileSync(path, text(['cur-0']));
+    at(`${path}.2`, 100); // newer than .1: not a predecessor
+    at(`${path}.1`, 200);
+    at(path, 50);
+    const f = follow({ path, startAt: 'beginning' });
+    appendFileSync(path, 'marker\n');
+    await f.seen('marker');
+    expect(f.texts()).toEqual(['one-0', 'cur-0', 'marker']);
+  });
+
+  it('startAt end reads no rotated file', async () => {
+    writeFileSync(`${path}.1`, text(['one-0']));
+    writeFileSync(path, text(['cur-0']));
+    at(`${path}.1`, 200);
+    let caughtUp = false;
+    const f = follow({ path, startAt: 'end', onCaughtUp: () => (caughtUp = true) });
+    await waitFor(() => caughtUp, 'caught up');
+    appendFileSync(path, 'marker\n');
+    await f.seen('marker');
+    expect(f.texts()).toEqual(['marker']);
+  });
+});
+
+describe('onCaughtUp', () => {
+  it('fires once, after the rotated files and the current file are delivered to their end', async () => {
+    writeFileSync(`${path}.1`, text(['one-0', 'one-1']));
+    writeFileSync(path, text(['cur-0']));
+    utimesSync(`${path}.1`, new Date(Date.now() - 60_000), new Date(Date.now() - 60_000));
+    const seenAt: number[] = [];
+    const f = follow({ path, startAt: 'beginning', onCaughtUp: () => seenAt.push(f.lines.length) });
+    await waitFor(() => seenAt.length > 0, 'caught up');
+    appendFileSync(path, 'marker\n');
+    await f.seen('marker');
+    expect(seenAt).toEqual([3]);
+  });
+
+  it('never fires while the log is missing; fires once it appeared and was read', async () => {
+    let caughtUp = 0;
+    const f = follow({ path, startAt: 'beginning', onCaughtUp: () => caughtUp++ });
+    await waitFor(() => f.warnings.some((w) => w.code === 'FILE_MISSING'), 'FILE_MISSING');
+    for (let i = 0; i < 5; i++) f.tick();
+    await new Promise((r) => setTimeout(r, 50));
+    expect(caughtUp).toBe(0);
+    writeFileSync(path, text(['appeared']));
+    await f.seen('appeared');
+    await waitFor(() => caughtUp === 1, 'caught up');
+    expect(caughtUp).toBe(1);
   });
 });
