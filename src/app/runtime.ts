@@ -52,7 +52,8 @@ export async function startRuntime(o: RuntimeOptions): Promise<Runtime> {
   try {
     const store = new StateStore(config.stateDir, stateCodec, { onWarning: (m) => log.warn(m) });
     const { loaded, initial } = await openState(config.stateDir, store, log, shutdown);
-    const metrics = createMetrics({ version: o.version, processMetrics: true });
+    // Process metrics keep an event-loop timer running; without an endpoint nobody could read them.
+    const metrics = createMetrics({ version: o.version, processMetrics: config.metrics !== undefined });
     const ports = await openPorts(o, metrics, shutdown);
     const sink = stateSink(store, metrics);
     const sidecar = createSidecar(sidecarOptions({ config, ports, initial, sink, metrics, scheduler, log, follow: o.follow }));

@@ -91,6 +91,7 @@ interface Opener {
 function unclosedOpeners(text: string): Opener[] {
   const found: Opener[] = [];
   for (const token of new Parser().parse(text)) {
+    if (token.type !== 'document') continue;
     CST.visit(token, (item) => {
       for (const t of [item.key, item.value]) {
         if (t?.type === 'flow-collection' && !t.end.some((e) => e.type === 'flow-seq-end' || e.type === 'flow-map-end')) {
