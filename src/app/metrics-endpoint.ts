@@ -25,7 +25,7 @@ export async function startMetricsEndpoint(o: MetricsEndpointOptions, shutdown: 
     unreachableAfterMs: o.config.health.unreachableAfterMs,
     log: o.log,
   });
-  o.log.info({ address: server.address }, 'metrics and health endpoint listening');
+  // startMetricsServer itself logs where it listens (with the port): one line, not two.
   shutdown.add(() => server.close());
   return server;
 }

@@ -36,6 +36,8 @@ export interface RuntimeOptions {
   version: string;
   /** Follow the log (run) or not (replay feeds events itself). */
   follow: boolean;
+  /** The log the start-up line names (default config.log.path): replay reads another file. */
+  input?: string;
 }
 
 export interface Runtime {
@@ -52,7 +54,8 @@ export async function startRuntime(o: RuntimeOptions): Promise<Runtime> {
   try {
     const store = new StateStore(config.stateDir, stateCodec, { onWarning: (m) => log.warn(m) });
     const { loaded, initial } = await openState(config.stateDir, store, log, shutdown);
-    const metrics = createMetrics({ version: o.version, processMetrics: true });
+    // Process metrics keep an event-loop timer running; without an endpoint nobody could read them.
+    const metrics = createMetrics({ version: o.version, processMetrics: config.metrics !== undefined });
     const ports = await openPorts(o, metrics, shutdown);
     const sink = stateSink(store, metrics);
     const sidecar = createSidecar(sidecarOptions({ config, ports, initial, sink, metrics, scheduler, log, follow: o.follow }));
@@ -65,7 +68,7 @@ export async function startRuntime(o: RuntimeOptions): Promise<Runtime> {
     if (o.follow) await followLog({ config, loaded, sidecar, metrics, activity, scheduler, log }, shutdown);
 
     log.info(
-      { stateDir: config.stateDir, log: config.log.path, firewalls: [...ports.keys()], dryRun: Boolean(o.dryRun), state: loaded.source },
+      { stateDir: config.stateDir, log: o.input ?? config.log.path, firewalls: [...ports.keys()], dryRun: Boolean(o.dryRun), state: loaded.source },
       'sidecar started',
     );
     return { sidecar, metrics, status: () => sidecar.status(), stop: () => shutdown.run() };

@@ -23,6 +23,17 @@ export interface CommandModule {
 /** Default config location shared by every command. */
 export const DEFAULT_CONFIG = '/etc/f2b-sophosxg/config.yaml';
 
+/** A command line that cannot work (a bad argument value): exit code 2, like commander's own usage errors. */
+export class UsageError extends Error {
+  readonly code = 'USAGE';
+  readonly retryable = false;
+
+  constructor(message: string) {
+    super(message);
+    this.name = 'UsageError';
+  }
+}
+
 /** A one-line error for the terminal: `f2b-sophosxg: <message>`. */
 export function errorLine(err: unknown): string {
   const msg = err instanceof Error ? err.message : String(err);

@@ -6,7 +6,7 @@
 import { realpathSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
-import { errorLine, version, type CliDeps } from './deps.js';
+import { errorLine, UsageError, version, type CliDeps } from './deps.js';
 import { loadCommands } from './commands/index.js';
 
 const require = createRequire(import.meta.url);
@@ -32,7 +32,7 @@ export async function main(argv: string[], deps: CliDeps): Promise<number> {
       code = await run();
     } catch (err) {
       deps.stderr.write(errorLine(err));
-      code = 1;
+      code = err instanceof UsageError ? 2 : 1;
     }
   };
   for (const mod of await loadCommands(argv)) mod.register(program, deps, invoke);

@@ -4,7 +4,7 @@
  * when a key is missing), so a sysadmin fixes the whole file in one go.
  */
 import { readFile } from 'node:fs/promises';
-import { isAlias, isMap, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node as YamlNode } from 'yaml';
+import { CST, isAlias, isMap, isScalar, isSeq, LineCounter, Parser, parseDocument, type Document, type Node as YamlNode, type YAMLError } from 'yaml';
 import { z } from 'zod';
 import { describeErrno } from '../util/errno.js';
 import { crossCheck } from './cross.js';
@@ -19,7 +19,8 @@ export function parseConfig(text: string, file: string): Config {
   const lineAt = (offset: number) => lc.linePos(offset).line;
 
   if (doc.errors.length > 0) {
-    throw new ConfigError(doc.errors.map((e) => ({ file, line: lineAt(e.pos[0]), key: '', message: `YAML: ${firstLine(e.message)}` })));
+    const openers = unclosedOpeners(text);
+    throw new ConfigError(doc.errors.map((e) => ({ file, line: lineAt(syntaxErrorOffset(e, openers)), key: '', message: `YAML: ${firstLine(e.message)}` })));
   }
   let raw: unknown;
   try {
@@ -76,6 +77,49 @@ export function keyOf(path: Path): string {
     else out += `[${JSON.stringify(String(seg))}]`;
   }
   return out;
+}
+
+interface Opener {
+  offset: number;
+  kind: 'flow' | 'quote';
+}
+
+/**
+ * `[`, `{` and quotes that are never closed. The parser notices them only where the next line
+ * starts (`c: [1, 2` on line 3 is reported at line 4), but the line to fix is the opener's.
+ */
+function unclosedOpeners(text: string): Opener[] {
+  const found: Opener[] = [];
+  for (const token of new Parser().parse(text)) {
+    if (token.type !== 'document') continue;
+    CST.visit(token, (item) => {
+      for (const t of [item.key, item.value]) {
+        if (t?.type === 'flow-collection' && !t.end.some((e) => e.type === 'flow-seq-end' || e.type === 'flow-map-end')) {
+          found.push({ offset: t.offset, kind: 'flow' });
+        } else if ((t?.type === 'double-quoted-scalar' || t?.type === 'single-quoted-scalar') && !closedQuote(t.source)) {
+          found.push({ offset: t.offset, kind: 'quote' });
+        }
+      }
+    });
+  }
+  return found.sort((a, b) => a.offset - b.offset);
+}
+
+function closedQuote(source: string): boolean {
+  const q = source[0];
+  if (source.length < 2 || !source.endsWith(q ?? '')) return false;
+  // "…\\" closes, "…\"" does not: an odd run of backslashes escapes the last quote.
+  if (q === '"') return (/\\*"$/.exec(source.slice(1))?.[0].length ?? 1) % 2 === 1;
+  return true;
+}
+
+/** Where a syntax error is to be fixed: the unclosed opener before it, when it is about one. */
+function syntaxErrorOffset(e: YAMLError, openers: readonly Opener[]): number {
+  const at = e.pos[0];
+  const kind = /quote/i.test(e.message) ? 'quote' : e.code === 'BAD_INDENT' || e.code === 'MISSING_CHAR' ? 'flow' : undefined;
+  if (kind === undefined) return at;
+  const before = openers.filter((o) => o.kind === kind && o.offset < at);
+  return before.at(-1)?.offset ?? at;
 }
 
 /** Line of the node at `path`; where the path stops existing, the line of the deepest node found. */

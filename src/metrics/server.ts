@@ -110,7 +110,7 @@ export async function startMetricsServer(opts: MetricsServerOptions): Promise<Me
   server.on('error', (err) => opts.log?.error({ err: err.message }, 'metrics server error'));
 
   const bound = server.address() as AddressInfo;
-  opts.log?.info({ address: bound.address, port: bound.port }, 'metrics server listening');
+  opts.log?.info({ address: bound.address, port: bound.port }, 'metrics and health endpoint listening');
   const exposed = exposureWarning(bound.address);
   if (exposed && opts.log) (opts.log.warn ?? opts.log.error).call(opts.log, { address: bound.address, port: bound.port }, exposed);
 

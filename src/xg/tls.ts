@@ -64,12 +64,17 @@ export function normaliseFingerprint(fp: string): string | undefined {
   return /^[0-9a-f]{64}$/.test(hex) ? hex : undefined;
 }
 
+/** "abcd…" → "AB:CD:…", the form openssl, the browser and the emulator print (and the config shows). */
+export function colonHex(hex: string): string {
+  return (hex.toUpperCase().match(/../g) ?? []).join(':');
+}
+
 export class TlsPinError extends XgTransportError {
   constructor(expected: string, actual: string | undefined) {
     super('the firewall certificate does not match the pinned SHA-256 fingerprint', {
       code: 'XG_TLS_PIN_MISMATCH',
       retryable: false,
-      hint: `expected ${expected}, got ${actual ?? 'no certificate'}`,
+      hint: `expected ${colonHex(expected)}, got ${actual !== undefined ? colonHex(actual) : 'no certificate'}`,
     });
   }
 }

@@ -33,19 +33,20 @@ describe('startMetricsEndpoint', () => {
 
   it('serves /metrics and /healthz until shutdown, and logs where it listens', async () => {
     const shutdown = new Shutdown({ warn: () => undefined });
-    const infos: object[] = [];
+    const infos: [object, string | undefined][] = [];
     const server = await startMetricsEndpoint(
       {
         config: { metrics: { listen: '127.0.0.1:0' }, health: { unreachableAfterMs: 1000 } },
         metrics: createMetrics({ version: 'x' }),
         snapshot,
         scheduler: new VirtualTimeScheduler(),
-        log: { info: (o) => void infos.push(o), error: () => undefined },
+        log: { info: (o, msg?: string) => void infos.push([o, msg]), error: () => undefined },
       },
       shutdown,
     );
     if (!server) throw new Error('no server');
-    expect(infos).toContainEqual({ address: server.address });
+    // Exactly one "listening" line, with the address and the port (issue 15: there were two).
+    expect(infos.filter(([, msg]) => /listening/.test(msg ?? ''))).toEqual([[{ address: server.address, port: server.port }, 'metrics and health endpoint listening']]);
     expect((await get(server.port, '/metrics')).body).toMatch(/f2b_sophosxg_/);
     expect((await get(server.port, '/healthz')).status).toBe(200);
     await shutdown.run();

@@ -1,6 +1,10 @@
 // The wired runtime against the HTTPS emulator: ban-to-block metric and seedFromClient.
+import { createServer, type AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { capturedOutput, f2bLine, fakeClient, sample, startRig, tempDir, waitFor, type Rig } from './helpers.js';
+import { parseConfig } from '../../src/config/index.js';
+import { startRuntime } from '../../src/app/runtime.js';
+import { createLogger } from '../../src/util/log.js';
+import { LineSink, PASSWORD, capturedOutput, f2bLine, fakeClient, rigConfig, sample, startRig, tempDir, waitFor, type Rig } from './helpers.js';
 
 const HIST = 'f2b_sophosxg_ban_to_block_seconds_count';
 const LABELS = { firewall: 'main', group: 'f2b_blockings' };
@@ -102,5 +106,54 @@ describe('seedFromClient', () => {
     await r.append(f2bLine('Unban', 'sshd', '192.0.2.10'));
     await waitFor('the unban applied', () => !hasMember(r, '192.0.2.10'));
     expect(hasMember(r, '198.51.100.30')).toBe(true);
+  });
+});
+
+/** The config refuses port 0: ask the system for a free one. */
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as AddressInfo;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+describe('process metrics (idle CPU, issue 15)', () => {
+  // prom-client's process metrics keep an event-loop timer running; without an endpoint nobody
+  // could read them, so they are not collected at all.
+  it('are not collected without a metrics endpoint', async () => {
+    const r = await rig();
+    const text = await r.runtime.metrics.render();
+    expect(text).toContain('f2b_sophosxg_build_info');
+    expect(text).not.toMatch(/^process_cpu_user_seconds_total /m);
+    expect(text).not.toMatch(/^nodejs_eventloop_lag_seconds /m);
+  });
+
+  it('are collected when the endpoint is on', async () => {
+    const r = await rig({ extra: [`metrics: { listen: "127.0.0.1:${await freePort()}" }`] });
+    const text = await r.runtime.metrics.render();
+    expect(text).toMatch(/^process_cpu_user_seconds_total /m);
+    expect(text).toMatch(/^nodejs_eventloop_lag_seconds /m);
+  });
+});
+
+describe('the start-up line names the log actually read', () => {
+  it('the live log for run; the replayed file when the runtime is fed another one (replay)', async () => {
+    const r = await rig();
+    expect(r.sink.text).toContain(`log=${r.logPath}`);
+    await r.stop();
+
+    const sink = new LineSink();
+    const log = createLogger({ level: 'info', format: 'text', destination: sink, secrets: () => [PASSWORD], journal: false });
+    const config = parseConfig(rigConfig({ dir: r.dir, emu: r.emu }), '(test config)');
+    const replayed = `${r.dir}/fail2ban.log.1`;
+    const rt = await startRuntime({ config, log, env: { XG_PASSWORD: PASSWORD }, onSecret: () => undefined, version: 'test', follow: false, input: replayed });
+    await rt.stop();
+    expect(sink.text).toMatch(/sidecar started/);
+    expect(sink.text).toContain(`log=${replayed}`);
+    expect(sink.text).not.toMatch(new RegExp(`log=${r.logPath.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}(\\s|$)`, 'm'));
   });
 });

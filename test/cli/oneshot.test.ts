@@ -11,7 +11,7 @@ import { Readable, Writable } from 'node:stream';
 import { Command, CommanderError } from 'commander';
 import { afterEach, describe, expect, it } from 'vitest';
 import { run, register, type OneShotArgs } from '../../src/cli/commands/oneshot.js';
-import { DEFAULT_CONFIG, errorLine, type CliDeps } from '../../src/cli/deps.js';
+import { DEFAULT_CONFIG, errorLine, UsageError, type CliDeps } from '../../src/cli/deps.js';
 import { hostName } from '../../src/xg/naming.js';
 import { startFirewall, type FirewallFixture } from '../xg/emulator-fixture.js';
 
@@ -96,7 +96,7 @@ function capture(): { deps: CliDeps; out: () => string; err: () => string } {
   return { deps, out: () => out.join(''), err: () => err.join('') };
 }
 
-/** The exported run(); a rejection becomes what the CLI makes of it (exit 1, errorLine). */
+/** The exported run(); a rejection becomes what the CLI makes of it (exit 1, a UsageError 2, errorLine). */
 async function oneShot(args: Omit<OneShotArgs, 'config'> & { config?: string }): Promise<Io> {
   const io = capture();
   let code: number;
@@ -104,7 +104,7 @@ async function oneShot(args: Omit<OneShotArgs, 'config'> & { config?: string }):
     code = await run({ config: env?.config ?? '', ...args }, io.deps);
   } catch (e) {
     io.deps.stderr.write(errorLine(e));
-    code = 1;
+    code = e instanceof UsageError ? 2 : 1;
   }
   return { code, out: io.out(), err: io.err() };
 }
@@ -122,7 +122,7 @@ async function cli(argv: string[]): Promise<Io> {
       code = await fn();
     } catch (e) {
       io.deps.stderr.write(errorLine(e));
-      code = 1;
+      code = e instanceof UsageError ? 2 : 1;
     }
   });
   try {
@@ -256,7 +256,7 @@ describe('one-shot command failures: non-zero, one line, no password', () => {
   it.each(['999.1.1.1', 'example.org', '203.0.113.7/33', '010.1.1.1', 'fe80::1%eth0', ''])('invalid IP %j', async (ip) => {
     const e = await setup();
     const r = await oneShot({ action: 'ban', jail: 'sshd', ip });
-    expect(r.code).toBe(1);
+    expect(r.code).toBe(2);
     expect(lines(r.err)).toHaveLength(1);
     expect(r.err).toMatch(/^f2b-sophosxg: .*(not an IPv4\/IPv6 address|needs --ip)/);
     expect(e.f.em.stats.requests).toBe(0);
@@ -334,11 +334,11 @@ describe('action.d/sophosxg.conf', () => {
     expect(e.f.em.dump().groups.map((g) => g.name).sort()).toEqual(['f2b_ssh', 'f2b_ssh6']);
 
     const bad = await call('actionban', 'not-an-ip');
-    expect(bad.code).toBe(1);
+    expect(bad.code).toBe(2);
     expect(lines(bad.err)).toHaveLength(1);
     // fail2ban substituting an empty <ip> is refused the same way.
     const empty = await call('actionban', '');
-    expect(empty.code).toBe(1);
+    expect(empty.code).toBe(2);
     expect(lines(empty.err)).toEqual(['f2b-sophosxg: ban needs --ip ADDRESS']);
   });
 });

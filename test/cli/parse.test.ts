@@ -7,7 +7,7 @@ import { PassThrough, Readable, Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { run } from '../../src/cli/commands/parse.js';
+import { run, USAGE } from '../../src/cli/commands/parse.js';
 import type { CliDeps } from '../../src/cli/deps.js';
 import { FIXTURES, expectedRow, readFixture, splitLines, type Row } from '../parser/helpers.js';
 
@@ -178,6 +178,19 @@ describe('parse - (stdin)', () => {
   it('no file argument means stdin', async () => {
     const { stdout } = await parse([], { stdin: Readable.from([Buffer.from(readFixture(SUBNET))]) });
     expect(stdout).toBe((await parse([SUBNET])).stdout);
+  });
+
+  it('no file argument on a terminal: usage on stderr and exit 2 instead of waiting; an explicit - still reads it', async () => {
+    // A terminal nobody types into: reading it would never end.
+    const tty = () => Object.assign(new PassThrough(), { isTTY: true });
+    const r = await parse([], { stdin: tty() });
+    expect(r).toEqual({ code: 2, stdout: '', stderr: USAGE });
+    expect(USAGE).toMatch(/^usage: f2b-sophosxg parse /);
+
+    const typed = tty();
+    const done = parse(['-'], { stdin: typed });
+    typed.end(readFixture(SUBNET));
+    expect((await done).stdout).toBe((await parse([SUBNET])).stdout);
   });
 });
 

@@ -225,6 +225,16 @@ describe('parseConfig: YAML syntax', () => {
     expect(errorLines(BASE + 'seedFromClient: @yes\n')).toEqual(['c.yaml:10 YAML: Plain value cannot start with reserved character @']);
   });
 
+  it('reports an unclosed bracket or quote at its own line, not where the parser noticed it', () => {
+    // The parser notices `[` / `{` / `"` left open only where the next key starts (line 4).
+    const three = (value: string) => `log:\n  path: /x\nneverBlock: ${value}\nstateDir: /y\n`;
+    expect(errorLines(three('[10.0.0.1, 10.0.0.2'))[0]).toMatch(/^c\.yaml:3 YAML: /);
+    expect(errorLines(three('{a: 1'))[0]).toMatch(/^c\.yaml:3 YAML: /);
+    expect(errorLines(three('"10.0.0.1'))[0]).toMatch(/^c\.yaml:3 YAML: Missing closing "quote/);
+    // Spread over lines, still the opener's line; a closed one earlier does not capture the error.
+    expect(errorLines(`log: { path: "/x" }\nneverBlock: [\n  10.0.0.1,\n  10.0.0.2\nstateDir: /y\n`)[0]).toMatch(/^c\.yaml:2 YAML: /);
+  });
+
   it('reports duplicate keys at the duplicate', () => {
     expect(errorLines(BASE.replace('    username: api', '    username: api\n    username: other'))).toEqual(['c.yaml:5 YAML: Map keys must be unique']);
   });

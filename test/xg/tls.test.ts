@@ -68,6 +68,9 @@ describe('buildDispatcher trust modes', () => {
     expect(err).toBeInstanceOf(XgTransportError);
     expect((err as XgTransportError).code).toBe('XG_TLS_PIN_MISMATCH');
     expect((err as XgTransportError).retryable).toBe(false);
+    // Both fingerprints in the form openssl and the config print: upper-case hex pairs with colons.
+    expect((err as XgTransportError).message).toContain(`expected ${wrong}, got ${fingerprint}`);
+    expect(fingerprint).toMatch(/^([0-9A-F]{2}:){31}[0-9A-F]{2}$/);
     expect(server.requests).toBe(before);
   });
 

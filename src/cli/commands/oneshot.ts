@@ -15,7 +15,7 @@ import { buildFirewalls, closeAll, type BuiltFirewall } from '../../app/firewall
 import { secretMasker } from '../../util/mask.js';
 import type { XgLogger } from '../../xg/log.js';
 import type { GroupRef } from '../../xg/port.js';
-import { DEFAULT_CONFIG, type CliDeps, type CommandModule } from '../deps.js';
+import { DEFAULT_CONFIG, UsageError, type CliDeps, type CommandModule } from '../deps.js';
 
 export type OneShotAction = 'start' | 'stop' | 'check' | 'flush' | 'ban' | 'unban';
 
@@ -46,9 +46,9 @@ export async function run(args: OneShotArgs, deps: CliDeps): Promise<number> {
 
   let address: { ip: string; family: 'IPv4' | 'IPv6' } | undefined;
   if (args.action === 'ban' || args.action === 'unban') {
-    if (!args.ip) throw new Error(`${args.action} needs --ip ADDRESS`);
+    if (!args.ip) throw new UsageError(`${args.action} needs --ip ADDRESS`);
     address = normalizeAddress(args.ip);
-    if (!address) throw new Error(`--ip ${JSON.stringify(args.ip)} is not an IPv4/IPv6 address or network`);
+    if (!address) throw new UsageError(`--ip ${JSON.stringify(args.ip)} is not an IPv4/IPv6 address or network`);
   }
 
   // The sidecar's own routing and never-block rule (src/pipeline/targets.ts). A refused ban and a

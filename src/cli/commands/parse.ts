@@ -30,7 +30,17 @@ export interface Totals {
 /** Output is collected up to this many characters per write: one write per line costs more than the parsing. */
 const WRITE_CHARS = 1 << 16;
 
+export const USAGE = `usage: f2b-sophosxg parse [--json] [--raw] FILE...   ('-' reads stdin)
+  e.g. f2b-sophosxg parse /var/log/fail2ban.log   or   zcat fail2ban.log.2.gz | f2b-sophosxg parse
+`;
+
 export async function run(args: ParseArgs, deps: CliDeps): Promise<number> {
+  // No file and a terminal on stdin: nobody is going to type a log, so say how to use it instead
+  // of waiting silently. From a pipe (or with an explicit '-'), stdin is read.
+  if (args.files.length === 0 && (deps.stdin as Readable & { isTTY?: boolean }).isTTY === true) {
+    deps.stderr.write(USAGE);
+    return 2;
+  }
   const files = args.files.length > 0 ? args.files : ['-'];
   const raw = args.raw === true;
   const format = args.json === true ? (e: F2bEvent) => jsonLine(e, raw) : (e: F2bEvent) => textLine(e, raw);
@@ -144,6 +154,19 @@ export const command: CommandModule = {
       .argument('[files...]', 'fail2ban log files', [])
       .option('--json', 'one JSON object per event')
       .option('--raw', 'include the raw log line')
+      .addHelpText(
+        'after',
+        `
+Without FILE, reads stdin when it is a pipe; on a terminal prints the usage and exits 2.
+No config is read (-c does not apply): this only shows what the sidecar would parse.
+
+Examples:
+  f2b-sophosxg parse /var/log/fail2ban.log
+  zcat /var/log/fail2ban.log.2.gz | f2b-sophosxg parse --json
+  f2b-sophosxg parse --raw /var/log/fail2ban.log | grep ' Ban '
+
+Exit status: 0 when every input was read, 1 when one could not be, 2 on a usage error, 130 when interrupted.`,
+      )
       .action((files: string[], opts: { json?: boolean; raw?: boolean }) => invoke(() => run({ files, ...opts }, deps)));
   },
 };

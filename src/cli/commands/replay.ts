@@ -65,6 +65,7 @@ export async function run(args: ReplayArgs, deps: CliDeps): Promise<number> {
     onSecret: (s) => secrets.push(s),
     version: version(),
     follow: false,
+    input: args.file,
   });
   try {
     for (const event of bans) runtime.sidecar.push({ event });

@@ -1,0 +1,66 @@
+// The program as a whole (src/cli/main.ts): exit codes and help text, through main() itself.
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Readable, Writable } from 'node:stream';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { CliDeps } from '../../src/cli/deps.js';
+import { main } from '../../src/cli/main.js';
+
+interface Ran {
+  code: number;
+  out: string;
+  err: string;
+}
+
+async function cli(argv: string[], cwd = tmpdir()): Promise<Ran> {
+  const out: string[] = [];
+  const err: string[] = [];
+  const sink = (to: string[]) =>
+    new Writable({
+      write(chunk: Buffer | string, _enc, cb) {
+        to.push(chunk.toString());
+        cb();
+      },
+    });
+  const deps: CliDeps = { stdout: sink(out), stderr: sink(err), stdin: Readable.from([]), env: {}, cwd, signal: new AbortController().signal };
+  const code = await main(argv, deps);
+  return { code, out: out.join(''), err: err.join('') };
+}
+
+let dir = '';
+let config = '';
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'f2b-main-'));
+  config = join(dir, 'config.yaml');
+  await writeFile(
+    config,
+    [
+      `log: { path: ${JSON.stringify(join(dir, 'fail2ban.log'))} }`,
+      `stateDir: ${JSON.stringify(join(dir, 'state'))}`,
+      'firewalls:',
+      '  main: { url: "https://127.0.0.1:1/webconsole/APIController", username: api, passwordEnv: XG_PASSWORD }',
+      'groups:',
+      '  - { name: f2b_ssh, firewall: main, jails: ["*"] }',
+      '',
+    ].join('\n'),
+  );
+});
+afterAll(() => rm(dir, { recursive: true, force: true }));
+
+describe('exit codes', () => {
+  it('a bad --ip is a usage error: exit 2, one line, nothing contacted', async () => {
+    for (const ip of ['not-an-ip', '999.1.1.1', '']) {
+      const r = await cli(['ban', '--ip', ip, '-c', config]);
+      expect(r.code).toBe(2);
+      expect(r.err.trim().split('\n')).toHaveLength(1);
+      expect(r.err).toMatch(/^f2b-sophosxg: (--ip .* is not an IPv4\/IPv6 address or network|ban needs --ip ADDRESS)$/m);
+    }
+  });
+
+  it('an unknown option is a usage error too (commander), a missing config file is not', async () => {
+    expect((await cli(['ban', '--bogus'])).code).toBe(2);
+    const r = await cli(['ban', '--ip', '192.0.2.1', '-c', join(dir, 'missing.yaml')]);
+    expect(r.code).toBe(1);
+  });
+});
