@@ -10,8 +10,8 @@
  * A failed write forgets the view, so the next pass re-reads and plans again.
  */
 import type { FirewallPort, GroupRef, ListWrite } from '../xg/port.js';
-// q12x moves listNamer to src/core/list-name.ts; packing.ts is where it is in this tree.
-import { listNamer, planLists, type ListNamer, type ListPlan } from './packing.js';
+import { listNamer, type ListNamer } from '../core/list-name.js';
+import { planLists, type ListPlan } from './packing.js';
 import { chunk } from './planner.js';
 
 export interface ListModeOptions {

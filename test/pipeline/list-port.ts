@@ -3,7 +3,7 @@
 // applied entity (the XG applies the entities of one request one by one).
 import { firstValueFrom, timer, type SchedulerLike } from 'rxjs';
 import type { FirewallPort, GroupRef, GroupState, ListWrite, OwnedHost, OwnedList } from '../../src/xg/port.js';
-import { listNamer } from '../../src/pipeline/packing.js';
+import { listNamer } from '../../src/core/list-name.js';
 
 export interface Request {
   kind: 'read' | 'write';
