@@ -11,8 +11,9 @@
  *  - unbanning: an Unban arrived but may be a stop-Unban (fail2ban ≤1.1.0 logs Unban for every
  *               ticket when a jail stops); held for stopUnbanWindowMs, then a real removal.
  *  - suspended: the jail (or the server) stopped with the ban still in fail2ban's database; stays
- *               blocked until the jail restarts and fails to re-announce it within restoreGraceMs,
- *               or for at most maxSuspendMs.
+ *               blocked until the jail restarts and fails to re-announce it within restoreGraceMs
+ *               of the jail's start or of its latest Restore Ban (a restore of thousands takes
+ *               minutes, one line at a time), or for at most maxSuspendMs.
  * Per group an address is therefore in one of three classes:
  *  - desired: some jail feeding the group holds it active or suspended → must be on the firewall;
  *  - held:    only held unbans keep it → the firewall is left as it is (neither added nor removed)
@@ -116,6 +117,12 @@ export class DesiredModel {
   private readonly keyCache = new Map<string, JailInfo>();
   /** Last fail2ban-server PID seen. */
   pid: number | undefined;
+  /**
+   * jail → time of its start or of its latest Restore Ban since then: the grace of its suspended
+   * entries runs from here, so a restore still under way (one line per ban, minutes for
+   * thousands) never lets the grace lapse in its middle. Bounded by the number of jails.
+   */
+  private readonly restoring = new Map<string, number>();
   /** Inside a server stop sequence (Shutdown in progress / Stopping all jails … Exiting). */
   stopping = false;
   readonly counters: ModelCounters = { neverBlocked: 0, skippedIpv6: 0, unrouted: 0, invalid: 0 };
@@ -163,6 +170,7 @@ export class DesiredModel {
       case 'ban':
       case 'restore-ban':
       case 'already-banned':
+        if (ev.type === 'restore-ban' && ev.jail !== undefined && this.restoring.has(ev.jail)) this.restoring.set(ev.jail, now);
         if (ev.jail !== undefined && ev.ip !== undefined) this.ban(ev.jail, ev.ip, ev.family, now, fx);
         break;
       case 'unban':
@@ -206,6 +214,10 @@ export class DesiredModel {
         continue;
       }
       const d = this.deadlineOf(e);
+      if (d <= now && this.extendGrace(e, jail, now)) {
+        next = Math.min(next, this.deadlineOf(e));
+        continue;
+      }
       if (d <= now) {
         const kind = e.state === 'unbanning' ? 'expired-unban' : e.restoreBy !== undefined && e.restoreBy <= now ? 'not-restored' : 'max-suspend';
         fx.notes.push({ kind, jail, address });
@@ -214,6 +226,22 @@ export class DesiredModel {
     }
     if (next !== Infinity) fx.next = next;
     return fx;
+  }
+
+  /**
+   * A suspended entry whose restore grace ran out while its jail's restore is still under way (a
+   * Restore Ban within the grace): move its deadline to the latest Restore Ban + grace. Lazily,
+   * here, so a Restore Ban costs O(1) and not a pass over every suspended entry of its jail; the
+   * maxSuspendMs bound still applies (deadlineOf). True when the entry got a later deadline.
+   */
+  private extendGrace(e: Slot, jail: string, now: number): boolean {
+    if (e.state !== 'suspended' || e.restoreBy === undefined || e.restoreBy > now) return false;
+    const last = this.restoring.get(jail);
+    if (last === undefined) return false;
+    const by = last + this.opts.suspend.restoreGraceMs;
+    if (by <= now || by <= e.restoreBy) return false;
+    e.restoreBy = by;
+    return this.deadlineOf(e) > now;
   }
 
   /** Earliest pending deadline (full scan of waiting entries), for start-up after a load. */
@@ -382,6 +410,7 @@ export class DesiredModel {
   }
 
   private jailStopped(jail: string, now: number, fx: Effects): void {
+    this.restoring.delete(jail);
     for (const [address, e] of this.waitingOf(jail)) {
       if (e.state !== 'unbanning') continue;
       this.setWaiting(e, address, 'suspended', now, undefined, fx);
@@ -390,6 +419,7 @@ export class DesiredModel {
   }
 
   private jailStarted(jail: string, now: number, fx: Effects): void {
+    this.restoring.set(jail, now);
     let n = 0;
     for (const [address, e] of this.waitingOf(jail)) {
       if (e.state !== 'suspended') continue;
@@ -406,6 +436,7 @@ export class DesiredModel {
    */
   private serverStopping(fx: Effects): void {
     this.stopping = true;
+    this.restoring.clear();
     for (const [address, e] of this.waitingOf(undefined)) {
       if (e.state !== 'unbanning') continue;
       fx.notes.push({ kind: 'expired-unban', jail: e.jail, address });
