@@ -1,9 +1,10 @@
 /** The pipeline's options, read from the config and wired to the runtime's ports, state and metrics. */
+import { lookup } from 'node:dns/promises';
 import type { SchedulerLike } from 'rxjs';
 import type { Config } from '../config/index.js';
 import { jailMatches } from '../core/glob.js';
-import { makeNeverBlock } from '../core/network.js';
 import type { SidecarMetrics } from '../metrics/metrics.js';
+import { firewallNeverBlock, makeFloor, type Floor, type HostResolver } from '../pipeline/floor.js';
 import type { PipelineLogger } from '../pipeline/log.js';
 import type { PersistedState, SidecarOptions, StateSink } from '../pipeline/sidecar.js';
 import type { FirewallPort } from '../xg/port.js';
@@ -13,7 +14,9 @@ export interface PipelineWiring {
   ports: ReadonlyMap<string, FirewallPort>;
   initial: PersistedState | undefined;
   sink: StateSink;
-  metrics: Pick<SidecarMetrics, 'banToBlock'>;
+  metrics: Pick<SidecarMetrics, 'banToBlock'> & Partial<Pick<SidecarMetrics, 'targetRefused' | 'neverblockSkipped'>>;
+  /** The firewalls' own addresses (firewallAddresses), never blocked whatever the config says. */
+  firewallAddresses?: readonly string[];
   scheduler: SchedulerLike;
   log: PipelineLogger;
   /** The log is followed: removals wait for its read-back. */
@@ -24,7 +27,13 @@ export function sidecarOptions(w: PipelineWiring): SidecarOptions {
   const { config, metrics } = w;
   return {
     groups: config.groups,
-    neverBlock: makeNeverBlock(config.neverBlock),
+    neverBlock: floorOf(config, w.firewallAddresses ?? []),
+    maxLineAgeMs: config.log.maxLineAgeMs,
+    onNote: (n) => {
+      if (n.kind !== 'never-block' && n.kind !== 'refused') return;
+      metrics.targetRefused?.(n.reason);
+      if (n.kind === 'never-block') for (const g of n.groups) metrics.neverblockSkipped?.(g);
+    },
     jailMatches,
     batch: config.batch,
     suspend: config.suspend,
@@ -45,4 +54,33 @@ export function sidecarOptions(w: PipelineWiring): SidecarOptions {
     },
     sink: w.sink,
   };
+}
+
+/** The floor under every ban target: config neverBlock + the firewalls' own addresses + minimum prefixes. */
+export function floorOf(config: Config, firewallAddresses: readonly string[]): Floor {
+  const { ipv4, ipv6 } = config.guards.minPrefix;
+  return makeFloor({ neverBlock: [...config.neverBlock, ...firewallAddresses], minPrefix: { IPv4: ipv4, IPv6: ipv6 } });
+}
+
+const dnsResolve: HostResolver = async (host) => (await lookup(host, { all: true })).map((a) => a.address);
+
+/**
+ * Each firewall's own address, from its URL (an IP literal as it is, a host name resolved once
+ * here): banning it on itself would cut the sidecar and the admins off. A name that does not
+ * resolve is a warning, not a failed start: the firewall is then unreachable anyway.
+ */
+export async function firewallAddresses(
+  config: Config,
+  log: { warn(obj: object, msg: string): void },
+  resolve: HostResolver = dnsResolve,
+): Promise<string[]> {
+  const out = new Set<string>();
+  for (const [id, fw] of Object.entries(config.firewalls)) {
+    try {
+      for (const a of await firewallNeverBlock(fw.url, resolve)) out.add(a);
+    } catch (err) {
+      log.warn({ firewall: id, err }, 'cannot resolve the firewall host: its address is not added to neverBlock');
+    }
+  }
+  return [...out];
 }

@@ -14,7 +14,7 @@ import type { Logger } from '../util/log.js';
 import type { FirewallPort } from '../xg/port.js';
 import { followLog } from './follow.js';
 import { startMetricsEndpoint } from './metrics-endpoint.js';
-import { sidecarOptions } from './pipeline.js';
+import { firewallAddresses, sidecarOptions } from './pipeline.js';
 import { openPorts } from './ports.js';
 import { Shutdown } from './shutdown.js';
 import { toSnapshot, type LogActivity } from './snapshot.js';
@@ -58,7 +58,8 @@ export async function startRuntime(o: RuntimeOptions): Promise<Runtime> {
     const metrics = createMetrics({ version: o.version, processMetrics: config.metrics !== undefined });
     const ports = await openPorts(o, metrics, shutdown);
     const sink = stateSink(store, metrics);
-    const sidecar = createSidecar(sidecarOptions({ config, ports, initial, sink, metrics, scheduler, log, follow: o.follow }));
+    const fwAddresses = await firewallAddresses(config, log);
+    const sidecar = createSidecar(sidecarOptions({ config, ports, initial, sink, metrics, scheduler, log, follow: o.follow, firewallAddresses: fwAddresses }));
     shutdown.add(() => sidecar.stop());
 
     const activity: LogActivity = { readable: true };

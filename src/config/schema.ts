@@ -6,7 +6,7 @@
  * config and a caller that leaves the option out get the same value.
  */
 import { z } from 'zod';
-import { DEFAULT_BATCH, DEFAULT_RESYNC_MS, DEFAULT_RETRY, DEFAULT_SUSPEND } from '../pipeline/index.js';
+import { DEFAULT_BATCH, DEFAULT_MAX_LINE_AGE_MS, DEFAULT_MIN_PREFIX, DEFAULT_RESYNC_MS, DEFAULT_RETRY, DEFAULT_SUSPEND } from '../pipeline/index.js';
 import { DEFAULT_CONNECT_TIMEOUT_MS } from '../xg/tls.js';
 import { globToRegExp } from '../core/glob.js';
 import { parseNetwork } from '../core/network.js';
@@ -123,12 +123,23 @@ export const ConfigSchema = z.strictObject({
     .strictObject({
       path: absolutePath.default('/var/log/fail2ban.log'),
       startAt: z.enum(['end', 'beginning']).default('end'),
+      // A line this much older than the newest one seen is history (a log replaced by an old one):
+      // its bans and unbans are not taken as live. 0 turns the check off.
+      maxLineAgeMs: int(0, 3650 * 86_400_000).default(DEFAULT_MAX_LINE_AGE_MS),
     })
     .prefault({}),
   stateDir: absolutePath.default('/var/lib/f2b-sophosxg'),
   firewalls: z.record(z.string(), FirewallSchema),
   groups: z.array(GroupSchema).min(1),
   neverBlock: z.array(cidr).default(DEFAULT_NEVER_BLOCK),
+  // The floor under ban targets (pipeline/floor.ts): networks wider than these are never sent.
+  guards: z
+    .strictObject({
+      minPrefix: z
+        .strictObject({ ipv4: int(0, 32).default(DEFAULT_MIN_PREFIX.IPv4), ipv6: int(0, 128).default(DEFAULT_MIN_PREFIX.IPv6) })
+        .prefault({}),
+    })
+    .prefault({}),
   batch: z
     .strictObject({
       windowMs: int(1, 60_000).default(DEFAULT_BATCH.windowMs),

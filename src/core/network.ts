@@ -3,7 +3,7 @@
  * (::ffff:a.b.c.d/96+len), so `::ffff:10.0.0.1` and an IPv6 network covering ::ffff:0:0/96 are
  * judged the same way as their IPv4 meaning. Addresses are read by the one parser (./address.ts).
  */
-import { ipv4Value, scanAddress } from './address.js';
+import { ipv4Value, scanAddress, type AddressFamily } from './address.js';
 
 export interface Network {
   /** The network address as eight 16-bit words (IPv4 mapped), host bits cleared. */
@@ -26,6 +26,29 @@ function masked(words: readonly number[], bits: number): number[] {
     const keep = Math.max(0, Math.min(16, bits - i * 16));
     return keep === 0 ? 0 : w & (0xffff << (16 - keep)) & 0xffff;
   });
+}
+
+/**
+ * The family and prefix length a network has in its own terms. Inside ::ffff:0:0/96 it is IPv4,
+ * as the parser normalises ::ffff:a.b.c.d to a.b.c.d: the same target, judged the same way.
+ */
+export function networkFamily(n: Network): { family: AddressFamily; prefix: number } {
+  const mapped = n.bits >= 96 && n.words[5] === 0xffff && n.words.slice(0, 5).every((w) => w === 0);
+  return mapped ? { family: 'IPv4', prefix: n.bits - 96 } : { family: 'IPv6', prefix: n.bits };
+}
+
+/** The IPv4 network `value/len` (value an unsigned 32-bit number), host bits cleared. */
+export function ipv4Network(value: number, len: number): Network {
+  if (!Number.isInteger(len) || len < 0 || len > 32) throw new RangeError(`not an IPv4 prefix length: ${len}`);
+  const bits = 96 + len;
+  return { words: masked([0, 0, 0, 0, 0, 0xffff, Math.floor(value / 65536) % 65536, value % 65536], bits), bits };
+}
+
+/** An IPv4 network (see networkFamily) as text: "10.1.2.3", "10.1.2.0/24". */
+export function formatIPv4Network(n: Network): string {
+  const [hi = 0, lo = 0] = n.words.slice(6);
+  const text = [hi >> 8, hi & 0xff, lo >> 8, lo & 0xff].join('.');
+  return n.bits >= 128 ? text : `${text}/${n.bits - 96}`;
 }
 
 /** Two networks overlap when they agree on the shorter of their prefixes. */

@@ -5,11 +5,11 @@
  * Everything is compared in one 128-bit space with IPv4 mapped to ::ffff:a.b.c.d, and a ban
  * target is refused when it OVERLAPS a forbidden range or a never-block entry: a network that
  * contains the admin's /32 would block the admin, a never-block network that contains the ban
- * target says "not this one". (config/net.ts's makeNeverBlock judges networks the same way, but
- * not the IPv4 embedded in NAT64/6to4 forms; this module adds that.)
+ * target says "not this one". Addresses are read by core/network.ts (the one parser, the one the
+ * config schema validates neverBlock with), so an entry the config accepts is one the floor reads.
  */
-import ipaddr from 'ipaddr.js';
 import { normalizeAddress, type AddressFamily } from '../core/address.js';
+import { formatIPv4Network, ipv4Network, networkFamily, overlaps, parseNetwork, type Network } from '../core/network.js';
 
 /** Why a target is refused: stable strings for logs, status and metric labels. */
 export type FloorReason =
@@ -23,7 +23,22 @@ export type FloorReason =
   | 'never-block-embedded' // its embedded IPv4 (mapped, NAT64, 6to4) overlaps a never-block entry
   | 'too-wide'; // a network wider than the configured minimum prefix
 
+export const FLOOR_REASONS: readonly FloorReason[] = [
+  'not-an-address',
+  'unspecified',
+  'broadcast',
+  'multicast',
+  'reserved',
+  'shared-address-space',
+  'never-block',
+  'never-block-embedded',
+  'too-wide',
+];
+
 export type FloorVerdict = { allow: true } | { allow: false; reason: FloorReason; detail: string };
+
+/** The floor check itself: one verdict per ban target. */
+export type Floor = (address: string) => FloorVerdict;
 
 export interface FloorOptions {
   /** Networks shorter than this are refused. Defaults: /16 IPv4, /32 IPv6. */
@@ -33,13 +48,6 @@ export interface FloorOptions {
 }
 
 export const DEFAULT_MIN_PREFIX: Readonly<Record<AddressFamily, number>> = { IPv4: 16, IPv6: 32 };
-
-interface Net {
-  /** 16 bytes, IPv4 mapped into ::ffff:0:0/96. */
-  bytes: number[];
-  /** Prefix length in the 128-bit space. */
-  bits: number;
-}
 
 /**
  * Forbidden ranges, in the order their reason is reported: 255.255.255.255 is also in
@@ -55,11 +63,11 @@ const FORBIDDEN: ReadonlyArray<[string, FloorReason]> = [
   ['100.64.0.0/10', 'shared-address-space'],
 ];
 
-/** IPv6 forms that carry an IPv4 address: where the prefix ends and where the IPv4 bits start. */
-const EMBEDDINGS: ReadonlyArray<{ form: EmbeddedForm; prefix: string; bits: number; at: number }> = [
-  { form: 'mapped', prefix: '::ffff:0:0', bits: 96, at: 96 },
-  { form: 'nat64', prefix: '64:ff9b::', bits: 96, at: 96 }, // RFC 6052 well-known prefix
-  { form: '6to4', prefix: '2002::', bits: 16, at: 16 }, // RFC 3056: 2002:AABB:CCDD::/48
+/** IPv6 forms that carry an IPv4 address: the prefix, and the word where the IPv4 bits start. */
+const EMBEDDINGS: ReadonlyArray<{ form: EmbeddedForm; prefix: string; word: number }> = [
+  { form: 'mapped', prefix: '::ffff:0:0/96', word: 6 },
+  { form: 'nat64', prefix: '64:ff9b::/96', word: 6 }, // RFC 6052 well-known prefix
+  { form: '6to4', prefix: '2002::/16', word: 1 }, // RFC 3056: 2002:AABB:CCDD::/48
 ];
 
 export type EmbeddedForm = 'mapped' | 'nat64' | '6to4';
@@ -70,48 +78,35 @@ export interface EmbeddedIPv4 {
   ipv4: string;
 }
 
-/** Parses a normalised (or normalisable) address or network; undefined when it is neither. */
-function toNet(text: string): { net: Net; family: AddressFamily; prefix: number } | undefined {
-  const n = normalizeAddress(text.trim());
-  if (!n) return undefined;
-  const [ip, prefix] = n.ip.includes('/') ? ipaddr.parseCIDR(n.ip) : [ipaddr.parse(n.ip), n.family === 'IPv4' ? 32 : 128];
-  if (ip.kind() === 'ipv4') {
-    return { net: { bytes: (ip as ipaddr.IPv4).toIPv4MappedAddress().toByteArray(), bits: 96 + prefix }, family: 'IPv4', prefix };
-  }
-  return { net: { bytes: ip.toByteArray(), bits: prefix }, family: 'IPv6', prefix };
+interface Target {
+  net: Network;
+  family: AddressFamily;
+  /** Prefix length in the family's own terms (32 / 128 for a single address). */
+  prefix: number;
 }
 
-function mustNet(text: string, what: string): Net {
-  const p = toNet(text);
-  if (!p) throw new RangeError(`${what}: not an IP address or CIDR network: ${JSON.stringify(text)}`);
-  return p.net;
+/** A ban target read by the one address parser (core/network.ts), as the config schema reads neverBlock. */
+function toTarget(text: string): Target | undefined {
+  const net = parseNetwork(text.trim());
+  return net && { net, ...networkFamily(net) };
 }
 
-/** Do the first `bits` bits of a and b agree? */
-function samePrefix(a: readonly number[], b: readonly number[], bits: number): boolean {
-  for (let i = 0; i < 16 && bits > 0; i++, bits -= 8) {
-    const mask = bits >= 8 ? 0xff : (0xff << (8 - bits)) & 0xff;
-    if (((a[i] as number) & mask) !== ((b[i] as number) & mask)) return false;
-  }
-  return true;
+function mustNet(text: string, what: string): Network {
+  const n = parseNetwork(text.trim());
+  if (!n) throw new RangeError(`${what}: not an IP address or CIDR network: ${JSON.stringify(text)}`);
+  return n;
 }
 
-/** Two networks overlap when they agree on the shorter of their prefixes (one contains the other). */
-function overlaps(a: Net, b: Net): boolean {
-  return samePrefix(a.bytes, b.bytes, Math.min(a.bits, b.bits));
-}
+const EMBEDDING_NETS = EMBEDDINGS.map((e) => ({ ...e, net: mustNet(e.prefix, 'embedding') }));
 
-const EMBEDDING_NETS = EMBEDDINGS.map((e) => ({ ...e, net: mustNet(`${e.prefix}/${e.bits}`, 'embedding') }));
-
-function embeddedOf(net: Net): EmbeddedIPv4 | undefined {
+/** The IPv4 network an IPv6 target carries, if it lies in (or covers) a translation prefix. */
+function embeddedOf(net: Network): { form: EmbeddedForm; net: Network } | undefined {
   for (const e of EMBEDDING_NETS) {
     if (!overlaps(net, e.net)) continue;
     // A network that covers the whole prefix covers every IPv4 address embedded in it.
-    const v4bits = Math.max(0, Math.min(32, net.bits - e.at));
-    const from = e.at / 8;
-    const bytes = net.bytes.slice(from, from + 4);
-    const masked = normalizeAddress(`${bytes.join('.')}/${v4bits}`);
-    if (masked) return { form: e.form, ipv4: masked.ip };
+    const len = Math.max(0, Math.min(32, net.bits - e.word * 16));
+    const value = (net.words[e.word] ?? 0) * 65536 + (net.words[e.word + 1] ?? 0);
+    return { form: e.form, net: ipv4Network(value, len) };
   }
   return undefined;
 }
@@ -122,13 +117,14 @@ function embeddedOf(net: Net): EmbeddedIPv4 | undefined {
  * traffic, so never-block must apply to it. Undefined for plain IPv4 and other IPv6.
  */
 export function embeddedIPv4(address: string): EmbeddedIPv4 | undefined {
-  const p = toNet(address);
-  if (!p || p.family === 'IPv4') return undefined;
-  return embeddedOf(p.net);
+  const t = toTarget(address);
+  if (!t || t.family === 'IPv4') return undefined;
+  const e = embeddedOf(t.net);
+  return e && { form: e.form, ipv4: formatIPv4Network(e.net) };
 }
 
 /** Builds the floor check. Throws RangeError on an invalid never-block entry or minimum prefix. */
-export function makeFloor(opts: FloorOptions): (address: string) => FloorVerdict {
+export function makeFloor(opts: FloorOptions): Floor {
   const minPrefix = { ...DEFAULT_MIN_PREFIX, ...opts.minPrefix };
   for (const [family, max] of [['IPv4', 32], ['IPv6', 128]] as const) {
     const v = minPrefix[family];
@@ -137,7 +133,7 @@ export function makeFloor(opts: FloorOptions): (address: string) => FloorVerdict
   const forbidden = FORBIDDEN.map(([text, reason]) => ({ text, reason, net: mustNet(text, 'floor') }));
   const never = opts.neverBlock.map((text) => ({ text, net: mustNet(text, 'neverBlock') }));
   return (address) => {
-    const p = toNet(address);
+    const p = toTarget(address);
     if (!p) return refuse('not-an-address', 'not a strict IPv4/IPv6 address or network');
     const bad = forbidden.find((f) => overlaps(f.net, p.net));
     if (bad) return refuse(bad.reason, `overlaps ${bad.text}`);
@@ -145,9 +141,8 @@ export function makeFloor(opts: FloorOptions): (address: string) => FloorVerdict
     if (nb) return refuse('never-block', `overlaps never-block ${nb.text}`);
     const emb = p.family === 'IPv6' ? embeddedOf(p.net) : undefined;
     if (emb) {
-      const inner = toNet(emb.ipv4) as { net: Net };
-      const hit = never.find((n) => overlaps(n.net, inner.net));
-      if (hit) return refuse('never-block-embedded', `${emb.form} form of ${emb.ipv4}, which overlaps never-block ${hit.text}`);
+      const hit = never.find((n) => overlaps(n.net, emb.net));
+      if (hit) return refuse('never-block-embedded', `${emb.form} form of ${formatIPv4Network(emb.net)}, which overlaps never-block ${hit.text}`);
     }
     if (p.prefix < minPrefix[p.family]) return refuse('too-wide', `/${p.prefix} is wider than the minimum /${minPrefix[p.family]}`);
     return { allow: true };

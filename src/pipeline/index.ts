@@ -5,7 +5,7 @@ export type { PersistedState, StateSink } from './persisted.js';
 export type { PipelineInput } from './intake.js';
 export type { AppliedNotice } from './latency-tracker.js';
 export type { PersistStatus, SidecarStatus } from './status.js';
-export { DEFAULT_SUSPEND, DesiredModel, MODEL_VERSION, deserializeModel, serializeModel } from './model.js';
+export { DEFAULT_MAX_LINE_AGE_MS, DEFAULT_SUSPEND, DesiredModel, MODEL_VERSION, deserializeModel, serializeModel } from './model.js';
 export type { Effects, EntryState, GroupChange, JailEntry, ModelCounters, ModelOptions, Note, SerializedModel, SuspendOptions } from './model.js';
 export { groupKey, Router } from './routing.js';
 export type { GroupMapping, GroupTarget, JailMatcher, JailRoute } from './routing.js';
@@ -21,3 +21,5 @@ export { BanLatency, DEFAULT_LATENCY_TTL_MS, FUTURE_TOLERANCE_MS, localLogTime }
 export type { LiveVerdict } from './latency.js';
 export { isPermanent } from './log.js';
 export type { ErrorInfo, PipelineLogger } from './log.js';
+export { DEFAULT_MIN_PREFIX, FLOOR_REASONS, firewallNeverBlock, FirewallHostError, makeFloor } from './floor.js';
+export type { Floor, FloorReason, FloorVerdict, HostResolver } from './floor.js';

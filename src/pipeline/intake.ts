@@ -10,8 +10,9 @@ import type { Checkpoint } from '../core/checkpoint.js';
 import { ExpiryTimer } from './expiry.js';
 import type { LatencyTracker } from './latency-tracker.js';
 import type { PipelineLogger } from './log.js';
-import type { DesiredModel, Effects } from './model.js';
+import type { DesiredModel, Effects, Note } from './model.js';
 import { logNote } from './notes.js';
+import { OnceSet } from './once.js';
 import type { PendingChanges } from './pending.js';
 
 export interface PipelineInput {
@@ -30,12 +31,16 @@ export interface IntakeOptions {
   onDirty: (pending: number) => void;
   scheduler: SchedulerLike;
   log: PipelineLogger;
+  /** Every note, for metrics (refusals per reason, never-block skips per group). */
+  onNote?: (note: Note) => void;
 }
 
 export class Intake {
   private readonly expiry: ExpiryTimer;
   private last: Checkpoint | undefined;
   private stopped = false;
+  /** Refusals already warned about (address + reason), so a restored one is not warned again. */
+  private readonly once = new OnceSet();
 
   constructor(private readonly o: IntakeOptions) {
     this.last = o.checkpoint;
@@ -88,7 +93,10 @@ export class Intake {
       if (c.op !== 'add') latency.cancelled(c.key, c.address);
       log.debug({ group: c.key, address: c.address, op: c.op }, 'desired change');
     }
-    for (const n of fx.notes) logNote(log, n);
+    for (const n of fx.notes) {
+      logNote(log, n, this.once);
+      this.o.onNote?.(n);
+    }
     this.expiry.schedule(fx.deadline);
   }
 

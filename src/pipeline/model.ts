@@ -11,8 +11,9 @@
  *  - unbanning: an Unban arrived but may be a stop-Unban (fail2ban ≤1.1.0 logs Unban for every
  *               ticket when a jail stops); held for stopUnbanWindowMs, then a real removal.
  *  - suspended: the jail (or the server) stopped with the ban still in fail2ban's database; stays
- *               blocked until the jail restarts and fails to re-announce it within restoreGraceMs,
- *               or for at most maxSuspendMs.
+ *               blocked until the jail restarts and fails to re-announce it within restoreGraceMs
+ *               of the jail's start or of its latest Restore Ban (a restore of thousands takes
+ *               minutes, one line at a time), or for at most maxSuspendMs.
  * Per group an address is therefore in one of three classes:
  *  - desired: some jail feeding the group holds it active or suspended → must be on the firewall;
  *  - held:    only held unbans keep it → the firewall is left as it is (neither added nor removed)
@@ -22,6 +23,7 @@
  */
 import { addressFamily, type AddressFamily } from '../core/address.js';
 import type { F2bEvent } from '../parser/types.js';
+import type { FloorReason, FloorVerdict } from './floor.js';
 import { Router, type GroupMapping, type JailMatcher } from './routing.js';
 
 export type EntryState = 'active' | 'unbanning' | 'suspended';
@@ -42,9 +44,24 @@ export interface SuspendOptions {
 
 export const DEFAULT_SUSPEND: SuspendOptions = { stopUnbanWindowMs: 5000, restoreGraceMs: 60_000, maxSuspendMs: 86_400_000 };
 
+/**
+ * What may be banned: the floor (floor.ts makeFloor) gives a verdict with its reason; a plain
+ * never-block test (true = refused) is still accepted, for tools that have only a list.
+ */
+export type TargetCheck = (address: string) => FloorVerdict | boolean;
+
+/** A Ban line this much older than the newest line already seen is history (a replaced log). */
+export const DEFAULT_MAX_LINE_AGE_MS = 86_400_000;
+
 export interface ModelOptions {
   groups: readonly GroupMapping[];
-  neverBlock: (address: string) => boolean;
+  neverBlock: TargetCheck;
+  /**
+   * Lines whose time stamp is more than this before the newest line seen are not news: a log
+   * replaced by an older one (or a stale copy) must not bring back its bans nor its unbans.
+   * Default DEFAULT_MAX_LINE_AGE_MS; 0 turns the check off.
+   */
+  maxLineAgeMs?: number;
   jailMatches?: JailMatcher;
   suspend: SuspendOptions;
 }
@@ -58,7 +75,11 @@ export interface GroupChange {
 
 /** Things worth a log line that are not group changes. */
 export type Note =
-  | { kind: 'never-block' | 'unrouted' | 'invalid-address' | 'unknown-unban'; jail: string; address: string }
+  | { kind: 'unrouted' | 'invalid-address' | 'unknown-unban'; jail: string; address: string }
+  /** Refused by the floor: never-block (also in an embedded form) or any other floor reason. */
+  | { kind: 'never-block' | 'refused'; jail: string; address: string; reason: FloorReason; detail: string; groups: readonly string[] }
+  /** The first of a run of lines older than maxLineAgeMs before the newest seen; `newest` is its time stamp. */
+  | { kind: 'stale-log'; time: string; newest: string }
   | { kind: 'no-ipv6-group'; jail: string; address: string; groups: string[] }
   | { kind: 'held' | 'suspended' | 'reactivated' | 'expired-unban' | 'not-restored' | 'max-suspend'; jail: string; address: string }
   | { kind: 'crash-restart'; pid: number; suspended: number }
@@ -116,6 +137,16 @@ export class DesiredModel {
   private readonly keyCache = new Map<string, JailInfo>();
   /** Last fail2ban-server PID seen. */
   pid: number | undefined;
+  /** Time stamp (ms, fail2ban's local time read as UTC: only differences count) of the newest line seen. */
+  newestLine: number | undefined;
+  /** Inside a run of stale lines (reported once per run). */
+  private inStale = false;
+  /**
+   * jail → time of its start or of its latest Restore Ban since then: the grace of its suspended
+   * entries runs from here, so a restore still under way (one line per ban, minutes for
+   * thousands) never lets the grace lapse in its middle. Bounded by the number of jails.
+   */
+  private readonly restoring = new Map<string, number>();
   /** Inside a server stop sequence (Shutdown in progress / Stopping all jails … Exiting). */
   stopping = false;
   readonly counters: ModelCounters = { neverBlocked: 0, skippedIpv6: 0, unrouted: 0, invalid: 0 };
@@ -158,11 +189,13 @@ export class DesiredModel {
   /** Applies one fail2ban event at time `now`. Resolve due timers with expire(now) first. */
   apply(ev: F2bEvent, now: number): Effects {
     const fx: Effects = { changes: [], notes: [] };
+    if (this.stale(ev, fx)) return fx;
     if (ev.pid !== undefined && ev.type !== 'server-start') this.pid = ev.pid;
     switch (ev.type) {
       case 'ban':
       case 'restore-ban':
       case 'already-banned':
+        if (ev.type === 'restore-ban' && ev.jail !== undefined && this.restoring.has(ev.jail)) this.restoring.set(ev.jail, now);
         if (ev.jail !== undefined && ev.ip !== undefined) this.ban(ev.jail, ev.ip, ev.family, now, fx);
         break;
       case 'unban':
@@ -194,6 +227,25 @@ export class DesiredModel {
     return fx;
   }
 
+  /**
+   * A line far older than the newest one seen is history, not news: a log replaced by a year-old
+   * one would otherwise push its standing bans (and lift live ones with its Unbans). Lines without
+   * a time stamp are always news.
+   */
+  private stale(ev: F2bEvent, fx: Effects): boolean {
+    const bound = this.opts.maxLineAgeMs ?? DEFAULT_MAX_LINE_AGE_MS;
+    const t = ev.isoTime === undefined ? NaN : Date.parse(`${ev.isoTime}Z`);
+    if (Number.isNaN(t)) return false;
+    if (bound > 0 && this.newestLine !== undefined && t < this.newestLine - bound) {
+      if (!this.inStale) fx.notes.push({ kind: 'stale-log', time: ev.isoTime ?? '', newest: new Date(this.newestLine).toISOString().slice(0, 23) });
+      this.inStale = true;
+      return true;
+    }
+    this.inStale = false;
+    if (this.newestLine === undefined || t > this.newestLine) this.newestLine = t;
+    return false;
+  }
+
   /** Resolves held unbans and suspensions whose time is up; returns the next deadline too. */
   expire(now: number): Effects & { next?: number } {
     const fx: Effects & { next?: number } = { changes: [], notes: [] };
@@ -206,6 +258,10 @@ export class DesiredModel {
         continue;
       }
       const d = this.deadlineOf(e);
+      if (d <= now && this.extendGrace(e, jail, now)) {
+        next = Math.min(next, this.deadlineOf(e));
+        continue;
+      }
       if (d <= now) {
         const kind = e.state === 'unbanning' ? 'expired-unban' : e.restoreBy !== undefined && e.restoreBy <= now ? 'not-restored' : 'max-suspend';
         fx.notes.push({ kind, jail, address });
@@ -214,6 +270,22 @@ export class DesiredModel {
     }
     if (next !== Infinity) fx.next = next;
     return fx;
+  }
+
+  /**
+   * A suspended entry whose restore grace ran out while its jail's restore is still under way (a
+   * Restore Ban within the grace): move its deadline to the latest Restore Ban + grace. Lazily,
+   * here, so a Restore Ban costs O(1) and not a pass over every suspended entry of its jail; the
+   * maxSuspendMs bound still applies (deadlineOf). True when the entry got a later deadline.
+   */
+  private extendGrace(e: Slot, jail: string, now: number): boolean {
+    if (e.state !== 'suspended' || e.restoreBy === undefined || e.restoreBy > now) return false;
+    const last = this.restoring.get(jail);
+    if (last === undefined) return false;
+    const by = last + this.opts.suspend.restoreGraceMs;
+    if (by <= now || by <= e.restoreBy) return false;
+    e.restoreBy = by;
+    return this.deadlineOf(e) > now;
   }
 
   /** Earliest pending deadline (full scan of waiting entries), for start-up after a load. */
@@ -322,9 +394,12 @@ export class DesiredModel {
       if (was === 'unbanning') this.refresh(address, this.targetKeys(jail, family), fx);
       return;
     }
-    if (this.opts.neverBlock(address)) {
-      this.counters.neverBlocked++;
-      fx.notes.push({ kind: 'never-block', jail, address });
+    const verdict = verdictOf(this.opts.neverBlock(address));
+    if (!verdict.allow) {
+      const never = verdict.reason === 'never-block' || verdict.reason === 'never-block-embedded';
+      if (never) this.counters.neverBlocked++;
+      const groups = this.targetKeys(jail, family);
+      fx.notes.push({ kind: never ? 'never-block' : 'refused', jail, address, reason: verdict.reason, detail: verdict.detail, groups });
       return;
     }
     const route = this.router.route(jail);
@@ -382,6 +457,7 @@ export class DesiredModel {
   }
 
   private jailStopped(jail: string, now: number, fx: Effects): void {
+    this.restoring.delete(jail);
     for (const [address, e] of this.waitingOf(jail)) {
       if (e.state !== 'unbanning') continue;
       this.setWaiting(e, address, 'suspended', now, undefined, fx);
@@ -390,6 +466,7 @@ export class DesiredModel {
   }
 
   private jailStarted(jail: string, now: number, fx: Effects): void {
+    this.restoring.set(jail, now);
     let n = 0;
     for (const [address, e] of this.waitingOf(jail)) {
       if (e.state !== 'suspended') continue;
@@ -406,6 +483,7 @@ export class DesiredModel {
    */
   private serverStopping(fx: Effects): void {
     this.stopping = true;
+    this.restoring.clear();
     for (const [address, e] of this.waitingOf(undefined)) {
       if (e.state !== 'unbanning') continue;
       fx.notes.push({ kind: 'expired-unban', jail: e.jail, address });
@@ -459,6 +537,7 @@ export class DesiredModel {
     }
     const out: SerializedModel = { version: MODEL_VERSION, stopping: this.stopping, entries };
     if (this.pid !== undefined) out.pid = this.pid;
+    if (this.newestLine !== undefined) out.newestLine = this.newestLine;
     return out;
   }
 
@@ -471,9 +550,11 @@ export class DesiredModel {
     if (s.version !== MODEL_VERSION) throw new Error(`unsupported state version ${String(s.version)} (expected ${MODEL_VERSION})`);
     this.stopping = s.stopping;
     this.pid = s.pid;
+    // Kept across restarts: a log replaced by an old one while the sidecar was down is still old.
+    if (typeof s.newestLine === 'number') this.newestLine = s.newestLine;
     for (const [address, jails] of Object.entries(s.entries)) {
       const family = addressFamily(address);
-      if (!family || this.opts.neverBlock(address)) continue;
+      if (!family || !verdictOf(this.opts.neverBlock(address)).allow) continue;
       for (const [jail, e] of Object.entries(jails)) {
         const keys = this.targetKeys(jail, family);
         if (keys.length === 0 || !isEntryState(e.state)) continue;
@@ -500,8 +581,15 @@ export const MODEL_VERSION = 1;
 export interface SerializedModel {
   version: number;
   pid?: number;
+  /** Newest line time seen (see DesiredModel.newestLine); optional, older states lack it. */
+  newestLine?: number;
   stopping: boolean;
   entries: Record<string, Record<string, JailEntry>>;
+}
+
+function verdictOf(r: FloorVerdict | boolean): FloorVerdict {
+  if (r === true) return { allow: false, reason: 'never-block', detail: 'in neverBlock' };
+  return r === false ? { allow: true } : r;
 }
 
 function isEntryState(s: unknown): s is EntryState {

@@ -1,11 +1,24 @@
 /** The model's notes (things worth a log line that are not group changes), each at its level. */
 import type { PipelineLogger } from './log.js';
 import type { Note } from './model.js';
+import type { OnceSet } from './once.js';
 
-export function logNote(log: PipelineLogger, n: Note): void {
+/**
+ * Logs a note. A refused target is warned about once per address and reason (`once`): fail2ban
+ * restores every ban at each restart, and the same never-block address would warn every time.
+ */
+export function logNote(log: PipelineLogger, n: Note, once?: OnceSet): void {
   switch (n.kind) {
     case 'never-block':
-      log.warn(n, 'ban ignored: address is in neverBlock');
+    case 'refused': {
+      const first = once?.first(`${n.reason}|${n.address}`) ?? true;
+      const msg = n.kind === 'never-block' ? 'ban ignored: address is in neverBlock' : `ban refused: ${n.reason}`;
+      if (first) log.warn(n, msg);
+      else log.debug(n, msg);
+      break;
+    }
+    case 'stale-log':
+      log.warn(n, 'log lines far older than the newest line seen (a replaced or old log?): ignored, not taken as live bans or unbans');
       break;
     case 'no-ipv6-group':
       log.warn(n, 'IPv6 ban skipped for groups without an ipv6Name');

@@ -57,6 +57,7 @@ const ModelSchema = z.object({
   version: z.literal(MODEL_VERSION),
   pid: z.int().positive().optional(),
   stopping: z.boolean(),
+  newestLine: z.number().optional(),
   entries: z.record(z.string(), z.record(z.string(), JailEntrySchema)),
 });
 

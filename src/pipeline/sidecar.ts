@@ -23,7 +23,7 @@
 import { BehaviorSubject, filter, firstValueFrom, map, Subject, type Observable, type SchedulerLike, type Subscription } from 'rxjs';
 import type { F2bEvent } from '../parser/types.js';
 import type { FirewallPort } from '../xg/port.js';
-import { DEFAULT_SUSPEND, DesiredModel, type ModelOptions, type SuspendOptions } from './model.js';
+import { DEFAULT_SUSPEND, DesiredModel, type ModelOptions, type Note, type SuspendOptions, type TargetCheck } from './model.js';
 import { flushTriggers, type FlushReason } from './batch.js';
 import { DEFAULT_RETRY, type RetryOptions } from './backoff.js';
 import { errorInfo, iso, type PipelineLogger } from './log.js';
@@ -57,7 +57,12 @@ export interface BatchOptions {
 
 export interface PipelineOptions {
   groups: readonly GroupMapping[];
-  neverBlock: (address: string) => boolean;
+  /** The floor (floor.ts makeFloor), or a plain never-block test. */
+  neverBlock: TargetCheck;
+  /** Lines this much older than the newest seen are ignored (model.ts maxLineAgeMs). */
+  maxLineAgeMs?: number;
+  /** Every model note (metrics hooks). */
+  onNote?: (note: Note) => void;
   jailMatches?: JailMatcher;
   batch?: Partial<BatchOptions>;
   suspend?: Partial<SuspendOptions>;
@@ -156,7 +161,7 @@ export function createSidecar(opts: SidecarOptions): Sidecar {
   });
   const pending = new PendingChanges();
   const trigger$ = new Subject<number>();
-  const intake = new Intake({ model, pending, latency, checkpoint: opts.initial?.checkpoint, onDirty: (n) => trigger$.next(n), scheduler, log });
+  const intake = new Intake({ model, pending, latency, checkpoint: opts.initial?.checkpoint, onDirty: (n) => trigger$.next(n), scheduler, log, onNote: opts.onNote });
   const snapshot = (): SaveJob => {
     const state: PersistedState = { version: STATE_VERSION, model: model.serialize(), savedAt: iso(scheduler.now()) };
     if (intake.checkpoint) state.checkpoint = intake.checkpoint;
@@ -249,6 +254,7 @@ function facade(p: Parts): Sidecar {
 function loadModel(opts: SidecarOptions): DesiredModel {
   const modelOpts: ModelOptions = { groups: opts.groups, neverBlock: opts.neverBlock, suspend: { ...DEFAULT_SUSPEND, ...opts.suspend } };
   if (opts.jailMatches) modelOpts.jailMatches = opts.jailMatches;
+  if (opts.maxLineAgeMs !== undefined) modelOpts.maxLineAgeMs = opts.maxLineAgeMs;
   const model = new DesiredModel(modelOpts);
   if (opts.initial) {
     if (opts.initial.version !== STATE_VERSION) throw new Error(`unsupported state file version ${opts.initial.version}`);

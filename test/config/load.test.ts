@@ -38,7 +38,8 @@ function errorLines(text: string, file = 'c.yaml'): string[] {
 describe('parseConfig: valid files', () => {
   it('parses the shipped example with every documented key', async () => {
     const c = await loadConfig(EXAMPLE);
-    expect(c.log).toEqual({ path: '/var/log/fail2ban.log', startAt: 'end' });
+    expect(c.log).toEqual({ path: '/var/log/fail2ban.log', startAt: 'end', maxLineAgeMs: 86_400_000 });
+    expect(c.guards).toEqual({ minPrefix: { ipv4: 16, ipv6: 32 } });
     const fw = c.firewalls.main;
     expect(fw?.url).toBe('https://192.0.2.1:4444/webconsole/APIController');
     expect(fw?.tls?.fingerprint256).toMatch(/^AB:CD/);

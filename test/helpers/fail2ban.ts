@@ -84,10 +84,15 @@ export interface Fail2banOptions {
   ipv6?: boolean;
   /** Filter backend of both jails (default polling; pyinotify is installed by .ci/install-deps.sh). */
   backend?: 'polling' | 'pyinotify';
+  /**
+   * Ban action of both jails (default dummy: a shell `printf` per ban and unban into dummyTarget).
+   * noop runs no command at all: for thousands of bans, where a shell per ticket takes minutes.
+   */
+  banaction?: 'dummy' | 'noop';
 }
 
 const TEMPLATE_DIR = fileURLToPath(new URL('../fixtures/fail2ban-sandbox/', import.meta.url));
-const TEMPLATE_FILES = ['fail2ban.local', 'jail.local', 'filter.d/webapp-auth.conf', 'action.d/dummy.local'];
+const TEMPLATE_FILES = ['fail2ban.local', 'jail.local', 'filter.d/webapp-auth.conf', 'action.d/dummy.local', 'action.d/noop.conf'];
 // Only the stock files the sandbox jails need; jail.d/ and fail2ban.d/ stay empty so a host's local
 // overrides (e.g. Debian's defaults-debian.conf enabling the systemd backend) never leak in.
 const STOCK_ENTRIES = ['fail2ban.conf', 'jail.conf', 'paths-common.conf', 'paths-debian.conf', 'filter.d', 'action.d'];
@@ -174,6 +179,7 @@ export async function startFail2ban(opts: Fail2banOptions = {}): Promise<Fail2ba
       '@BANTIME_sshd@': String(opts.jailBantimeSec?.sshd ?? bantimeSec),
       '@BANTIME_webapp-auth@': String(opts.jailBantimeSec?.['webapp-auth'] ?? bantimeSec),
       '@BACKEND@': opts.backend ?? 'polling',
+      '@BANACTION@': opts.banaction ?? 'dummy',
       '@ALLOWIPV6@': opts.ipv6 === false ? 'no' : 'auto',
       '@ENABLE_sshd@': String(jails.includes('sshd')),
       '@ENABLE_webapp-auth@': String(jails.includes('webapp-auth')),

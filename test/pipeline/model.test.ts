@@ -191,8 +191,86 @@ describe('model: held unbans and suspensions', () => {
       'add fw1/f2b-v4 192.0.2.1',
       'add fw1/f2b-v4 192.0.2.2',
     ]);
-    expect(m.expire(3000 + G).changes).toEqual([{ key: 'fw1/f2b-v4', address: '192.0.2.2', op: 'remove' }]);
+    // The grace runs from the jail's latest Restore Ban (3005), not from its start.
+    expect(m.expire(3005 + G - 1).changes).toEqual([]);
+    expect(m.expire(3005 + G).changes).toEqual([{ key: 'fw1/f2b-v4', address: '192.0.2.2', op: 'remove' }]);
     expect(v4(m)).toEqual(['192.0.2.1']);
+  });
+
+  it('a restore longer than the grace (issue 11 item 4): no removal while its Restore Ban lines keep coming', () => {
+    const m = model();
+    const n = 3000;
+    const ips = Array.from({ length: n }, (_, i) => `198.51.${100 + Math.floor(i / 250)}.${i % 250}`);
+    const steps: Array<[number, F2bEvent]> = ips.map((ip) => [0, ban('sshd', ip)]);
+    steps.push([10, ban('web-x', '203.0.113.9')]);
+    for (const ip of ips) steps.push([1000, unban('sshd', ip)]);
+    steps.push([1100, jailStop('sshd')], [2000, jailStart('sshd')]);
+    // One Restore Ban every G/10: the whole restore takes 300 graces, each line well within one.
+    const step = G / 10;
+    ips.forEach((ip, i) => steps.push([2000 + (i + 1) * step, restore('sshd', ip)]));
+    const end = 2000 + n * step;
+    const changes = play(m, steps, end + G - 1);
+    expect(changes.filter((c) => !c.startsWith('add ') && !c.startsWith('hold '))).toEqual([]);
+    expect(v4(m)).toHaveLength(n + 1);
+    expect(m.waitingCount).toBe(0);
+  });
+
+  it('a restore that stalls: the unrestored rest goes one grace after the last Restore Ban; other jails keep their own grace', () => {
+    const m = model();
+    const changes = play(
+      m,
+      [
+        [0, ban('sshd', '192.0.2.1')],
+        [0, ban('sshd', '192.0.2.2')],
+        [0, ban('sshd', '192.0.2.3')],
+        [0, ban('web-a', '203.0.113.1')],
+        [500, serverStopping()],
+        [600, unban('sshd', '192.0.2.1')],
+        [600, unban('sshd', '192.0.2.2')],
+        [600, unban('sshd', '192.0.2.3')],
+        [600, unban('web-a', '203.0.113.1')],
+        [700, serverStop()],
+        [1000, serverStart(300)],
+        [2000, jailStart('web-a')],
+        [2000, jailStart('sshd')],
+        [2000 + G - 10, restore('sshd', '192.0.2.1', 300)],
+        [2000 + 2 * G - 20, restore('sshd', '192.0.2.2', 300)],
+      ],
+      2000 + G,
+    );
+    // web-a restored nothing: its grace ran from its own start; sshd's restore was still coming.
+    expect(changes.filter((c) => c.startsWith('remove'))).toEqual(['remove fw1/f2b-v4 203.0.113.1']);
+    expect(m.expire(2000 + 3 * G - 21).changes).toEqual([]);
+    expect(m.expire(2000 + 3 * G - 20).changes).toEqual([{ key: 'fw1/f2b-v4', address: '192.0.2.3', op: 'remove' }]);
+  });
+
+  it('the restore extension stays bounded by maxSuspendMs', () => {
+    const suspend = { ...DEFAULT_SUSPEND, maxSuspendMs: 3 * G };
+    const m = model({ suspend });
+    const steps: Array<[number, F2bEvent]> = [
+      [0, ban('sshd', '192.0.2.1')],
+      [0, ban('sshd', '192.0.2.2')],
+      [0, unban('sshd', '192.0.2.1')],
+      [0, unban('sshd', '192.0.2.2')],
+      [10, jailStop('sshd')],
+      [20, jailStart('sshd')],
+    ];
+    // A restore that never ends (a Restore Ban of another address every half grace).
+    for (let t = 20 + G / 2, i = 0; t < 6 * G; t += G / 2, i++) steps.push([t, restore('sshd', `198.51.100.${i % 250}`)]);
+    // Up to the maxSuspendMs bound (suspended at 10): still blocked; at it: removed.
+    expect(play(m, steps.filter(([t]) => t < 10 + 3 * G), 10 + 3 * G - 1).filter((c) => c.startsWith('remove'))).toEqual([]);
+    const m2 = model({ suspend });
+    const changes = play(m2, steps);
+    expect(changes.filter((c) => c.includes('192.0.2.'))).toEqual([
+      'add fw1/f2b-v4 192.0.2.1',
+      'add fw1/f2b-v4 192.0.2.2',
+      'hold fw1/f2b-v4 192.0.2.1',
+      'hold fw1/f2b-v4 192.0.2.2',
+      'add fw1/f2b-v4 192.0.2.1',
+      'add fw1/f2b-v4 192.0.2.2',
+      'remove fw1/f2b-v4 192.0.2.1',
+      'remove fw1/f2b-v4 192.0.2.2',
+    ]);
   });
 
   it('server shutdown sequence: every Unban is a suspension, restart with a new pid restores', () => {
@@ -213,7 +291,8 @@ describe('model: held unbans and suspensions', () => {
         [40_100, jailStart('sshd', 200)],
         [40_101, restore('sshd', '192.0.2.1', 200)],
       ],
-      40_100 + G,
+      // One grace after the jail's last Restore Ban.
+      40_101 + G,
     );
     expect(changes).toEqual(['add fw1/f2b-v4 192.0.2.1', 'add fw1/f2b-v6 2001:db8::1', 'remove fw1/f2b-v6 2001:db8::1']);
     expect(m.waitingCount).toBe(0);
@@ -260,10 +339,10 @@ describe('model: held unbans and suspensions', () => {
         [50_010, jailStart('sshd', 300)],
         [50_011, restore('sshd', '192.0.2.2', 300)],
       ],
-      50_010 + G - 1,
+      50_011 + G - 1,
     );
     expect(changes).toEqual(['add fw1/f2b-v4 192.0.2.1', 'add fw1/f2b-v4 192.0.2.2']);
-    expect(m.expire(50_010 + G).changes).toEqual([{ key: 'fw1/f2b-v4', address: '192.0.2.1', op: 'remove' }]);
+    expect(m.expire(50_011 + G).changes).toEqual([{ key: 'fw1/f2b-v4', address: '192.0.2.1', op: 'remove' }]);
   });
 
   it('a clean stop then start of a new pid is not mistaken for a crash', () => {

@@ -4,7 +4,8 @@ import type { Note } from '../../src/pipeline/model.js';
 import { recordingLogger } from './harness.js';
 
 const cases: [Note, string, string][] = [
-  [{ kind: 'never-block', jail: 'sshd', address: '10.0.0.1' }, 'warn', 'ban ignored: address is in neverBlock'],
+  [{ kind: 'never-block', jail: 'sshd', address: '10.0.0.1', reason: 'never-block', detail: 'overlaps never-block 10.0.0.0/8', groups: ['fw/g'] }, 'warn', 'ban ignored: address is in neverBlock'],
+  [{ kind: 'refused', jail: 'sshd', address: '0.0.0.0', reason: 'unspecified', detail: 'overlaps 0.0.0.0', groups: ['fw/g'] }, 'warn', 'ban refused: unspecified'],
   [{ kind: 'no-ipv6-group', jail: 'sshd', address: '2001:db8::1', groups: ['fw1/a'] }, 'warn', 'IPv6 ban skipped for groups without an ipv6Name'],
   [{ kind: 'invalid-address', jail: 'sshd', address: 'nope' }, 'warn', 'ban ignored: not an IP address or network'],
   [{ kind: 'unrouted', jail: 'web', address: '192.0.2.1' }, 'debug', 'ban ignored: no group takes this jail'],
@@ -22,5 +23,30 @@ describe('logNote', () => {
     logNote(log, note);
     // The note itself is the line's fields: nothing of it is lost.
     expect(log.entries).toEqual([{ level, obj: note, msg }]);
+  });
+});
+
+describe('logNote: a refusal is warned once per address and reason', () => {
+  it('the same never-block address restored at every fail2ban restart warns once; another address or reason warns again', async () => {
+    const { OnceSet } = await import('../../src/pipeline/once.js');
+    const once = new OnceSet();
+    const log = recordingLogger();
+    const nb = (address: string, reason: 'never-block' | 'too-wide' = 'never-block'): Note => ({
+      kind: reason === 'never-block' ? 'never-block' : 'refused',
+      jail: 'sshd',
+      address,
+      reason,
+      detail: 'x',
+      groups: ['fw/g'],
+    });
+    for (let restart = 0; restart < 5; restart++) logNote(log, nb('10.0.0.1'), once);
+    logNote(log, nb('10.0.0.2'), once);
+    logNote(log, nb('10.0.0.1', 'too-wide'), once);
+    expect(log.entries.filter((e) => e.level === 'warn').map((e) => `${e.msg} ${(e.obj as { address: string }).address}`)).toEqual([
+      'ban ignored: address is in neverBlock 10.0.0.1',
+      'ban ignored: address is in neverBlock 10.0.0.2',
+      'ban refused: too-wide 10.0.0.1',
+    ]);
+    expect(log.entries.filter((e) => e.level === 'debug')).toHaveLength(4);
   });
 });
