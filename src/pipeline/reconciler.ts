@@ -108,6 +108,9 @@ interface GroupRuntime {
   lastError?: ErrorInfo;
 }
 
+/** Failed requests in a row after which a pass gives up: one lost answer is not an outage. */
+const UNREACHABLE_STREAK = 3;
+
 const firewallWide = (err: unknown): boolean => isFirewallWide(failureKind(errorInfo(err, 0).code, isPermanent(err)));
 
 /** A refusal of the group object itself (missing, other family): no address of the batch is at fault. */
@@ -134,6 +137,10 @@ export class Reconciler {
   private lastKind: FailureKind | undefined;
   /** This pass landed at least one request: its failure restarts the back-off. */
   private progressed = false;
+  /** Failed requests in a row in this pass: UNREACHABLE_STREAK of them end it (the firewall is gone). */
+  private streak = 0;
+  /** A transient failure this pass went past (its addresses are doubted and written again next pass). */
+  private passError: unknown;
   private readonly setAside: SetAside;
   private wakeSub: Subscription | undefined;
   private wakeAt: number | undefined;
@@ -295,6 +302,8 @@ export class Reconciler {
 
   private async runOnce(): Promise<void> {
     this.progressed = false;
+    this.streak = 0;
+    this.passError = undefined;
     const now = this.now();
     // Groups that failed last go last, so one group the firewall keeps refusing cannot starve the
     // others; a group refused for good (a family mismatch) waits its own retry time.
@@ -304,9 +313,13 @@ export class Reconciler {
     let first: unknown;
     for (const g of order) {
       try {
-        await this.syncGroup(g);
-        delete g.lastError;
+        const skipped = await this.syncGroup(g);
         delete g.blockedUntil;
+        if (skipped === undefined) delete g.lastError;
+        else {
+          g.lastError = errorInfo(skipped, this.now());
+          this.passError ??= skipped;
+        }
       } catch (err) {
         g.lastError = errorInfo(err, this.now());
         // A failed read or group check: believe nothing until the next read. (A failed write
@@ -318,12 +331,13 @@ export class Reconciler {
           this.groupRefused(g, g.lastError);
           continue;
         }
-        // Unreachable, or the firewall refuses us as a whole: the pass ends here.
-        first = err;
-        break;
+        first ??= err;
+        // The firewall refuses us as a whole, or is gone: the pass ends here.
+        if (isPermanent(err) || this.streak >= UNREACHABLE_STREAK) break;
       }
     }
     this.scheduleWake();
+    first ??= this.passError;
     if (first !== undefined) throw first;
   }
 
@@ -353,7 +367,8 @@ export class Reconciler {
     });
   }
 
-  private async syncGroup(g: GroupRuntime): Promise<void> {
+  /** Ensures and reads the group back when its view is not trusted; returns the view. */
+  private async readIfNeeded(g: GroupRuntime): Promise<Set<string>> {
     const { port, firewall, log } = this.o;
     const group = g.target.group;
     if (!g.ensured) {
@@ -374,12 +389,32 @@ export class Reconciler {
       for (const a of g.unbanned) if (!known.has(a)) g.unbanned.delete(a);
       log.debug({ firewall, group: group.name, owned: known.size, foreign: st.foreign }, 'group read');
     }
+    return known;
+  }
+
+  /** Returns the transient failure of a write it went past, if any. */
+  private async syncGroup(g: GroupRuntime): Promise<unknown> {
+    const known = await this.readIfNeeded(g).catch((err: unknown) => {
+      this.streak++;
+      throw err;
+    });
     const steps = this.planWrites(g, known);
+    let skipped: unknown;
     // Adds first: blocking a new attacker matters more than lifting an old block.
     for (const [op, chunks] of [['add', steps.add], ['remove', steps.remove]] as const) {
-      for (const addresses of chunks) await this.write(g, known, op, addresses);
+      for (const addresses of chunks) {
+        try {
+          await this.write(g, known, op, addresses);
+        } catch (err) {
+          // One lost request is not an outage: go on with the next batch; this one is written
+          // again by the retry pass (its addresses are doubted). Several in a row end the pass.
+          if (isPermanent(err) || this.streak >= UNREACHABLE_STREAK) throw err;
+          skipped ??= err;
+        }
+      }
     }
-    g.lastSuccess = this.now();
+    if (skipped === undefined) g.lastSuccess = this.now();
+    return skipped;
   }
 
   /** The writes of this pass: the difference, less set-aside addresses and removals held. */
@@ -421,6 +456,7 @@ export class Reconciler {
       if (op === 'add') await port.addToGroup(group, addresses);
       else await port.removeFromGroup(group, addresses);
     } catch (err) {
+      this.streak++;
       if (!isPermanent(err)) {
         // The batch may or may not have been applied: doubt only its addresses, so the retry
         // writes them again (both writes are idempotent) instead of re-reading the whole
@@ -447,6 +483,7 @@ export class Reconciler {
     }
     this.contact();
     this.progressed = true;
+    this.streak = 0;
     for (const a of addresses) {
       if (op === 'add') known.add(a);
       else {
@@ -477,6 +514,7 @@ export class Reconciler {
   }
 
   private contact(): void {
+    this.streak = 0;
     this.reachable = true;
     this.lastContact = this.now();
   }
