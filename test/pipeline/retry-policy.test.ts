@@ -5,13 +5,13 @@ const O = { initialDelayMs: 1000, maxDelayMs: 300_000, multiplier: 2, jitter: 0,
 const half = (): number => 0.5;
 
 describe('retry policy', () => {
-  it('classifies by code and retryability', () => {
+  it('classifies by code and permanence', () => {
     expect(failureKind('XG_AUTH', true)).toBe('auth');
-    expect(failureKind('XG_API_DISABLED', false)).toBe('access');
+    expect(failureKind('XG_API_DISABLED', true)).toBe('access');
     expect(failureKind('XG_IP_NOT_ALLOWED', false)).toBe('access');
     expect(failureKind('XG_ACCESS', false)).toBe('access');
-    expect(failureKind('XG_TRANSPORT', true)).toBe('transient');
-    expect(failureKind('XG_GROUP_FAMILY_MISMATCH', false)).toBe('refused');
+    expect(failureKind('XG_TRANSPORT', false)).toBe('transient');
+    expect(failureKind('XG_GROUP_FAMILY_MISMATCH', true)).toBe('refused');
     expect([isFirewallWide('auth'), isFirewallWide('access'), isFirewallWide('transient'), isFirewallWide('refused')]).toEqual([true, true, false, false]);
     expect([undefined, 'auth', 'access', 'transient', 'refused'].map((k) => stateOf(k as never))).toEqual(['ok', 'auth-failed', 'api-access-denied', 'unreachable', 'refused']);
   });
