@@ -82,7 +82,14 @@ export interface FirewallStatus {
   nextRetry?: string;
   /** What the last pass ran into: `auth-failed`/`api-access-denied` mean the firewall answered. */
   state?: FirewallState;
+  /** Addresses refused for good and set aside (the first SET_ASIDE_LISTED). */
+  setAside?: SetAsideEntry[];
 }
+
+/** How many set-aside addresses status lists (the count per group is always complete). */
+const SET_ASIDE_LISTED = 100;
+/** While removals are held, a pass looks this often whether the operator released them (no request unless released). */
+const HOLD_POLL_MS = 5000;
 
 /** An address's class in a group after a change (see the model): what updateDesired applies. */
 export type DesiredClass = 'desired' | 'held' | 'absent';
@@ -251,6 +258,8 @@ export class Reconciler {
     if (this.permanentError) firewall.permanentError = this.permanentError;
     if (this.nextRetry !== undefined) firewall.nextRetry = iso(this.nextRetry);
     firewall.state = stateOf(this.lastKind);
+    const aside = this.setAside.entries();
+    if (aside.length > 0) firewall.setAside = aside.slice(0, SET_ASIDE_LISTED);
     const groups = [...this.groups.values()].map((g): GroupStatus => {
       const d = pending(g.desired, g.known, g.held);
       const s: GroupStatus = {
@@ -355,6 +364,8 @@ export class Reconciler {
   private scheduleWake(): void {
     let at = this.setAside.nextDue();
     for (const g of this.groups.values()) if (g.blockedUntil !== undefined && (at === undefined || g.blockedUntil < at)) at = g.blockedUntil;
+    // Held removals: the operator's release is seen within seconds.
+    if ([...this.groups.values()].some((g) => g.removalsHeld)) at = Math.min(at ?? Infinity, this.now() + HOLD_POLL_MS);
     if (at === this.wakeAt) return;
     this.wakeSub?.unsubscribe();
     this.wakeSub = undefined;
