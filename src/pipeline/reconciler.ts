@@ -437,7 +437,8 @@ export class Reconciler {
     let remove = d.remove.filter((a) => !this.setAside.has(key, 'remove', a));
     g.removalsHeld = 0;
     if (this.holdRemovals) remove = [];
-    else if (this.o.breaker && remove.length > 0) remove = this.throughBreaker(g, known, remove);
+    // Also with nothing to remove: a hold whose orphans are gone (config fixed) ends there.
+    else if (this.o.breaker) remove = this.throughBreaker(g, known, remove);
     return { add: chunk(add, this.o.maxBatch), remove: chunk(remove, this.o.maxBatch) };
   }
 
