@@ -8,6 +8,13 @@ import { firewallNeverBlock, makeFloor, type Floor, type HostResolver } from '..
 import type { PipelineLogger } from '../pipeline/log.js';
 import type { PersistedState, SidecarOptions, StateSink } from '../pipeline/sidecar.js';
 import type { FirewallPort } from '../xg/port.js';
+import { RemovalBreaker } from '../pipeline/index.js';
+
+/** The breaker the config asks for (one per sidecar, all groups). */
+export function breakerFor(config: Config): RemovalBreaker | undefined {
+  const { enabled, ...limits } = config.breaker;
+  return enabled ? new RemovalBreaker(limits) : undefined;
+}
 
 export interface PipelineWiring {
   config: Config;
@@ -21,6 +28,8 @@ export interface PipelineWiring {
   log: PipelineLogger;
   /** The log is followed: removals wait for its read-back. */
   follow: boolean;
+  /** Orphan removals pass it first (config `breaker`); none: not checked. */
+  breaker?: RemovalBreaker | undefined;
 }
 
 export function sidecarOptions(w: PipelineWiring): SidecarOptions {
@@ -48,6 +57,7 @@ export function sidecarOptions(w: PipelineWiring): SidecarOptions {
     // its checkpoint (not saved before a crash, or a full disk). Removing "undesired" owned
     // hosts then would lift live bans for a while.
     holdRemovals: w.follow,
+    ...(w.breaker && { breaker: w.breaker }),
     // Ban line → firewall acknowledgement, for live bans only (see src/pipeline/latency.ts).
     onApplied: (a) => {
       for (const s of a.banToBlockSeconds) metrics.banToBlock(a.firewall, a.group, s);

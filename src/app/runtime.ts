@@ -14,10 +14,11 @@ import type { Logger } from '../util/log.js';
 import type { FirewallPort } from '../xg/port.js';
 import { followLog } from './follow.js';
 import { startMetricsEndpoint } from './metrics-endpoint.js';
-import { firewallAddresses, sidecarOptions } from './pipeline.js';
+import { breakerFor, firewallAddresses, sidecarOptions } from './pipeline.js';
+import { watchReleases } from './release.js';
 import { openPorts } from './ports.js';
 import { Shutdown } from './shutdown.js';
-import { toSnapshot, type LogActivity } from './snapshot.js';
+import { toSnapshot, withHolds, type LogActivity } from './snapshot.js';
 import { openState, stateSink } from './state.js';
 import { keepStatusFile } from './status-file.js';
 
@@ -59,11 +60,13 @@ export async function startRuntime(o: RuntimeOptions): Promise<Runtime> {
     const ports = await openPorts(o, metrics, shutdown);
     const sink = stateSink(store, metrics);
     const fwAddresses = await firewallAddresses(config, log);
-    const sidecar = createSidecar(sidecarOptions({ config, ports, initial, sink, metrics, scheduler, log, follow: o.follow, firewallAddresses: fwAddresses }));
+    const breaker = breakerFor(config);
+    const sidecar = createSidecar(sidecarOptions({ config, ports, initial, sink, metrics, scheduler, log, follow: o.follow, firewallAddresses: fwAddresses, breaker }));
     shutdown.add(() => sidecar.stop());
+    if (breaker) watchReleases({ stateDir: config.stateDir, breaker, log }, shutdown);
 
     const activity: LogActivity = { readable: true };
-    const snapshot = () => toSnapshot(sidecar.status(), config.log.path, activity.readable, activity.lastLineAt);
+    const snapshot = () => withHolds(toSnapshot(sidecar.status(), config.log.path, activity.readable, activity.lastLineAt), breaker, metrics);
     keepStatusFile({ stateDir: config.stateDir, changes$: sidecar.changed$, snapshot, scheduler, log }, shutdown);
     await startMetricsEndpoint({ config, metrics, snapshot, scheduler, log }, shutdown);
     if (o.follow) await followLog({ config, loaded, sidecar, metrics, activity, scheduler, log }, shutdown);

@@ -1,6 +1,7 @@
 /** The pipeline's status in the shape metrics, health and status.json share. */
 import type { StatusSnapshot } from '../metrics/status.js';
 import type { SidecarStatus } from '../pipeline/sidecar.js';
+import type { Hold } from '../pipeline/index.js';
 
 /** What the runtime knows about the log beside the pipeline's status. */
 export interface LogActivity {
@@ -21,6 +22,8 @@ export function toSnapshot(s: SidecarStatus, path: string, readable: boolean, la
       pendingRemoves: g.pendingRemoves,
       suspended: g.suspended,
       objects: g.objects,
+      setAside: g.setAside,
+      removalsHeld: g.removalsHeld,
       lastSuccess: g.lastSuccess,
       lastError: g.lastError ? { message: g.lastError.message, code: g.lastError.code, at: g.lastError.at } : undefined,
     })),
@@ -29,10 +32,22 @@ export function toSnapshot(s: SidecarStatus, path: string, readable: boolean, la
       reachable: f.reachable,
       lastContact: f.lastContact,
       consecutiveFailures: f.consecutiveFailures,
+      state: f.state,
       permanentError: f.permanentError
         ? { message: f.permanentError.message, code: f.permanentError.code, since: f.permanentError.at }
         : undefined,
     })),
     log: { path, readable, lastLineAt },
+    setAside: s.firewalls.flatMap((f) =>
+      (f.setAside ?? []).map((e) => ({ group: e.group, op: e.op, address: e.address, code: e.code, since: new Date(e.since).toISOString(), retryAt: new Date(e.retryAt).toISOString() })),
+    ),
   };
+}
+
+/** The breaker's holds into the snapshot (status.json, /status, /healthz) and the removals_held gauge. */
+export function withHolds(s: StatusSnapshot, breaker: { holds(): Hold[] } | undefined, metrics: { applyHolds(h: readonly Hold[]): void }): StatusSnapshot {
+  if (!breaker) return s;
+  const holds = breaker.holds();
+  metrics.applyHolds(holds);
+  return { ...s, holds: holds.map((h) => ({ group: h.group, count: h.count, since: new Date(h.since).toISOString(), reason: h.reason, token: h.token })) };
 }

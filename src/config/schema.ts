@@ -6,7 +6,7 @@
  * config and a caller that leaves the option out get the same value.
  */
 import { z } from 'zod';
-import { DEFAULT_BATCH, DEFAULT_MAX_LINE_AGE_MS, DEFAULT_MIN_PREFIX, DEFAULT_RESYNC_MS, DEFAULT_RETRY, DEFAULT_SUSPEND } from '../pipeline/index.js';
+import { DEFAULT_BATCH, DEFAULT_BREAKER, DEFAULT_MAX_LINE_AGE_MS, DEFAULT_MIN_PREFIX, DEFAULT_RESYNC_MS, DEFAULT_RETRY, DEFAULT_SUSPEND } from '../pipeline/index.js';
 import { DEFAULT_CONNECT_TIMEOUT_MS } from '../xg/tls.js';
 import { globToRegExp } from '../core/glob.js';
 import { parseNetwork } from '../core/network.js';
@@ -153,6 +153,18 @@ export const ConfigSchema = z.strictObject({
       maxDelayMs: int(1, 86_400_000).default(DEFAULT_RETRY.maxDelayMs),
       multiplier: z.number().min(1).max(10).default(DEFAULT_RETRY.multiplier),
       jitter: z.number().min(0).max(1).default(DEFAULT_RETRY.jitter),
+      // Whole-firewall failures (unreachable, API off, login refused) are probed at least this often.
+      probeMaxDelayMs: int(100, 3_600_000).default(DEFAULT_RETRY.probeMaxDelayMs ?? 5000),
+    })
+    .prefault({}),
+  // Removals no Unban line asked for (orphans) beyond these limits are held for the operator.
+  breaker: z
+    .strictObject({
+      enabled: z.boolean().default(true),
+      minCount: int(0, 10_000_000).default(DEFAULT_BREAKER.minCount),
+      maxShare: z.number().min(0).max(1).default(DEFAULT_BREAKER.maxShare),
+      maxCount: int(0, 10_000_000).default(DEFAULT_BREAKER.maxCount),
+      windowMs: int(0, 86_400_000).default(DEFAULT_BREAKER.windowMs),
     })
     .prefault({}),
   suspend: z

@@ -7,13 +7,20 @@ import { parseTime, type StatusSnapshot } from './status.js';
 export interface HealthCheck {
   name: string;
   ok: boolean;
+  /** Working, but something waits for an operator (held removals, set-aside addresses). */
+  degraded?: boolean;
   detail: string;
 }
 
 export interface HealthReport {
   ok: boolean;
+  /** ok, with at least one degraded check. */
+  degraded?: boolean;
   checks: HealthCheck[];
 }
+
+/** Refusals an admin must fix and waiting cannot: they fail at once, not after the threshold. */
+const FAIL_AT_ONCE = new Set(['XG_AUTH', 'XG_ACCESS', 'XG_API_DISABLED', 'XG_IP_NOT_ALLOWED']);
 
 export interface HealthOptions {
   unreachableAfterMs: number;
@@ -42,7 +49,11 @@ export function evaluateHealth(status: StatusSnapshot, now: number, opts: Health
 
   for (const f of status.firewalls) {
     const name = `firewall:${f.name}`;
-    if (f.permanentError) {
+    if (f.permanentError && FAIL_AT_ONCE.has(f.permanentError.code ?? '')) {
+      const e = f.permanentError;
+      const what = f.state ?? (e.code === 'XG_AUTH' ? 'auth-failed' : 'api-access-denied');
+      checks.push({ name, ok: false, detail: `${what} (${e.code}): ${e.message} — the firewall answers and refuses us; an admin must act` });
+    } else if (f.permanentError) {
       const e = f.permanentError;
       const problem = `permanent error${e.code ? ` ${e.code}` : ''}: ${e.message}`;
       checks.push(judge(name, problem, parseTime(e.since) ?? fallback, now, limit));
@@ -62,5 +73,15 @@ export function evaluateHealth(status: StatusSnapshot, now: number, opts: Health
     checks.push(judge('log', `unreadable: ${log.path}`, parseTime(log.unreadableSince) ?? fallback, now, limit));
   }
 
-  return { ok: checks.every((c) => c.ok), checks };
+  for (const h of status.holds ?? []) {
+    checks.push({ name: `removals-held:${h.group}`, ok: true, degraded: true, detail: `${h.count} removals held since ${h.since}: ${h.reason}; release with: f2b-sophosxg release ${h.token}` });
+  }
+  const aside = status.setAside ?? [];
+  if (aside.length > 0) {
+    checks.push({ name: 'set-aside', ok: true, degraded: true, detail: `${aside.length} address(es) refused by the firewall and set aside (see status)` });
+  }
+  const ok = checks.every((c) => c.ok);
+  const report: HealthReport = { ok, checks };
+  if (ok && checks.some((c) => c.degraded)) report.degraded = true;
+  return report;
 }

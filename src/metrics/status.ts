@@ -21,6 +21,10 @@ export interface GroupSnapshot {
   suspended: number;
   /** Owned objects in the group and addresses per object (issue 12). */
   objects?: ObjectsSnapshot;
+  /** Addresses the firewall refused for good, set aside (issue 11 item 3). */
+  setAside?: number;
+  /** Orphan removals held by the breaker (issue 11 item 6). */
+  removalsHeld?: number;
   /** ISO time of the last successful reconcile of this group. */
   lastSuccess?: string;
   lastError?: ErrorSummary & { at: string };
@@ -41,6 +45,28 @@ export interface FirewallSnapshot {
   consecutiveFailures: number;
   permanentError?: ErrorSummary & { since: string };
   unreachableSince?: string;
+  /** ok | unreachable | auth-failed | api-access-denied | refused (auth/access: the firewall answered). */
+  state?: string;
+}
+
+/** A breaker hold: orphan removals waiting for the operator (`f2b-sophosxg release`). */
+export interface HoldSnapshot {
+  group: string;
+  count: number;
+  /** ISO time the hold began. */
+  since: string;
+  reason: string;
+  token: string;
+}
+
+/** An address the firewall refuses for good (capped list). */
+export interface SetAsideSnapshot {
+  group: string;
+  op: 'add' | 'remove';
+  address: string;
+  code: string;
+  since: string;
+  retryAt: string;
 }
 
 export interface LogSnapshot {
@@ -54,6 +80,8 @@ export interface StatusSnapshot {
   groups: GroupSnapshot[];
   firewalls: FirewallSnapshot[];
   log: LogSnapshot;
+  holds?: HoldSnapshot[];
+  setAside?: SetAsideSnapshot[];
 }
 
 /** Epoch ms of an ISO time, undefined when absent or unparsable (a bad stamp must not read as "now"). */
@@ -91,6 +119,8 @@ export function publicStatus(s: StatusSnapshot): StatusSnapshot {
       pendingRemoves: g.pendingRemoves,
       suspended: g.suspended,
       objects: g.objects && { mode: g.objects.mode, lists: g.objects.lists, hosts: g.objects.hosts, maxPerList: g.objects.maxPerList, meanPerList: g.objects.meanPerList },
+      setAside: g.setAside,
+      removalsHeld: g.removalsHeld,
       lastSuccess: g.lastSuccess,
       lastError: g.lastError && { ...summary(g.lastError), at: g.lastError.at },
     })),
@@ -100,6 +130,7 @@ export function publicStatus(s: StatusSnapshot): StatusSnapshot {
       consecutiveFailures: f.consecutiveFailures,
       lastContact: f.lastContact,
       unreachableSince: f.unreachableSince,
+      state: f.state,
       permanentError: f.permanentError && { ...summary(f.permanentError), since: f.permanentError.since },
     })),
     log: {
@@ -108,5 +139,7 @@ export function publicStatus(s: StatusSnapshot): StatusSnapshot {
       unreadableSince: s.log.unreadableSince,
       lastLineAt: s.log.lastLineAt,
     },
+    holds: s.holds?.map((h) => ({ group: h.group, count: h.count, since: h.since, reason: h.reason, token: h.token })),
+    setAside: s.setAside?.map((e) => ({ group: e.group, op: e.op, address: e.address, code: e.code, since: e.since, retryAt: e.retryAt })),
   };
 }

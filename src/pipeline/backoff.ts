@@ -6,9 +6,14 @@ export interface RetryOptions {
   multiplier: number;
   /** Fraction (0..1) of the delay that is randomised: delay × (1 − jitter + 2·jitter·random). */
   jitter: number;
+  /**
+   * Cap for failures of the whole firewall (unreachable, API disabled, login refused): it is
+   * probed this often at most, so its return is noticed within seconds (retry-policy.ts).
+   */
+  probeMaxDelayMs?: number;
 }
 
-export const DEFAULT_RETRY: RetryOptions = { initialDelayMs: 1000, maxDelayMs: 300_000, multiplier: 2, jitter: 0.2 };
+export const DEFAULT_RETRY: RetryOptions = { initialDelayMs: 1000, maxDelayMs: 300_000, multiplier: 2, jitter: 0.2, probeMaxDelayMs: 5000 };
 
 /**
  * Delay before retry number `attempt` (1 = first retry): exponential, jittered both ways so a

@@ -16,6 +16,8 @@ export type { RetryOptions } from './backoff.js';
 export { flushTriggers } from './batch.js';
 export type { FlushReason } from './batch.js';
 export { Reconciler } from './reconciler.js';
+export { DEFAULT_BREAKER, RemovalBreaker } from './breaker.js';
+export type { BreakerOptions, Hold } from './breaker.js';
 export type { AppliedChange, FirewallStatus, GroupStatus, ReconcilerOptions } from './reconciler.js';
 export { BanLatency, DEFAULT_LATENCY_TTL_MS, FUTURE_TOLERANCE_MS, localLogTime } from './latency.js';
 export type { LiveVerdict } from './latency.js';

@@ -8,9 +8,12 @@ import { defer, interval, timer, type SchedulerLike, type Subscription } from 'r
 import type { FirewallPort } from '../xg/port.js';
 import type { AddressFamily } from '../core/address.js';
 import type { GroupTarget } from './routing.js';
-import { pending, plan } from './planner.js';
-import { retryDelay, type RetryOptions } from './backoff.js';
+import { chunk, diff, pending, type Plan } from './planner.js';
+import type { RetryOptions } from './backoff.js';
 import { errorInfo, isPermanent, iso, type ErrorInfo, type PipelineLogger } from './log.js';
+import { failureKind, isFirewallWide, nextRetry, stateOf, type FailureKind, type FirewallState } from './retry-policy.js';
+import { SetAside, type SetAsideEntry } from './set-aside.js';
+import type { RemovalBreaker } from './breaker.js';
 import { ListSync, type ListModeOptions } from './list-sync.js';
 import { ListRetire } from './list-retire.js';
 
@@ -21,8 +24,12 @@ export interface ReconcilerOptions {
   targets: readonly GroupTarget[];
   /** Addresses per add/remove request. */
   maxBatch: number;
-  retry: RetryOptions;
+  retry: RetryOptions & { probeMaxDelayMs?: number };
   resyncIntervalMs: number;
+  /** Refused addresses are tried again after this long (and at every resync); default 1 h. */
+  setAsideRetryMs?: number;
+  /** Removals no Unban asked for (orphans) pass this first; shared by all firewalls' groups. */
+  breaker?: RemovalBreaker;
   /** Start with removals held until releaseRemovals() (see the field). */
   holdRemovals?: boolean;
   scheduler: SchedulerLike;
@@ -65,6 +72,10 @@ export interface GroupStatus {
   lastError?: ErrorInfo;
   /** Addresses kept only by held/suspended entries (filled in by the sidecar). */
   suspended: number;
+  /** Addresses the firewall refused for good, left out of the writes until retried. */
+  setAside?: number;
+  /** Orphan removals the breaker holds. */
+  removalsHeld?: number;
   /** Owned objects in the group and addresses per object (issue 12). */
   objects?: GroupObjects;
 }
@@ -88,7 +99,16 @@ export interface FirewallStatus {
   permanentError?: ErrorInfo;
   /** ISO time of the next retry while failing. */
   nextRetry?: string;
+  /** What the last pass ran into: `auth-failed`/`api-access-denied` mean the firewall answered. */
+  state?: FirewallState;
+  /** Addresses refused for good and set aside (the first SET_ASIDE_LISTED). */
+  setAside?: SetAsideEntry[];
 }
+
+/** How many set-aside addresses status lists (the count per group is always complete). */
+const SET_ASIDE_LISTED = 100;
+/** While removals are held, a pass looks this often whether the operator released them (no request unless released). */
+const HOLD_POLL_MS = 5000;
 
 /** An address's class in a group after a change (see the model): what updateDesired applies. */
 export type DesiredClass = 'desired' | 'held' | 'absent';
@@ -103,6 +123,13 @@ interface GroupRuntime {
   /** The last failure was a write whose addresses were already marked uncertain in `known`. */
   keepKnown?: boolean;
   ensured: boolean;
+  /** Removed by an Unban/expiry (updateDesired 'absent') and not yet confirmed off the firewall: not orphans. */
+  unbanned: Set<string>;
+  /** A permanent refusal of the group itself (family mismatch, …): skipped until then, others go on. */
+  blockedUntil?: number;
+  /** Orphan removals the breaker held in the last pass, and the hold's token (logged once per token). */
+  removalsHeld?: number;
+  holdToken?: string | undefined;
   /** Lists mode only. */
   lists?: ListSync;
   /** Hosts mode with retireLists only. */
@@ -111,8 +138,16 @@ interface GroupRuntime {
   lastError?: ErrorInfo;
 }
 
-/** Errors that concern the whole firewall (credentials, API access): stop the run at once. */
-const FIREWALL_WIDE = new Set(['XG_AUTH', 'XG_ACCESS', 'XG_API_DISABLED', 'XG_IP_NOT_ALLOWED']);
+/** Failed requests in a row after which a pass gives up: one lost answer is not an outage. */
+const UNREACHABLE_STREAK = 3;
+
+const firewallWide = (err: unknown): boolean => isFirewallWide(failureKind(errorInfo(err, 0).code, isPermanent(err)));
+
+/** A refusal of the group object itself (missing, other family): no address of the batch is at fault. */
+function isGroupError(err: unknown): boolean {
+  const e = err as { entity?: unknown; code?: unknown };
+  return e.entity === 'IPHostGroup' || (typeof e.code === 'string' && e.code.startsWith('XG_GROUP'));
+}
 
 export class Reconciler {
   private readonly groups = new Map<string, GroupRuntime>();
@@ -129,6 +164,16 @@ export class Reconciler {
   private permanentError: ErrorInfo | undefined;
   private lastErrorSig: string | undefined;
   private nextRetry: number | undefined;
+  private lastKind: FailureKind | undefined;
+  /** This pass landed at least one request: its failure restarts the back-off. */
+  private progressed = false;
+  /** Failed requests in a row in this pass: UNREACHABLE_STREAK of them end it (the firewall is gone). */
+  private streak = 0;
+  /** A transient failure this pass went past (its addresses are doubted and written again next pass). */
+  private passError: unknown;
+  private readonly setAside: SetAside;
+  private wakeSub: Subscription | undefined;
+  private wakeAt: number | undefined;
   /**
    * While true, owned hosts missing from the desired set are left on the firewall. Set when the
    * desired state starts empty (first start, lost state): until the log (and the seed) have been
@@ -138,10 +183,20 @@ export class Reconciler {
 
   constructor(private readonly o: ReconcilerOptions) {
     this.holdRemovals = o.holdRemovals ?? false;
+    this.setAside = new SetAside(o.setAsideRetryMs);
     for (const target of o.targets) {
       const lists = o.lists ? new ListSync(o.port, target.group, o.lists) : undefined;
       const retire = !o.lists && o.retireLists ? new ListRetire(o.port, target.group) : undefined;
-      this.groups.set(target.key, { target, desired: new Set(), held: new Set(), known: undefined, ensured: false, ...(lists ? { lists } : {}), ...(retire ? { retire } : {}) });
+      this.groups.set(target.key, {
+        target,
+        desired: new Set(),
+        held: new Set(),
+        known: undefined,
+        ensured: false,
+        unbanned: new Set(),
+        ...(lists ? { lists } : {}),
+        ...(retire ? { retire } : {}),
+      });
     }
   }
 
@@ -168,10 +223,15 @@ export class Reconciler {
     const known = g.known;
     for (const [address, c] of changes) {
       if (c === 'desired') {
+        g.unbanned.delete(address);
         g.desired.add(address);
         // Already on the firewall as a string read back: keep one copy (see knownFrom).
         if (known?.delete(address)) known.add(address);
-      } else g.desired.delete(address);
+      } else {
+        // An event (Unban, expiry) took it out: fail2ban's word, never held by the breaker.
+        if (c === 'absent' && (!known || known.has(address))) g.unbanned.add(address);
+        g.desired.delete(address);
+      }
       if (c === 'held') g.held.add(address);
       else g.held.delete(address);
     }
@@ -194,6 +254,8 @@ export class Reconciler {
   resync(): void {
     // Applied when the next pass starts: a pass in flight keeps the view it is writing against.
     this.resyncWanted = true;
+    this.setAside.clear();
+    for (const g of this.groups.values()) delete g.blockedUntil;
     this.kick();
   }
 
@@ -219,6 +281,7 @@ export class Reconciler {
     this.resyncSub?.unsubscribe();
     this.retrySub?.unsubscribe();
     this.retrySub = undefined;
+    this.wakeSub?.unsubscribe();
     const inflight = this.running;
     this.runSub?.unsubscribe();
     // A request already on the wire is let finish, so close() does not cut it mid-way.
@@ -230,6 +293,9 @@ export class Reconciler {
     if (this.lastContact !== undefined) firewall.lastContact = iso(this.lastContact);
     if (this.permanentError) firewall.permanentError = this.permanentError;
     if (this.nextRetry !== undefined) firewall.nextRetry = iso(this.nextRetry);
+    firewall.state = stateOf(this.lastKind);
+    const aside = this.setAside.entries();
+    if (aside.length > 0) firewall.setAside = aside.slice(0, SET_ASIDE_LISTED);
     const groups = [...this.groups.values()].map((g): GroupStatus => {
       const d = pending(g.desired, g.known, g.held);
       const s: GroupStatus = {
@@ -244,6 +310,9 @@ export class Reconciler {
         suspended: 0,
         objects: objectsOf(g),
       };
+      const aside = this.setAside.count(g.target.key);
+      if (aside > 0) s.setAside = aside;
+      if (g.removalsHeld) s.removalsHeld = g.removalsHeld;
       if (g.lastSuccess !== undefined) s.lastSuccess = iso(g.lastSuccess);
       if (g.lastError) s.lastError = g.lastError;
       return s;
@@ -278,14 +347,25 @@ export class Reconciler {
   }
 
   private async runOnce(): Promise<void> {
-    // Groups that failed last go last, so one group the firewall keeps refusing (a family
-    // mismatch, an address held by a foreign host) cannot starve the others.
-    const order = [...this.groups.values()].sort((a, b) => Number(a.lastError !== undefined) - Number(b.lastError !== undefined));
+    this.progressed = false;
+    this.streak = 0;
+    this.passError = undefined;
+    const now = this.now();
+    // Groups that failed last go last, so one group the firewall keeps refusing cannot starve the
+    // others; a group refused for good (a family mismatch) waits its own retry time.
+    const order = [...this.groups.values()]
+      .filter((g) => g.blockedUntil === undefined || g.blockedUntil <= now)
+      .sort((a, b) => Number(a.lastError !== undefined) - Number(b.lastError !== undefined));
     let first: unknown;
     for (const g of order) {
       try {
-        await this.syncGroup(g);
-        delete g.lastError;
+        const skipped = await this.syncGroup(g);
+        delete g.blockedUntil;
+        if (skipped === undefined) delete g.lastError;
+        else {
+          g.lastError = errorInfo(skipped, this.now());
+          this.passError ??= skipped;
+        }
       } catch (err) {
         g.lastError = errorInfo(err, this.now());
         // A failed read or group check: believe nothing until the next read. (A failed write
@@ -293,22 +373,61 @@ export class Reconciler {
         if (!g.keepKnown) g.known = undefined;
         g.keepKnown = false;
         g.ensured = false;
+        if (failureKind(g.lastError.code, isPermanent(err)) === 'refused') {
+          this.groupRefused(g, g.lastError);
+          continue;
+        }
         first ??= err;
-        if (!isPermanent(err) || FIREWALL_WIDE.has(g.lastError.code)) break;
+        // The firewall refuses us as a whole, or is gone: the pass ends here.
+        if (isPermanent(err) || this.streak >= UNREACHABLE_STREAK) break;
       }
     }
+    this.scheduleWake();
+    first ??= this.passError;
     if (first !== undefined) throw first;
   }
 
-  private async syncGroup(g: GroupRuntime): Promise<void> {
-    const { port, firewall, maxBatch, log } = this.o;
+  /** One group refused for good: it waits the maximum delay, said once; the other groups go on. */
+  private groupRefused(g: GroupRuntime, info: ErrorInfo): void {
+    const delay = this.o.retry.maxDelayMs;
+    const again = g.blockedUntil !== undefined;
+    g.blockedUntil = this.now() + delay;
+    const fields = { firewall: this.o.firewall, group: g.target.group.name, code: info.code, xgStatus: info.xgStatus, xgText: info.xgText, err: info.message, retryInMs: delay };
+    if (again) this.o.log.debug(fields, 'group still refused');
+    else this.o.log.error(fields, 'firewall refused the group; an admin must act (the other groups go on; retrying at the maximum delay)');
+  }
+
+  /** A pass when the earliest refused group or set-aside address is due again. */
+  private scheduleWake(): void {
+    let at = this.setAside.nextDue();
+    for (const g of this.groups.values()) if (g.blockedUntil !== undefined && (at === undefined || g.blockedUntil < at)) at = g.blockedUntil;
+    // Held removals: the operator's release is seen within seconds.
+    if ([...this.groups.values()].some((g) => g.removalsHeld)) at = Math.min(at ?? Infinity, this.now() + HOLD_POLL_MS);
+    if (at === this.wakeAt) return;
+    this.wakeSub?.unsubscribe();
+    this.wakeSub = undefined;
+    this.wakeAt = at;
+    if (at === undefined || this.stopped) return;
+    this.wakeSub = timer(Math.max(0, at - this.now()), this.o.scheduler).subscribe(() => {
+      this.wakeSub = undefined;
+      this.wakeAt = undefined;
+      this.kick();
+    });
+  }
+
+  /** Ensures and reads the group back when its view is not trusted; returns the view. */
+  private async ensureOnce(g: GroupRuntime): Promise<void> {
+    if (g.ensured) return;
+    await this.o.port.ensureGroup(g.target.group);
+    this.contact();
+    g.ensured = true;
+  }
+
+  /** Ensures and reads the group back when its view is not trusted; returns the view. */
+  private async readIfNeeded(g: GroupRuntime): Promise<Set<string>> {
+    const { port, firewall, log } = this.o;
     const group = g.target.group;
-    if (!g.ensured) {
-      await port.ensureGroup(group);
-      this.contact();
-      g.ensured = true;
-    }
-    if (g.lists) return this.syncLists(g, g.lists);
+    await this.ensureOnce(g);
     let known = g.known;
     if (!known) {
       const st = await port.readGroup(group);
@@ -319,15 +438,31 @@ export class Reconciler {
         this.contact();
       }
       known = g.known = st.exists ? knownFrom(st.owned, g.desired) : new Set<string>();
+      for (const a of g.unbanned) if (!known.has(a)) g.unbanned.delete(a);
       log.debug({ firewall, group: group.name, owned: known.size, foreign: st.foreign }, 'group read');
       if (g.retire) {
         await g.retire.read();
         this.contact();
       }
     }
-    const steps = plan(g.desired, known, maxBatch, g.held);
-    if (this.holdRemovals) steps.remove = [];
-    let deferred: unknown;
+    return known;
+  }
+
+  /** Returns the transient failure of a write it went past, if any. */
+  private async syncGroup(g: GroupRuntime): Promise<unknown> {
+    if (g.lists) {
+      await this.ensureOnce(g).catch((err: unknown) => {
+        this.streak++;
+        throw err;
+      });
+      return this.syncLists(g, g.lists);
+    }
+    const known = await this.readIfNeeded(g).catch((err: unknown) => {
+      this.streak++;
+      throw err;
+    });
+    const steps = this.planWrites(g, known);
+    let skipped: unknown;
     // Adds first: blocking a new attacker matters more than lifting an old block.
     for (const [op, chunks] of [['add', steps.add], ['remove', steps.remove]] as const) {
       for (const planned of chunks) {
@@ -335,56 +470,37 @@ export class Reconciler {
         // not cost a write (issue 12: a 10,000-Unban burst went on adding the banned addresses for 40 s).
         const addresses = planned.filter((a) => (op === 'add' ? g.desired.has(a) : !g.desired.has(a) && !g.held.has(a)));
         if (addresses.length === 0) continue;
-        const t0 = this.now();
         try {
-          if (op === 'add') await port.addToGroup(group, addresses);
-          else await port.removeFromGroup(group, addresses);
+          await this.write(g, known, op, addresses);
         } catch (err) {
-          if (!isPermanent(err)) {
-            // The batch may or may not have been applied: doubt only its addresses, so the retry
-            // writes them again (both writes are idempotent) instead of re-reading the whole
-            // group, which under a flaky firewall turned every error into a full re-read.
-            for (const a of addresses) {
-              if (op === 'add') known.delete(a);
-              else known.add(a);
-            }
-            g.keepKnown = true;
-            throw err;
-          }
-          // A refused address must not hold back the rest; a transport failure ends the pass.
-          if (FIREWALL_WIDE.has(errorInfo(err, 0).code)) throw err;
-          deferred ??= err;
-          continue;
+          // One lost request is not an outage: go on with the next batch; this one is written
+          // again by the retry pass (its addresses are doubted). Several in a row end the pass.
+          if (isPermanent(err) || this.streak >= UNREACHABLE_STREAK) throw err;
+          skipped ??= err;
         }
-        this.contact();
-        for (const a of addresses) {
-          if (op === 'add') known.add(a);
-          else known.delete(a);
-        }
-        g.lastSuccess = this.now();
-        log.info(
-          { firewall, group: group.name, family: group.family, count: addresses.length, addresses, durationMs: this.now() - t0 },
-          op === 'add' ? 'ban applied' : 'unban applied',
-        );
-        this.o.onApplied?.({ key: g.target.key, firewall, group: group.name, family: group.family, op, addresses, at: this.now() });
       }
     }
-    if (deferred !== undefined) throw deferred;
-    if (g.retire?.count) {
+    if (skipped === undefined && g.retire?.count) {
       const stays = (a: string): boolean => g.desired.has(a) || g.held.has(a) || this.holdRemovals;
       for (const a of await g.retire.retire(known, stays, () => this.contact())) known.add(a);
     }
-    g.lastSuccess = this.now();
+    if (skipped === undefined) g.lastSuccess = this.now();
+    return skipped;
   }
 
   /** Lists mode: one pass of the group's ListSync; `known` becomes what its lists and hosts hold. */
-  private async syncLists(g: GroupRuntime, lists: ListSync): Promise<void> {
+  private async syncLists(g: GroupRuntime, lists: ListSync): Promise<unknown> {
     const { firewall, maxBatch, log } = this.o;
     const group = g.target.group;
     // Forgotten by a resync or a failure: read again.
     if (!g.known) lists.forget();
     const t0 = this.now();
-    const r = await lists.sync({ desired: g.desired, held: g.held, holdRemovals: this.holdRemovals, maxBatch, contact: () => this.contact() });
+    const r = await lists.sync({ desired: g.desired, held: g.held, holdRemovals: this.holdRemovals, maxBatch, contact: () => this.contact() }).catch((err: unknown) => {
+      this.streak++;
+      throw err;
+    });
+    this.progressed = true;
+    this.streak = 0;
     g.known = lists.known;
     g.lastSuccess = this.now();
     const durationMs = this.now() - t0;
@@ -393,9 +509,108 @@ export class Reconciler {
       log.info({ firewall, group: group.name, family: group.family, count: addresses.length, addresses, durationMs, writes: r.writes }, op === 'add' ? 'ban applied' : 'unban applied');
       this.o.onApplied?.({ key: g.target.key, firewall, group: group.name, family: group.family, op, addresses, at: this.now() });
     }
+    return undefined;
+  }
+
+  /** The writes of this pass: the difference, less set-aside addresses and removals held. */
+  private planWrites(g: GroupRuntime, known: Set<string>): Plan {
+    const key = g.target.key;
+    this.setAside.prune(key, this.now(), g.desired);
+    const d = diff(g.desired, known, g.held);
+    const add = d.add.filter((a) => !this.setAside.has(key, 'add', a));
+    let remove = d.remove.filter((a) => !this.setAside.has(key, 'remove', a));
+    g.removalsHeld = 0;
+    if (this.holdRemovals) remove = [];
+    // Also with nothing to remove: a hold whose orphans are gone (config fixed) ends there.
+    else if (this.o.breaker) remove = this.throughBreaker(g, known, remove);
+    return { add: chunk(add, this.o.maxBatch), remove: chunk(remove, this.o.maxBatch) };
+  }
+
+  /** Unban removals pass; orphans (no Unban behind them) go through the breaker. */
+  private throughBreaker(g: GroupRuntime, known: Set<string>, remove: string[]): string[] {
+    const unbans = remove.filter((a) => g.unbanned.has(a));
+    const orphans = remove.filter((a) => !g.unbanned.has(a));
+    const decision = (this.o.breaker as RemovalBreaker).decide(g.target.key, { owned: known.size, unbans, orphans }, this.now());
+    g.removalsHeld = decision.held.length;
+    const hold = decision.hold;
+    if (hold && hold.token !== g.holdToken) {
+      this.o.log.warn(
+        { firewall: this.o.firewall, group: g.target.group.name, count: hold.count, token: hold.token, reason: hold.reason },
+        `removals held: ${hold.reason}; release with: f2b-sophosxg release -c CONFIG ${hold.token}`,
+      );
+    }
+    g.holdToken = hold?.token;
+    return decision.allowed.sort();
+  }
+
+  /** One add/remove request; a permanent refusal is narrowed down by halves to the refused address(es). */
+  private async write(g: GroupRuntime, known: Set<string>, op: 'add' | 'remove', addresses: readonly string[]): Promise<void> {
+    const { port, firewall, log } = this.o;
+    const group = g.target.group;
+    const t0 = this.now();
+    try {
+      if (op === 'add') await port.addToGroup(group, addresses);
+      else await port.removeFromGroup(group, addresses);
+    } catch (err) {
+      this.streak++;
+      if (!isPermanent(err)) {
+        // The batch may or may not have been applied: doubt only its addresses, so the retry
+        // writes them again (both writes are idempotent) instead of re-reading the whole
+        // group, which under a flaky firewall turned every error into a full re-read.
+        for (const a of addresses) {
+          if (op === 'add') known.delete(a);
+          else known.add(a);
+        }
+        g.keepKnown = true;
+        throw err;
+      }
+      // The firewall or the group as a whole refuses: nothing to narrow down.
+      if (firewallWide(err) || isGroupError(err)) throw err;
+      this.contact();
+      if (addresses.length > 1) {
+        // Both writes are idempotent: the halves that the firewall accepts land (again).
+        const mid = Math.ceil(addresses.length / 2);
+        await this.write(g, known, op, addresses.slice(0, mid));
+        await this.write(g, known, op, addresses.slice(mid));
+        return;
+      }
+      this.setAsideOne(g, op, addresses[0] as string, err);
+      return;
+    }
+    this.contact();
+    this.progressed = true;
+    this.streak = 0;
+    for (const a of addresses) {
+      if (op === 'add') known.add(a);
+      else {
+        known.delete(a);
+        g.unbanned.delete(a);
+      }
+    }
+    g.lastSuccess = this.now();
+    log.info(
+      { firewall, group: group.name, family: group.family, count: addresses.length, addresses, durationMs: this.now() - t0 },
+      op === 'add' ? 'ban applied' : 'unban applied',
+    );
+    this.o.onApplied?.({ key: g.target.key, firewall, group: group.name, family: group.family, op, addresses, at: this.now() });
+  }
+
+  private setAsideOne(g: GroupRuntime, op: 'add' | 'remove', address: string, err: unknown): void {
+    const info = errorInfo(err, this.now());
+    if (!this.setAside.add(g.target.key, op, address, info, this.now())) return;
+    this.o.log.error(
+      { firewall: this.o.firewall, group: g.target.group.name, op, address, code: info.code, xgStatus: info.xgStatus, xgText: info.xgText, err: info.message },
+      `firewall refused ${op === 'add' ? 'to block' : 'to unblock'} this address for good: set aside (tried again hourly and at each resync); everything else goes on`,
+    );
+  }
+
+  /** Addresses set aside (refused for good), all groups; for status. */
+  setAsideEntries(): SetAsideEntry[] {
+    return this.setAside.entries();
   }
 
   private contact(): void {
+    this.streak = 0;
     this.reachable = true;
     this.lastContact = this.now();
   }
@@ -408,22 +623,30 @@ export class Reconciler {
     this.permanentError = undefined;
     this.lastErrorSig = undefined;
     this.nextRetry = undefined;
+    this.lastKind = undefined;
   }
 
   private failed(err: unknown): void {
     const { firewall, retry, scheduler, random, log } = this.o;
-    this.failures++;
     const info = errorInfo(err, this.now());
     const permanent = isPermanent(err);
-    if (!permanent) this.reachable = false;
+    const kind = failureKind(info.code, permanent);
+    // Back-off belongs to what failed: a pass that landed a request starts the schedule over.
+    const next = nextRetry(kind, this.failures, this.progressed, retry, random);
+    this.failures = next.attempt;
+    this.lastKind = kind;
+    // A refused login or API access is an answer: the firewall is reachable, we are refused.
+    if (isFirewallWide(kind)) this.contact();
+    else if (!permanent) this.reachable = false;
     this.permanentError = permanent ? info : undefined;
-    // An admin has to act on a permanent error: retry slowly, and say it loudly once, not every time.
-    const delay = permanent ? retry.maxDelayMs : retryDelay(this.failures, retry, random);
+    const delay = next.delayMs;
     this.nextRetry = this.now() + delay;
     const sig = `${info.code}\u0000${info.message}`;
-    const fields = { firewall, code: info.code, xgStatus: info.xgStatus, xgText: info.xgText, err: info.message, attempt: this.failures, retryInMs: delay };
+    const fields = { firewall, state: stateOf(kind), code: info.code, xgStatus: info.xgStatus, xgText: info.xgText, err: info.message, attempt: this.failures, retryInMs: delay };
     if (sig !== this.lastErrorSig) {
-      if (permanent) log.error(fields, 'firewall refused the change; an admin must act (retrying at the maximum delay)');
+      if (kind === 'auth') log.error(fields, 'the firewall refused the credentials; fix the password (its source is read again at each retry, every few seconds)');
+      else if (kind === 'access') log.error(fields, 'the firewall refused API access; an admin must act (probing every few seconds)');
+      else if (permanent) log.error(fields, 'firewall refused the change; an admin must act');
       else log.warn(fields, 'firewall write failed, retrying');
     } else log.debug(fields, 'retry');
     this.lastErrorSig = sig;
@@ -436,17 +659,17 @@ export class Reconciler {
   }
 }
 
+/**
+ * The owned set read back, holding the desired set's own strings where the two agree: read back,
+ * every address is a new string, and with 100,000 addresses a second copy of each costs ~3 MB
+ * for as long as the process runs.
+ */
 function objectsOf(g: GroupRuntime): GroupObjects {
   if (!g.lists) return { mode: 'hosts', lists: g.retire?.count ?? 0, hosts: g.known?.size ?? 0, maxPerList: 0, meanPerList: 0 };
   const s = g.lists.stats();
   return { mode: 'lists', lists: s.lists, hosts: s.hosts, maxPerList: s.maxPerList, meanPerList: s.lists ? Math.round(s.addressesInLists / s.lists) : 0 };
 }
 
-/**
- * The owned set read back, holding the desired set's own strings where the two agree: read back,
- * every address is a new string, and with 100,000 addresses a second copy of each costs ~3 MB
- * for as long as the process runs.
- */
 function knownFrom(owned: ReadonlySet<string>, desired: ReadonlySet<string>): Set<string> {
   const known = new Set<string>();
   for (const a of desired) if (owned.has(a)) known.add(a);

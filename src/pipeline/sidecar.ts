@@ -20,6 +20,7 @@
  *   status.ts         the status, assembled from the parts
  * Time comes only from the injected scheduler.
  */
+import type { RemovalBreaker } from './breaker.js';
 import { BehaviorSubject, filter, firstValueFrom, map, Subject, type Observable, type SchedulerLike, type Subscription } from 'rxjs';
 import type { F2bEvent } from '../parser/types.js';
 import type { FirewallPort } from '../xg/port.js';
@@ -70,6 +71,10 @@ export interface PipelineOptions {
   resyncIntervalMs?: number;
   /** Start with firewall removals held until releaseRemovals(): for an empty (first or lost) state. */
   holdRemovals?: boolean;
+  /** Removals no Unban asked for pass this first (issue 11 item 6); none: not checked. */
+  breaker?: RemovalBreaker;
+  /** Addresses the firewall refuses for good are tried again after this long (default 1 h). */
+  setAsideRetryMs?: number;
   scheduler: SchedulerLike;
   random?: () => number;
   log: PipelineLogger;
@@ -153,6 +158,8 @@ export function createSidecar(opts: SidecarOptions): Sidecar {
     retry,
     resyncIntervalMs: opts.resyncIntervalMs ?? DEFAULT_RESYNC_MS,
     holdRemovals: opts.holdRemovals ?? false,
+    ...(opts.breaker && { breaker: opts.breaker }),
+    ...(opts.setAsideRetryMs !== undefined && { setAsideRetryMs: opts.setAsideRetryMs }),
     scheduler,
     random,
     log,

@@ -68,4 +68,32 @@ describe('ReloadingPort', () => {
     });
     await expect(other.removeFromGroup(G, ['192.0.2.1'])).rejects.toMatchObject({ code: 'XG_HTTP_STATUS' });
   });
+
+  it('while refused, an unchanged password costs no login (lock-out) until loginRetryMs; a changed one is tried at once', async () => {
+    const w = world('right');
+    let source = 'wrong';
+    let now = 0;
+    const port = new ReloadingPort({ password: 'wrong', build: w.build, reread: async () => source, log: { info: () => undefined }, now: () => now, loginRetryMs: 300_000 });
+    await expect(port.checkLogin()).rejects.toMatchObject({ code: 'XG_AUTH' });
+    expect(w.built[0]!.calls).toBe(1);
+    // The reconciler probes every few seconds: the source is read, the firewall is not asked.
+    for (now = 5000; now < 300_000; now += 5000) await expect(port.ensureGroup(G)).rejects.toMatchObject({ code: 'XG_AUTH' });
+    expect(w.built[0]!.calls).toBe(1);
+    // Due again: one real login (the firewall side may have been fixed).
+    now = 300_000;
+    await expect(port.ensureGroup(G)).rejects.toMatchObject({ code: 'XG_AUTH' });
+    expect(w.built[0]!.calls).toBe(2);
+    // The password file is fixed: the next probe (seconds later) uses it.
+    now += 5000;
+    source = 'right';
+    await port.ensureGroup(G);
+    expect(w.built.map((b) => [b.password, b.calls])).toEqual([
+      ['wrong', 2],
+      ['right', 1],
+    ]);
+    // Accepted: no more re-reads gate the calls.
+    source = 'something else';
+    await port.addToGroup(G, ['192.0.2.9']);
+    expect(w.built).toHaveLength(2);
+  });
 });

@@ -4,7 +4,7 @@ import { harness, type Harness } from './harness.js';
 import { ban } from './events.js';
 import { MemoryFirewall } from '../../src/xg/memory.js';
 
-const RETRY = { initialDelayMs: 1000, maxDelayMs: 8000, multiplier: 2, jitter: 0.2 };
+const RETRY = { initialDelayMs: 1000, maxDelayMs: 8000, multiplier: 2, jitter: 0.2, probeMaxDelayMs: 8000 };
 
 const transient = (): Error => Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:4444'), { retryable: true, code: 'XG_TRANSPORT' });
 const authFailure = (): Error => Object.assign(new Error('Sophos XG refused the request (XG "Authentication Failure")'), { retryable: false, code: 'XG_AUTH' });
@@ -59,27 +59,32 @@ describe('reconciler failures', () => {
     expect(attempts(h)).toEqual([0, 1200, 3600, 8400]);
   });
 
-  it('a permanent error (auth) is logged once, retried at the maximum delay, and converges when fixed', async () => {
-    const h = harness({ retry: RETRY, fws: boxes((fw) => (fw.failWith = authFailure())) });
+  it('a refused login is reported as such (the firewall answered), probed every few seconds, logged once, and converges when fixed', async () => {
+    const h = harness({ retry: { ...RETRY, probeMaxDelayMs: 5000 }, fws: boxes((fw) => (fw.failWith = authFailure())) });
     await h.clock.advance(0);
     h.sidecar.push({ event: ban('sshd', '192.0.2.7') });
     await h.clock.advanceTo(30_000);
-    expect(attempts(h)).toEqual([0, 8000, 16_000, 24_000]);
-    // Firewall-wide error: each run stops at its first request instead of trying every group
-    // (every login attempt counts towards an account lock-out).
-    expect(h.journal.filter((l) => l.startsWith('fw1 '))).toHaveLength(4);
+    // Probe schedule: exponential, capped at 5 s (a fixed password is tried within seconds; the
+    // port only logs in again when the password source changed, see app/credentials.ts).
+    expect(attempts(h)).toEqual([0, 1000, 3000, 7000, 12_000, 17_000, 22_000, 27_000]);
+    // Firewall-wide error: each run stops at its first request instead of trying every group.
+    expect(h.journal.filter((l) => l.startsWith('fw1 '))).toHaveLength(8);
     expect(h.log.at('error')).toHaveLength(1);
-    expect(h.log.at('error')[0]!.obj).toMatchObject({ firewall: 'fw1', code: 'XG_AUTH' });
-    expect(h.sidecar.status().firewalls[0]!.permanentError).toMatchObject({ code: 'XG_AUTH' });
+    expect(h.log.at('error')[0]!.obj).toMatchObject({ firewall: 'fw1', code: 'XG_AUTH', state: 'auth-failed' });
+    const fw = h.sidecar.status().firewalls[0]!;
+    expect(fw).toMatchObject({ reachable: true, state: 'auth-failed', permanentError: { code: 'XG_AUTH' } });
 
     // A different permanent error is news: logged again.
     h.fw.failWith = Object.assign(new Error('API access not allowed from the requester IP'), { retryable: false, code: 'XG_ACCESS' });
     await h.clock.advanceTo(32_000);
     expect(h.log.at('error')).toHaveLength(2);
+    expect(h.sidecar.status().firewalls[0]!.state).toBe('api-access-denied');
 
+    // Fixed: noticed at the next probe, within the 5 s cap.
     h.fw.failWith = undefined;
-    await h.clock.advanceTo(40_000);
+    await h.clock.advanceTo(37_000);
     expect(h.fw.memberAddresses('f2b-v4')).toEqual(['192.0.2.7']);
+    expect(h.sidecar.status().firewalls[0]).toMatchObject({ state: 'ok', reachable: true });
     expect(h.sidecar.status().firewalls[0]!.permanentError).toBeUndefined();
     expect(await new Promise((r) => void h.sidecar.idle().then(() => r(true)))).toBe(true);
   });
@@ -146,8 +151,9 @@ describe('reconciler failures', () => {
     expect(h.sidecar.status().groups[0]).toMatchObject({ pendingAdds: 1, lastError: { code: 'XG_TIMEOUT' } });
     const mark = h.journal.length;
     await h.clock.advanceTo(2000);
-    // Only the doubted address is written again; the group is not read back. (v6 did not fail.)
-    expect(h.journal.slice(mark)).toEqual(['fw1 ensure f2b-v4', 'fw1 add f2b-v4 192.0.2.1']);
+    // Only the doubted address is written again; the group is neither checked nor read back
+    // (a lost answer says nothing about the group). (v6 did not fail.)
+    expect(h.journal.slice(mark)).toEqual(['fw1 add f2b-v4 192.0.2.1']);
     expect(h.fw.memberAddresses('f2b-v4')).toEqual(['192.0.2.1']);
     expect(h.sidecar.status().groups[0]).toMatchObject({ applied: 1, pendingAdds: 0, synced: true });
   });

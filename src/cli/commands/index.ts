@@ -11,6 +11,7 @@ const COMMANDS: readonly { names: readonly string[]; load: Loader }[] = [
   { names: ['parse'], load: () => import('./parse.js') },
   { names: ['run'], load: () => import('./run.js') },
   { names: ['status'], load: () => import('./status.js') },
+  { names: ['release'], load: () => import('./release.js') },
   { names: ['replay'], load: () => import('./replay.js') },
   { names: ['start', 'stop', 'check', 'flush', 'ban', 'unban'], load: () => import('./oneshot.js') },
   { names: ['emulator'], load: () => import('./emulator.js') },

@@ -34,7 +34,7 @@ export async function run(args: StatusArgs, deps: CliDeps): Promise<number> {
   const out: string[] = [`status of ${config.stateDir} (updated ${s.updatedAt ?? '?'})`];
   for (const f of s.firewalls) {
     out.push(
-      `firewall ${f.name}: ${f.reachable ? 'reachable' : 'UNREACHABLE'}, last contact ${f.lastContact ?? 'never'}` +
+      `firewall ${f.name}: ${f.state && f.state !== 'ok' && f.state !== 'unreachable' ? f.state.toUpperCase() : f.reachable ? 'reachable' : 'UNREACHABLE'}, last contact ${f.lastContact ?? 'never'}` +
         (f.permanentError ? `, ERROR ${f.permanentError.code ?? ''} ${f.permanentError.message}` : ''),
     );
   }
@@ -45,6 +45,8 @@ export async function run(args: StatusArgs, deps: CliDeps): Promise<number> {
         (g.lastError ? `, last error ${g.lastError.code ?? ''} ${g.lastError.message} at ${g.lastError.at}` : ''),
     );
   }
+  for (const h of s.holds ?? []) out.push(`  HELD ${h.count} removals in ${h.group} since ${h.since}: ${h.reason}\n    release with: f2b-sophosxg release -c ${args.config} ${h.token}`);
+  for (const e of s.setAside ?? []) out.push(`  SET ASIDE ${e.op} ${e.address} in ${e.group} (${e.code}) since ${e.since}, next try ${e.retryAt}`);
   out.push(`log ${s.log.path}: ${s.log.readable ? 'readable' : 'UNREADABLE'}, last line ${s.log.lastLineAt ?? 'none yet'}`);
   deps.stdout.write(`${out.join('\n')}\n`);
   const healthy = s.firewalls.every((f) => f.reachable && !f.permanentError) && s.log.readable;
