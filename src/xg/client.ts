@@ -8,6 +8,8 @@
  */
 import { XgUnsupportedError } from './errors.js';
 import type { FirewallPort, GroupRef, GroupState, ListWrite, OwnedHost, OwnedList } from './port.js';
+import type { FirewallRuleView } from './port.js';
+import { readRules } from './rules.js';
 import { addressOfHost } from './address.js';
 import { XgTransportError } from './errors.js';
 import { silentLogger, type XgLogger } from './log.js';
@@ -93,6 +95,10 @@ export class XgClient implements FirewallPort {
       }
       return out;
     });
+  }
+
+  readRules(): Promise<FirewallRuleView[]> {
+    return this.serial(() => readRules(this.transport));
   }
 
   /** Waits for the operation in progress; the dispatcher belongs to whoever built it. */

@@ -6,6 +6,7 @@
  */
 import { XgUnsupportedError } from './errors.js';
 import type { FirewallPort, GroupRef, GroupState, ListWrite, OwnedHost, OwnedList } from './port.js';
+import type { FirewallRuleView } from './port.js';
 import { hostName } from './naming.js';
 import { familyOf } from './address.js';
 
@@ -93,6 +94,11 @@ export class DryRunPort implements FirewallPort {
     }
     // A host that would be in no group would have been deleted by the real port.
     return [...hosts.values()].filter((h) => h.groups.length > 0 || !touched.has(h.address));
+  }
+
+  /** A read: forwarded (rules are never written by any adapter). */
+  readRules(): Promise<FirewallRuleView[]> {
+    return this.inner.readRules();
   }
 
   // Lists mode (issue 12) is being built; until then this adapter refuses it plainly.
