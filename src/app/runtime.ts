@@ -18,7 +18,8 @@ import { sidecarOptions } from './pipeline.js';
 import { openPorts } from './ports.js';
 import { Shutdown } from './shutdown.js';
 import { toSnapshot, type LogActivity } from './snapshot.js';
-import { openState, stateSink } from './state.js';
+import { buildPlan, formatPlan } from './plan.js';
+import { discardingSink, openState, peekOpenState, stateSink } from './state.js';
 import { keepStatusFile } from './status-file.js';
 
 export { STATUS_FILE } from './status-file.js';
@@ -51,17 +52,24 @@ export async function startRuntime(o: RuntimeOptions): Promise<Runtime> {
   const shutdown = new Shutdown(log);
   try {
     const store = new StateStore(config.stateDir, stateCodec, { onWarning: (m) => log.warn(m) });
-    const { loaded, initial } = await openState(config.stateDir, store, log, shutdown);
+    // A dry run is an audit: it runs beside the live sidecar, so it takes no lock and writes nothing
+    // to the state directory (state, status file) and serves no metrics; it prints the plan before following the log.
+    const readOnly = o.dryRun !== undefined;
+    const { loaded, initial } = readOnly
+      ? await peekOpenState(config.stateDir, stateCodec, new Date(scheduler.now()), log)
+      : await openState(config.stateDir, store, log, shutdown);
     const metrics = createMetrics({ version: o.version, processMetrics: true });
     const ports = await openPorts(o, metrics, shutdown);
-    const sink = stateSink(store, metrics);
+    if (o.dryRun && o.follow) for (const line of formatPlan(await buildPlan({ config, ports, log, scheduler }), config.log.path)) o.dryRun.print(line);
+    const sink = readOnly ? discardingSink : stateSink(store, metrics);
     const sidecar = createSidecar(sidecarOptions({ config, ports, initial, sink, metrics, scheduler, log, follow: o.follow }));
     shutdown.add(() => sidecar.stop());
 
     const activity: LogActivity = { readable: true };
     const snapshot = () => toSnapshot(sidecar.status(), config.log.path, activity.readable, activity.lastLineAt);
-    keepStatusFile({ stateDir: config.stateDir, changes$: sidecar.status$, snapshot, scheduler, log }, shutdown);
-    await startMetricsEndpoint({ config, metrics, snapshot, scheduler, log }, shutdown);
+    if (!readOnly) keepStatusFile({ stateDir: config.stateDir, changes$: sidecar.status$, snapshot, scheduler, log }, shutdown);
+    // Beside the live sidecar its metrics port is taken; a dry run is watched on its terminal instead.
+    if (!readOnly) await startMetricsEndpoint({ config, metrics, snapshot, scheduler, log }, shutdown);
     if (o.follow) await followLog({ config, loaded, sidecar, metrics, activity, scheduler, log }, shutdown);
 
     log.info(
