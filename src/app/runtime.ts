@@ -12,6 +12,7 @@ import { createSidecar, type Sidecar, type SidecarStatus } from '../pipeline/sid
 import { StateStore } from '../state/index.js';
 import type { Logger } from '../util/log.js';
 import type { FirewallPort } from '../xg/port.js';
+import { watchEnforcement } from './enforcement.js';
 import { followLog } from './follow.js';
 import { startMetricsEndpoint } from './metrics-endpoint.js';
 import { sidecarOptions } from './pipeline.js';
@@ -66,7 +67,8 @@ export async function startRuntime(o: RuntimeOptions): Promise<Runtime> {
     shutdown.add(() => sidecar.stop());
 
     const activity: LogActivity = { readable: true };
-    const snapshot = () => toSnapshot(sidecar.status(), config.log.path, activity.readable, activity.lastLineAt);
+    const enforcement = watchEnforcement({ config, ports, scheduler, log }, shutdown);
+    const snapshot = () => enforcement.apply(toSnapshot(sidecar.status(), config.log.path, activity.readable, activity.lastLineAt));
     if (!readOnly) keepStatusFile({ stateDir: config.stateDir, changes$: sidecar.status$, snapshot, scheduler, log }, shutdown);
     // Beside the live sidecar its metrics port is taken; a dry run is watched on its terminal instead.
     if (!readOnly) await startMetricsEndpoint({ config, metrics, snapshot, scheduler, log }, shutdown);

@@ -8,10 +8,14 @@ export interface HealthCheck {
   name: string;
   ok: boolean;
   detail: string;
+  /** Not failing, but not right either (a group no firewall rule drops). */
+  degraded?: boolean;
 }
 
 export interface HealthReport {
   ok: boolean;
+  /** Some check is degraded: answered 200 "degraded", not 503 (a restart would not fix it). */
+  degraded: boolean;
   checks: HealthCheck[];
 }
 
@@ -62,5 +66,10 @@ export function evaluateHealth(status: StatusSnapshot, now: number, opts: Health
     checks.push(judge('log', `unreadable: ${log.path}`, parseTime(log.unreadableSince) ?? fallback, now, limit));
   }
 
-  return { ok: checks.every((c) => c.ok), checks };
+  for (const g of status.groups) {
+    if (g.enforced !== false) continue;
+    checks.push({ name: `group:${g.firewall}/${g.group}`, ok: true, degraded: true, detail: 'NOT ENFORCED: no enabled Drop/Reject firewall rule uses it as a source network' });
+  }
+
+  return { ok: checks.every((c) => c.ok), degraded: checks.some((c) => c.degraded === true), checks };
 }

@@ -22,6 +22,10 @@ export interface GroupSnapshot {
   /** ISO time of the last successful reconcile of this group. */
   lastSuccess?: string;
   lastError?: ErrorSummary & { at: string };
+  /** Some enabled Drop/Reject rule uses the group as a source; absent until the rules were read. */
+  enforced?: boolean;
+  /** Those rules' names. */
+  enforcedBy?: string[];
 }
 
 export interface FirewallSnapshot {
@@ -82,6 +86,8 @@ export function publicStatus(s: StatusSnapshot): StatusSnapshot {
       suspended: g.suspended,
       lastSuccess: g.lastSuccess,
       lastError: g.lastError && { ...summary(g.lastError), at: g.lastError.at },
+      enforced: g.enforced,
+      enforcedBy: g.enforcedBy,
     })),
     firewalls: s.firewalls.map((f) => ({
       name: f.name,

@@ -41,7 +41,8 @@ export async function run(args: StatusArgs, deps: CliDeps): Promise<number> {
   for (const g of s.groups) {
     out.push(
       `  ${g.group} (${g.family}): desired ${g.desired}, on firewall ${g.applied}, pending +${g.pendingAdds}/-${g.pendingRemoves}, suspended ${g.suspended}, last success ${g.lastSuccess ?? 'never'}` +
-        (g.lastError ? `, last error ${g.lastError.code ?? ''} ${g.lastError.message} at ${g.lastError.at}` : ''),
+        (g.lastError ? `, last error ${g.lastError.code ?? ''} ${g.lastError.message} at ${g.lastError.at}` : '') +
+        (g.enforced === false ? ', NOT ENFORCED (no enabled Drop/Reject rule uses it as a source)' : ''),
     );
   }
   out.push(`log ${s.log.path}: ${s.log.readable ? 'readable' : 'UNREADABLE'}, last line ${s.log.lastLineAt ?? 'none yet'}`);
