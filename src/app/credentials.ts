@@ -66,6 +66,9 @@ export class ReloadingPort implements FirewallPort {
   writeLists(group: GroupRef, steps: readonly ListWrite[]): Promise<void> {
     return this.call((p) => p.writeLists(group, steps));
   }
+  readRules() {
+    return this.call((p) => p.readRules());
+  }
   close(): Promise<void> {
     return this.current.close();
   }

@@ -12,6 +12,7 @@ import { createSidecar, type Sidecar, type SidecarStatus } from '../pipeline/sid
 import { StateStore } from '../state/index.js';
 import type { Logger } from '../util/log.js';
 import type { FirewallPort } from '../xg/port.js';
+import { watchEnforcement } from './enforcement.js';
 import { followLog } from './follow.js';
 import { startMetricsEndpoint } from './metrics-endpoint.js';
 import { breakerFor, firewallAddresses, sidecarOptions } from './pipeline.js';
@@ -19,7 +20,8 @@ import { watchReleases } from './release.js';
 import { openPorts } from './ports.js';
 import { Shutdown } from './shutdown.js';
 import { toSnapshot, withHolds, type LogActivity } from './snapshot.js';
-import { openState, stateSink } from './state.js';
+import { buildPlan, formatPlan } from './plan.js';
+import { discardingSink, openState, peekOpenState, stateSink } from './state.js';
 import { keepStatusFile } from './status-file.js';
 
 export { STATUS_FILE } from './status-file.js';
@@ -54,21 +56,30 @@ export async function startRuntime(o: RuntimeOptions): Promise<Runtime> {
   const shutdown = new Shutdown(log);
   try {
     const store = new StateStore(config.stateDir, stateCodec, { onWarning: (m) => log.warn(m) });
-    const { loaded, initial } = await openState(config.stateDir, store, log, shutdown);
+    // A dry run is an audit: it runs beside the live sidecar, so it takes no lock and writes nothing
+    // to the state directory (state, status file, release requests) and serves no metrics; it prints
+    // the plan before following the log.
+    const readOnly = o.dryRun !== undefined;
+    const { loaded, initial } = readOnly
+      ? await peekOpenState(config.stateDir, stateCodec, new Date(scheduler.now()), log)
+      : await openState(config.stateDir, store, log, shutdown);
     // Process metrics keep an event-loop timer running; without an endpoint nobody could read them.
-    const metrics = createMetrics({ version: o.version, processMetrics: config.metrics !== undefined });
+    const metrics = createMetrics({ version: o.version, processMetrics: config.metrics !== undefined && !readOnly });
     const ports = await openPorts(o, metrics, shutdown);
-    const sink = stateSink(store, metrics);
+    if (o.dryRun && o.follow) for (const line of formatPlan(await buildPlan({ config, ports, log, scheduler }), config.log.path)) o.dryRun.print(line);
+    const sink = readOnly ? discardingSink : stateSink(store, metrics);
     const fwAddresses = await firewallAddresses(config, log);
     const breaker = breakerFor(config);
     const sidecar = createSidecar(sidecarOptions({ config, ports, initial, sink, metrics, scheduler, log, follow: o.follow, firewallAddresses: fwAddresses, breaker }));
     shutdown.add(() => sidecar.stop());
-    if (breaker) watchReleases({ stateDir: config.stateDir, breaker, log }, shutdown);
+    if (breaker && !readOnly) watchReleases({ stateDir: config.stateDir, breaker, log }, shutdown);
 
     const activity: LogActivity = { readable: true };
-    const snapshot = () => withHolds(toSnapshot(sidecar.status(), config.log.path, activity.readable, activity.lastLineAt), breaker, metrics);
-    keepStatusFile({ stateDir: config.stateDir, changes$: sidecar.changed$, snapshot, scheduler, log }, shutdown);
-    await startMetricsEndpoint({ config, metrics, snapshot, scheduler, log }, shutdown);
+    const enforcement = watchEnforcement({ config, ports, scheduler, log }, shutdown);
+    const snapshot = () => enforcement.apply(withHolds(toSnapshot(sidecar.status(), config.log.path, activity.readable, activity.lastLineAt), breaker, metrics));
+    if (!readOnly) keepStatusFile({ stateDir: config.stateDir, changes$: sidecar.changed$, snapshot, scheduler, log }, shutdown);
+    // Beside the live sidecar its metrics port is taken; a dry run is watched on its terminal instead.
+    if (!readOnly) await startMetricsEndpoint({ config, metrics, snapshot, scheduler, log }, shutdown);
     if (o.follow) await followLog({ config, loaded, sidecar, metrics, activity, scheduler, log }, shutdown);
 
     log.info(

@@ -7,15 +7,15 @@ import { parseTime, type StatusSnapshot } from './status.js';
 export interface HealthCheck {
   name: string;
   ok: boolean;
-  /** Working, but something waits for an operator (held removals, set-aside addresses). */
-  degraded?: boolean;
   detail: string;
+  /** Not failing, but not right either: something waits for an operator (held removals, set-aside addresses, a group no firewall rule drops). */
+  degraded?: boolean;
 }
 
 export interface HealthReport {
   ok: boolean;
-  /** ok, with at least one degraded check. */
-  degraded?: boolean;
+  /** Some check is degraded: answered 200 "degraded", not 503 (a restart would not fix it). */
+  degraded: boolean;
   checks: HealthCheck[];
 }
 
@@ -80,8 +80,9 @@ export function evaluateHealth(status: StatusSnapshot, now: number, opts: Health
   if (aside.length > 0) {
     checks.push({ name: 'set-aside', ok: true, degraded: true, detail: `${aside.length} address(es) refused by the firewall and set aside (see status)` });
   }
-  const ok = checks.every((c) => c.ok);
-  const report: HealthReport = { ok, checks };
-  if (ok && checks.some((c) => c.degraded)) report.degraded = true;
-  return report;
+  for (const g of status.groups) {
+    if (g.enforced !== false) continue;
+    checks.push({ name: `group:${g.firewall}/${g.group}`, ok: true, degraded: true, detail: 'NOT ENFORCED: no enabled Drop/Reject firewall rule uses it as a source network' });
+  }
+  return { ok: checks.every((c) => c.ok), degraded: checks.some((c) => c.degraded === true), checks };
 }

@@ -31,6 +31,7 @@ export function instrumentPort(port: FirewallPort, firewall: string, metrics: Pi
     listOwnedHosts: timed('listOwnedHosts', () => port.listOwnedHosts()),
     readLists: timed('readLists', (g: GroupRef) => port.readLists(g)),
     writeLists: timed('writeLists', (g: GroupRef, s: readonly ListWrite[]) => port.writeLists(g, s)),
+    readRules: timed('readRules', () => port.readRules()),
     close: () => port.close(),
   };
 }

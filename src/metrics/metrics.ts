@@ -139,6 +139,7 @@ export function createMetrics(opts: MetricsOptions = {}): SidecarMetrics {
   const duration = histogram('firewall_request_duration_seconds', 'Firewall API request duration', ['firewall', 'op'], REQUEST_BUCKETS);
   const banLatency = histogram('ban_to_block_seconds', 'Time from the Ban log line to the firewall acknowledgement', ['firewall', 'group'], BAN_TO_BLOCK_BUCKETS);
   const lastReconcile = gauge('last_successful_reconcile_timestamp_seconds', 'Unix time of the last successful reconcile of any group on the firewall', ['firewall']);
+  const enforced = gauge('group_enforced', '1 when an enabled Drop/Reject firewall rule uses the group as a source network, 0 when none does (bans are then no-ops)', ['firewall', 'group']);
   const up = gauge('firewall_up', '1 when the last contact with the firewall succeeded', ['firewall']);
   const logReadable = gauge('log_readable', '1 when the fail2ban log can be read');
   const stateWrites = counter('state_write_failures_total', 'Failed writes of the state file');
@@ -152,7 +153,7 @@ export function createMetrics(opts: MetricsOptions = {}): SidecarMetrics {
   const applyStatus = (status: StatusSnapshot): void => {
     // Reset then set in one synchronous pass: a scrape never sees the half-updated state, and
     // groups or firewalls dropped from the config stop being exported.
-    for (const g of [desired, applied, pending, suspended, lastReconcile, up, objectsUsed, perObject]) g.reset();
+    for (const g of [desired, applied, pending, suspended, lastReconcile, up, objectsUsed, perObject, enforced]) g.reset();
     const latest = new Map<string, number>();
     for (const g of status.groups) {
       const labels = { firewall: g.firewall, group: g.group };
@@ -167,6 +168,8 @@ export function createMetrics(opts: MetricsOptions = {}): SidecarMetrics {
         perObject.set({ ...labels, stat: 'max' }, g.objects.maxPerList);
         perObject.set({ ...labels, stat: 'mean' }, g.objects.meanPerList);
       }
+      // Absent until the rules were read: unknown is not "not enforced".
+      if (g.enforced !== undefined) enforced.set(labels, g.enforced ? 1 : 0);
       const t = parseTime(g.lastSuccess);
       if (t !== undefined) latest.set(g.firewall, Math.max(t, latest.get(g.firewall) ?? -Infinity));
     }

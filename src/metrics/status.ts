@@ -28,6 +28,10 @@ export interface GroupSnapshot {
   /** ISO time of the last successful reconcile of this group. */
   lastSuccess?: string;
   lastError?: ErrorSummary & { at: string };
+  /** Some enabled Drop/Reject rule uses the group as a source; absent until the rules were read. */
+  enforced?: boolean;
+  /** Those rules' names. */
+  enforcedBy?: string[];
 }
 
 export interface ObjectsSnapshot {
@@ -123,6 +127,8 @@ export function publicStatus(s: StatusSnapshot): StatusSnapshot {
       removalsHeld: g.removalsHeld,
       lastSuccess: g.lastSuccess,
       lastError: g.lastError && { ...summary(g.lastError), at: g.lastError.at },
+      enforced: g.enforced,
+      enforcedBy: g.enforcedBy,
     })),
     firewalls: s.firewalls.map((f) => ({
       name: f.name,

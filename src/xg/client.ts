@@ -7,6 +7,8 @@
  * idempotent; the client classifies errors (retryable or not) and leaves retrying to the pipeline.
  */
 import type { FirewallPort, GroupRef, GroupState, ListWrite, OwnedHost, OwnedList } from './port.js';
+import type { FirewallRuleView } from './port.js';
+import { readRules } from './rules.js';
 import { addressOfHost } from './address.js';
 import { isOwnedName } from './naming.js';
 import { XgTransportError } from './errors.js';
@@ -112,6 +114,10 @@ export class XgClient implements FirewallPort {
 
   writeLists(group: GroupRef, steps: readonly ListWrite[]): Promise<void> {
     return this.serial(() => this.lists.write(group, steps));
+  }
+
+  readRules(): Promise<FirewallRuleView[]> {
+    return this.serial(() => readRules(this.transport));
   }
 
   /** Waits for the operation in progress; the dispatcher belongs to whoever built it. */

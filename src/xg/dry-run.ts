@@ -6,6 +6,7 @@
  */
 import { listNamer } from '../core/list-name.js';
 import type { FirewallPort, GroupRef, GroupState, ListWrite, OwnedHost, OwnedList } from './port.js';
+import type { FirewallRuleView } from './port.js';
 import { hostName } from './naming.js';
 import { familyOf } from './address.js';
 
@@ -95,6 +96,11 @@ export class DryRunPort implements FirewallPort {
     }
     // A host that would be in no group would have been deleted by the real port.
     return [...hosts.values()].filter((h) => h.groups.length > 0 || !touched.has(h.address));
+  }
+
+  /** A read: forwarded (rules are never written by any adapter). */
+  readRules(): Promise<FirewallRuleView[]> {
+    return this.inner.readRules();
   }
 
   /** The lists as the real port reads them, with the steps printed so far applied on top. */

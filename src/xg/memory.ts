@@ -5,6 +5,7 @@
  */
 import type { AddressFamily } from '../core/address.js';
 import type { FirewallPort, GroupRef, GroupState, ListWrite, OwnedHost, OwnedList } from './port.js';
+import type { FirewallRuleView } from './port.js';
 import { hostName, isOwnedName } from './naming.js';
 import { canonical, familyOf } from './address.js';
 import { XgConflictError, XgNotFoundError, XgValidationError, type XgError } from './errors.js';
@@ -16,6 +17,8 @@ export type { MemGroup, MemHost };
 export class MemoryFirewall {
   readonly hosts = new Map<string, MemHost>();
   readonly groups = new Map<string, MemGroup>();
+  /** Firewall rules, in order; tests seed them (the port only reads them). */
+  readonly rules: FirewallRuleView[] = [];
   /** Counts of write operations, for tests that check batching and no-op avoidance. */
   writes = 0;
   /** When set, every call fails with this error (outage simulation). */
@@ -192,6 +195,11 @@ class MemoryPort implements FirewallPort {
     return [...this.fw.hosts.values()]
       .filter((h) => isOwnedName(this.prefix, h.name) && !h.list)
       .map((h) => ({ name: h.name, address: h.address, family: h.family, groups: [...h.groups] }));
+  }
+
+  async readRules(): Promise<FirewallRuleView[]> {
+    this.check();
+    return this.fw.rules.map((r) => ({ ...r, sourceNetworks: [...r.sourceNetworks], destinationNetworks: [...r.destinationNetworks] }));
   }
 
   async readLists(group: GroupRef): Promise<OwnedList[]> {

@@ -49,6 +49,19 @@ export type ListWrite =
   | { op: 'leave'; name: string; addresses: readonly string[] } // content unchanged, out of the group
   | { op: 'delete'; name: string };
 
+/**
+ * A firewall rule as read back (rules are only ever read): enough to tell whether a group is
+ * dropped. Network names are as the firewall spells them; an empty list means "Any".
+ */
+export interface FirewallRuleView {
+  name: string;
+  enabled: boolean;
+  /** Accept | Drop | Reject as the firewall writes it (other values are kept, never guessed). */
+  action: string;
+  sourceNetworks: string[];
+  destinationNetworks: string[];
+}
+
 export interface FirewallPort {
   /** Credentials and API access check (a Login-only request). */
   checkLogin(): Promise<void>;
@@ -67,5 +80,7 @@ export interface FirewallPort {
    * with the XG code); steps before it may have landed, so the caller re-reads the lists and plans again.
    */
   writeLists(group: GroupRef, steps: readonly ListWrite[]): Promise<void>;
+  /** Every firewall rule (read-only; `check` and the resync tell whether each group is enforced). */
+  readRules(): Promise<FirewallRuleView[]>;
   close(): Promise<void>;
 }

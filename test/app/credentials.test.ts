@@ -24,6 +24,7 @@ function world(good: string) {
       listOwnedHosts: async () => (await guard(), []),
       readLists: async () => (await guard(), []),
       writeLists: guard,
+      readRules: async () => (await guard(), []),
       close: async () => void (rec.closed = true),
     };
   };

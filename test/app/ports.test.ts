@@ -16,6 +16,7 @@ function fakePort(calls: string[]): FirewallPort {
     listOwnedHosts: async () => [],
     readLists: async () => [],
     writeLists: op('writeLists'),
+    readRules: async () => [],
     close: op('close'),
   };
 }

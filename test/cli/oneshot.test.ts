@@ -188,19 +188,36 @@ describe('one-shot commands against the emulator', () => {
     await oneShot({ action: 'ban', jail: 'sshd', ip: '203.0.113.7' });
     await oneShot({ action: 'ban', jail: 'sshd', ip: '203.0.113.8' });
     await e.f.seedForeign({ name: 'admin_host', address: '192.0.2.10', groups: ['f2b_ssh'] });
+    e.f.em.model.firewallRules.add({ name: 'Drop ssh bans', action: 'Drop', sourceNetworks: ['f2b_ssh'] });
     let r = await oneShot({ action: 'check', jail: 'sshd' });
     expect(r.code).toBe(3);
     expect(lines(r.out)).toEqual([
       'firewall main: login ok',
       'group f2b_ssh (IPv4) on main: exists, 2 owned member(s), 1 other member(s)',
+      'group f2b_ssh on main: enforced by "Drop ssh bans"',
       "group f2b_ssh6 (IPv6) on main: MISSING (run 'f2b-sophosxg start' or the sidecar to create it)",
+      'group f2b_ssh6 on main: NOT ENFORCED: no enabled Drop/Reject rule uses it as a source network',
     ]);
     await oneShot({ action: 'start' });
+    // Groups exist, but f2b_web is used only by an Accept rule and f2b_ssh6 by a disabled one.
+    e.f.em.model.firewallRules.add({ name: 'Allow web', action: 'Accept', sourceNetworks: ['f2b_web'] });
+    e.f.em.model.firewallRules.add({ name: 'Drop ssh6', action: 'Reject', sourceNetworks: ['f2b_ssh6'], status: 'Disable', ipFamily: 'IPv6' });
     r = await oneShot({ action: 'check' });
-    expect(r.code).toBe(0);
-    expect(lines(r.out)).toHaveLength(4);
+    expect(r.code).toBe(3);
     expect(r.out).toContain('group f2b_ssh6 (IPv6) on main: exists, 0 owned member(s), 0 other member(s)');
     expect(r.out).toContain('group f2b_web (IPv4) on main: exists, 0 owned member(s), 0 other member(s)');
+    expect(r.out).toContain('group f2b_web on main: NOT ENFORCED: no enabled Drop/Reject rule uses it as a source network ("Allow web": action Accept)');
+    expect(r.out).toContain('group f2b_ssh6 on main: NOT ENFORCED: no enabled Drop/Reject rule uses it as a source network ("Drop ssh6": rule is disabled)');
+    // --groups-only (the fail2ban action's actioncheck) does not judge the rules.
+    expect(await oneShot({ action: 'check', groupsOnly: true })).toMatchObject({ code: 0 });
+    e.f.em.model.firewallRules.remove('Allow web');
+    e.f.em.model.firewallRules.remove('Drop ssh6');
+    e.f.em.model.firewallRules.add({ name: 'Reject web', action: 'Reject', sourceNetworks: ['f2b_web', 'f2b_ssh6'], ipFamily: 'IPv6' });
+    r = await oneShot({ action: 'check' });
+    expect(r.code).toBe(0);
+    expect(lines(r.out)).toHaveLength(7);
+    expect(r.out).toContain('group f2b_web on main: enforced by "Reject web"');
+    expect(r.out).not.toContain('NOT ENFORCED');
   });
 
   it('check --offline validates the config without contacting the firewall', async () => {
@@ -305,7 +322,7 @@ describe('action.d/sophosxg.conf', () => {
     expect(Object.keys(definition).sort()).toEqual(['actionban', 'actioncheck', 'actionflush', 'actionstart', 'actionstop', 'actionunban']);
     for (const [key, cmd] of Object.entries(definition)) {
       const action = key.replace(/^action/, '');
-      const ip = action === 'ban' || action === 'unban' ? ' --ip <ip>' : '';
+      const ip = action === 'ban' || action === 'unban' ? ' --ip <ip>' : action === 'check' ? ' --groups-only' : '';
       expect(cmd).toBe(`f2b-sophosxg ${action} -c <config> --jail <name>${ip}`);
     }
     expect(init.config).toBe(DEFAULT_CONFIG);

@@ -155,11 +155,14 @@ describe('run: the real process against the emulator over HTTPS', () => {
     await w.log.ban(['2001:db8:1::5'], 'nginx');
     const printed = () => p.stdout();
     await waitFor(
-      () => /DRY-RUN remove group=f2b_t_v4 .*203\.0\.113\.77/.test(printed()) && /2001:db8:1::5/.test(printed()) && /198\.51\.100\.2/.test(printed()),
+      // DRY-RUN lines only: the plan printed first names the same addresses.
+      () => /DRY-RUN remove group=f2b_t_v4 .*203\.0\.113\.77/.test(printed()) && /DRY-RUN add .*2001:db8:1::5/.test(printed()) && /DRY-RUN add .*198\.51\.100\.2/.test(printed()),
       20_000,
       () => p.output().slice(-3000),
     );
     const out = printed();
+    // The plan comes first (issue 15), then the writes as they would happen.
+    expect(out).toMatch(/^plan: read \d+ line\(s\) of /);
     expect(out).toMatch(/DRY-RUN create group=f2b_t_v6 family=IPv6/);
     // The first ban after a quiet window goes out alone, the next may wait for the window (batch.leading).
     expect(out).toMatch(/DRY-RUN add group=f2b_t_v4 family=IPv4 addresses=(\S+,)?198\.51\.100\.1\b/);

@@ -87,3 +87,18 @@ describe('evaluateHealth', () => {
     expect(r.checks.filter((c) => !c.ok).map((c) => c.name)).toEqual(['firewall:edge', 'firewall:branch', 'log']);
   });
 });
+
+describe('evaluateHealth: groups no firewall rule drops', () => {
+  it('a group known not to be enforced degrades the report without failing it; unknown or enforced does not', () => {
+    const s = healthySnapshot();
+    s.groups[0] = { ...(s.groups[0] as StatusSnapshot['groups'][number]), enforced: false };
+    s.groups[1] = { ...(s.groups[1] as StatusSnapshot['groups'][number]), enforced: true, enforcedBy: ['Drop bans'] };
+    const r = evaluateHealth(s, T0, opts);
+    expect(r.ok).toBe(true);
+    expect(r.degraded).toBe(true);
+    expect(r.checks.filter((c) => c.degraded)).toEqual([
+      { name: 'group:edge/f2b-ssh-v4', ok: true, degraded: true, detail: 'NOT ENFORCED: no enabled Drop/Reject firewall rule uses it as a source network' },
+    ]);
+    expect(evaluateHealth(healthySnapshot(), T0, opts).degraded).toBe(false);
+  });
+});

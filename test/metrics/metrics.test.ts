@@ -35,6 +35,7 @@ describe('createMetrics', () => {
       last_successful_reconcile_timestamp_seconds: 'gauge',
       firewall_up: 'gauge',
       log_readable: 'gauge',
+      group_enforced: 'gauge',
       state_write_failures_total: 'counter',
       build_info: 'gauge',
     };
@@ -175,6 +176,17 @@ describe('createMetrics', () => {
     expect(valueOf(exp, `${P}firewall_up`, { firewall: 'edge' })).toBe(1);
     expect(valueOf(exp, `${P}firewall_up`, { firewall: 'branch' })).toBe(0);
     expect(valueOf(exp, `${P}log_readable`)).toBe(1);
+  });
+
+  it('group_enforced: 1/0 per group once the rules were read, no series while unknown', async () => {
+    const m = createMetrics();
+    const status = healthySnapshot();
+    status.groups = status.groups.map((g, i) => (i === 0 ? { ...g, enforced: true, enforcedBy: ['Drop'] } : i === 1 ? { ...g, enforced: false } : g));
+    m.applyStatus(status);
+    const exp = await scrape(m);
+    expect(valueOf(exp, `${P}group_enforced`, { firewall: 'edge', group: 'f2b-ssh-v4' })).toBe(1);
+    expect(valueOf(exp, `${P}group_enforced`, { firewall: 'edge', group: 'f2b-ssh-v6' })).toBe(0);
+    expect(find(exp, `${P}group_enforced`)).toHaveLength(2);
   });
 
   it('applyStatus replaces the previous snapshot: values follow, removed groups disappear', async () => {

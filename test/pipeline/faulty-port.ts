@@ -58,6 +58,7 @@ export function faulty(port: FirewallPort, o: FaultOptions): FaultyPort {
     addToGroup: (g, a) => call(true, () => port.addToGroup(g, a)),
     removeFromGroup: (g, a) => call(true, () => port.removeFromGroup(g, a)),
     listOwnedHosts: () => call(false, () => port.listOwnedHosts()),
+    readRules: () => call(false, () => port.readRules()),
     readLists: (g) => call(false, () => port.readLists(g)),
     writeLists: (g, s) => call(true, () => port.writeLists(g, s)),
     close: () => port.close(),

@@ -76,6 +76,7 @@ export function journaledPort(fw: MemoryFirewall, name: string, journal: string[
     listOwnedHosts: () => port.listOwnedHosts(),
     readLists: (x) => (note(`readLists ${x.name}`), port.readLists(x)),
     writeLists: (x, s) => (note(`writeLists ${x.name} ${s.map((w) => `${w.op}:${w.name}`).join(',')}`), port.writeLists(x, s)),
+    readRules: () => port.readRules(),
     close: () => port.close(),
   };
 }

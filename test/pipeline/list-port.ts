@@ -2,7 +2,7 @@
 // every request delayed on the virtual scheduler, the group's blocked set sampled after every
 // applied entity (the XG applies the entities of one request one by one).
 import { firstValueFrom, timer, type SchedulerLike } from 'rxjs';
-import type { FirewallPort, GroupRef, GroupState, ListWrite, OwnedHost, OwnedList } from '../../src/xg/port.js';
+import type { FirewallPort, FirewallRuleView, GroupRef, GroupState, ListWrite, OwnedHost, OwnedList } from '../../src/xg/port.js';
 import { listNamer } from '../../src/core/list-name.js';
 
 export interface Request {
@@ -87,6 +87,10 @@ export class ListPort implements FirewallPort {
       if (gs?.size === 0) this.hosts.delete(a);
       this.sample();
     }
+  }
+
+  async readRules(): Promise<FirewallRuleView[]> {
+    return [];
   }
 
   async listOwnedHosts(): Promise<OwnedHost[]> {

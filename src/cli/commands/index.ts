@@ -10,6 +10,7 @@ type Loader = () => Promise<unknown>;
 const COMMANDS: readonly { names: readonly string[]; load: Loader }[] = [
   { names: ['parse'], load: () => import('./parse.js') },
   { names: ['run'], load: () => import('./run.js') },
+  { names: ['plan'], load: () => import('./plan.js') },
   { names: ['status'], load: () => import('./status.js') },
   { names: ['release'], load: () => import('./release.js') },
   { names: ['replay'], load: () => import('./replay.js') },

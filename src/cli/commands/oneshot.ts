@@ -11,10 +11,11 @@ import { makeNeverBlock } from '../../core/network.js';
 import { normalizeAddress } from '../../core/address.js';
 import { Router } from '../../pipeline/routing.js';
 import { oneShotTargets } from '../../pipeline/targets.js';
+import { describeEnforcement, groupEnforcement } from '../../pipeline/enforcement.js';
 import { buildFirewalls, closeAll, type BuiltFirewall } from '../../app/firewalls.js';
 import { secretMasker } from '../../util/mask.js';
 import type { XgLogger } from '../../xg/log.js';
-import type { GroupRef } from '../../xg/port.js';
+import type { FirewallRuleView, GroupRef } from '../../xg/port.js';
 import { DEFAULT_CONFIG, UsageError, type CliDeps, type CommandModule } from '../deps.js';
 
 export type OneShotAction = 'start' | 'stop' | 'check' | 'flush' | 'ban' | 'unban';
@@ -26,6 +27,8 @@ export interface OneShotArgs {
   jail?: string;
   /** check only: validate the config and credentials source without contacting any firewall. */
   offline?: boolean;
+  /** check only: groups, not the rules that drop them (fail2ban's actioncheck: a ban must not fail for want of a rule). */
+  groupsOnly?: boolean;
 }
 
 interface Target {
@@ -102,7 +105,7 @@ export async function run(args: OneShotArgs, deps: CliDeps): Promise<number> {
         out(`nothing to do: groups stay on the firewall`);
         return 0;
       case 'check':
-        return await check(targets, out);
+        return await check(targets, out, !args.groupsOnly);
       case 'flush':
         for (const t of targets) {
           const state = await t.fw.port.readGroup(t.ref);
@@ -133,13 +136,15 @@ export async function run(args: OneShotArgs, deps: CliDeps): Promise<number> {
   }
 }
 
-async function check(targets: Target[], out: (line: string) => void): Promise<number> {
+async function check(targets: Target[], out: (line: string) => void, withRules: boolean): Promise<number> {
   const logins = new Set<BuiltFirewall>(targets.map((t) => t.fw));
   for (const fw of logins) {
     await fw.port.checkLogin();
     out(`firewall ${fw.name}: login ok`);
   }
   let missing = 0;
+  const rules = new Map<BuiltFirewall, FirewallRuleView[]>();
+  if (withRules) for (const fw of logins) rules.set(fw, await fw.port.readRules());
   for (const t of targets) {
     const state = await t.fw.port.readGroup(t.ref);
     if (!state.exists) missing++;
@@ -149,6 +154,11 @@ async function check(targets: Target[], out: (line: string) => void): Promise<nu
         : `group ${t.ref.name} (${t.ref.family}) on ${t.fw.name}: MISSING (run 'f2b-sophosxg start' or the sidecar to create it)`,
     );
     if (state.exists) await reportLists(t, out);
+    // A group no enabled Drop/Reject rule uses as a source makes every ban a no-op: as bad as a missing one.
+    if (!withRules) continue;
+    const e = groupEnforcement(rules.get(t.fw) ?? [], t.ref.name);
+    if (!e.enforced) missing++;
+    out(`group ${t.ref.name} on ${t.fw.name}: ${describeEnforcement(e)}`);
   }
   return missing === 0 ? 0 : 3;
 }
@@ -170,7 +180,7 @@ export const command: CommandModule = {
     const actions: [OneShotAction, string][] = [
       ['start', 'create the configured groups on the firewall when missing'],
       ['stop', 'do nothing: the groups stay on the firewall (firewall rules use them)'],
-      ['check', 'validate the config, log in, and report every group and its owned members'],
+      ['check', 'validate the config, log in, report every group, its owned members and the rules that drop it'],
       ['flush', 'remove every host this tool added to the groups, then delete those hosts'],
       ['ban', 'add one address to the groups (fail2ban action: actionban)'],
       ['unban', 'remove one address from the groups and delete its host (actionunban)'],
@@ -182,8 +192,11 @@ export const command: CommandModule = {
         .option('-c, --config <file>', 'config file', DEFAULT_CONFIG)
         .option('-j, --jail <name>', 'only the groups this jail feeds');
       if (action === 'ban' || action === 'unban') cmd.requiredOption('--ip <address>', 'IPv4/IPv6 address or network');
-      if (action === 'check') cmd.option('--offline', 'validate the config only; contact no firewall');
-      cmd.action((opts: { config: string; jail?: string; ip?: string; offline?: boolean }) =>
+      if (action === 'check') {
+        cmd.option('--offline', 'validate the config only; contact no firewall');
+        cmd.option('--groups-only', 'check the groups, not the firewall rules that drop them (the fail2ban action uses this)');
+      }
+      cmd.action((opts: { config: string; jail?: string; ip?: string; offline?: boolean; groupsOnly?: boolean }) =>
         invoke(() => run({ action, ...opts }, deps)),
       );
     }

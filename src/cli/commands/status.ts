@@ -42,7 +42,8 @@ export async function run(args: StatusArgs, deps: CliDeps): Promise<number> {
     out.push(
       `  ${g.group} (${g.family}): desired ${g.desired}, on firewall ${g.applied}, pending +${g.pendingAdds}/-${g.pendingRemoves}, suspended ${g.suspended}, last success ${g.lastSuccess ?? 'never'}` +
         (g.objects ? `, objects: ${objectsText(g.objects)}` : '') +
-        (g.lastError ? `, last error ${g.lastError.code ?? ''} ${g.lastError.message} at ${g.lastError.at}` : ''),
+        (g.lastError ? `, last error ${g.lastError.code ?? ''} ${g.lastError.message} at ${g.lastError.at}` : '') +
+        (g.enforced === false ? ', NOT ENFORCED (no enabled Drop/Reject rule uses it as a source)' : ''),
     );
   }
   for (const h of s.holds ?? []) out.push(`  HELD ${h.count} removals in ${h.group} since ${h.since}: ${h.reason}\n    release with: f2b-sophosxg release -c ${args.config} ${h.token}`);
