@@ -79,6 +79,7 @@ export class XgLists {
   async read(group: GroupRef): Promise<OwnedList[]> {
     const namer = this.namer(group);
     const out = new Map<string, OwnedList>();
+    for (const name of [...this.known.keys()]) if (namer.shardOf(name) !== undefined) this.known.delete(name);
     // The filter narrows the answer to this group's lists; firmware may ignore it, so the namer decides.
     await this.transport.forEach('IPHost', { key: 'Name', criteria: 'like', value: namer.stem }, (f) => {
       const h = decodeHost(f);
