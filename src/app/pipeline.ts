@@ -37,7 +37,8 @@ export function sidecarOptions(w: PipelineWiring): SidecarOptions {
   return {
     groups: config.groups,
     neverBlock: floorOf(config, w.firewallAddresses ?? []),
-    maxLineAgeMs: config.log.maxLineAgeMs,
+    // `replay` (not following) backfills an old log on purpose: only the followed log is judged old.
+    maxLineAgeMs: w.follow ? config.log.maxLineAgeMs : 0,
     onNote: (n) => {
       if (n.kind !== 'never-block' && n.kind !== 'refused') return;
       metrics.targetRefused?.(n.reason);

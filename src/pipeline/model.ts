@@ -587,7 +587,8 @@ export interface SerializedModel {
   entries: Record<string, Record<string, JailEntry>>;
 }
 
-function verdictOf(r: FloorVerdict | boolean): FloorVerdict {
+/** A TargetCheck's answer as a verdict (a plain true means "in neverBlock"). */
+export function verdictOf(r: FloorVerdict | boolean): FloorVerdict {
   if (r === true) return { allow: false, reason: 'never-block', detail: 'in neverBlock' };
   return r === false ? { allow: true } : r;
 }

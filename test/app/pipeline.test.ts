@@ -49,6 +49,8 @@ describe('sidecarOptions', () => {
   it('holds removals only while the log is followed (replay feeds the complete state itself)', () => {
     expect(wire(true).o.holdRemovals).toBe(true);
     expect(wire(false).o.holdRemovals).toBe(false);
+    // replay backfills an old log on purpose: no line of it is judged too old.
+    expect(wire(false).o.maxLineAgeMs).toBe(0);
   });
 
   it('observes each live ban of an acknowledged add in the ban-to-block histogram', () => {

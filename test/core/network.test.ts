@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { DEFAULT_NEVER_BLOCK } from '../../src/config/index.js';
 import fc from 'fast-check';
 import ipaddr from 'ipaddr.js';
-import { ipv4Mask, ipv4MaskLength, makeNeverBlock, overlaps, parseNetwork } from '../../src/core/network.js';
+import { formatIPv4Network, ipv4Mask, ipv4MaskLength, ipv4Network, makeNeverBlock, networkFamily, overlaps, parseNetwork } from '../../src/core/network.js';
 
 describe('makeNeverBlock', () => {
   const never = makeNeverBlock(DEFAULT_NEVER_BLOCK);
@@ -128,5 +128,27 @@ describe('overlaps agrees with ipaddr.js on random networks', () => {
       }),
       { numRuns: 2000 },
     );
+  });
+});
+
+describe('networkFamily / ipv4Network / formatIPv4Network', () => {
+  it.each([
+    ['10.1.2.3', 'IPv4', 32],
+    ['10.1.0.0/16', 'IPv4', 16],
+    ['::ffff:10.1.2.3', 'IPv4', 32],
+    ['::ffff:0:0/95', 'IPv6', 95],
+    ['2001:db8::/32', 'IPv6', 32],
+    ['::', 'IPv6', 128],
+  ])('%s is %s /%i', (text, family, prefix) => {
+    const n = parseNetwork(text);
+    expect(n && networkFamily(n)).toEqual({ family, prefix });
+  });
+
+  it('builds and prints IPv4 networks with host bits cleared', () => {
+    expect(formatIPv4Network(ipv4Network(0x0a010203, 32))).toBe('10.1.2.3');
+    expect(formatIPv4Network(ipv4Network(0x0a010203, 24))).toBe('10.1.2.0/24');
+    expect(formatIPv4Network(ipv4Network(0xffffffff, 0))).toBe('0.0.0.0/0');
+    expect(ipv4Network(0x0a010203, 16)).toEqual(parseNetwork('10.1.0.0/16'));
+    expect(() => ipv4Network(0, 33)).toThrow(RangeError);
   });
 });

@@ -5,7 +5,7 @@ import { Intake } from '../../src/pipeline/intake.js';
 import { LatencyTracker } from '../../src/pipeline/latency-tracker.js';
 import { DEFAULT_SUSPEND, DesiredModel, MODEL_VERSION } from '../../src/pipeline/model.js';
 import { PendingChanges } from '../../src/pipeline/pending.js';
-import { ban, unban } from './events.js';
+import { ban, jailStart, jailStop, restore, unban } from './events.js';
 import { cp, DEFAULT_GROUPS, recordingLogger } from './harness.js';
 
 const V4 = 'fw1/f2b-v4';
@@ -47,6 +47,28 @@ describe('Intake', () => {
     expect(r.dirty).toEqual(['0:0']);
     expect(r.intake.checkpoint).toEqual(cp(200));
     expect(r.log.at('warn').map((e) => e.msg)).toEqual(['ban ignored: address is in neverBlock']);
+  });
+
+  it('a never-block address restored at every fail2ban restart is warned about once (and every note reaches onNote)', () => {
+    const r = rig();
+    const notes: string[] = [];
+    const intake = new Intake({
+      model: r.model,
+      pending: r.pending,
+      latency: new LatencyTracker({ liveSince: 0, logTime: () => undefined, log: r.log }),
+      onDirty: () => undefined,
+      scheduler: r.ts,
+      log: r.log,
+      onNote: (n) => notes.push(n.kind),
+    });
+    intake.push({ event: ban('sshd', '10.0.0.1') });
+    for (let i = 0; i < 5; i++) {
+      intake.push({ event: jailStop('sshd') });
+      intake.push({ event: jailStart('sshd') });
+      intake.push({ event: restore('sshd', '10.0.0.1') });
+    }
+    expect(r.log.at('warn').map((e) => e.msg)).toEqual(['ban ignored: address is in neverBlock']);
+    expect(notes.filter((k) => k === 'never-block')).toHaveLength(6);
   });
 
   it("a held unban becomes a removal when its window ends, on the scheduler's timer", () => {

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { DEFAULT_SUSPEND, DesiredModel, deserializeModel, serializeModel, type ModelOptions } from '../../src/pipeline/model.js';
 import type { F2bEvent } from '../../src/parser/types.js';
 import { makeNeverBlock } from '../../src/core/network.js';
+import { makeFloor } from '../../src/pipeline/floor.js';
 import type { GroupMapping } from '../../src/pipeline/routing.js';
 import { ban, ev, jailStart, jailStop, restore, serverStart, serverStop, serverStopping, unban } from './events.js';
 
@@ -199,13 +200,14 @@ describe('model: held unbans and suspensions', () => {
 
   it('a restore longer than the grace (issue 11 item 4): no removal while its Restore Ban lines keep coming', () => {
     const m = model();
-    const n = 3000;
+    // 600 tickets (play() runs expire() before every step, a full scan of the waiting entries).
+    const n = 600;
     const ips = Array.from({ length: n }, (_, i) => `198.51.${100 + Math.floor(i / 250)}.${i % 250}`);
     const steps: Array<[number, F2bEvent]> = ips.map((ip) => [0, ban('sshd', ip)]);
     steps.push([10, ban('web-x', '203.0.113.9')]);
     for (const ip of ips) steps.push([1000, unban('sshd', ip)]);
     steps.push([1100, jailStop('sshd')], [2000, jailStart('sshd')]);
-    // One Restore Ban every G/10: the whole restore takes 300 graces, each line well within one.
+    // One Restore Ban every G/10: the whole restore takes 60 graces, each line well within one.
     const step = G / 10;
     ips.forEach((ip, i) => steps.push([2000 + (i + 1) * step, restore('sshd', ip)]));
     const end = 2000 + n * step;
@@ -395,3 +397,76 @@ describe('model: serialisation', () => {
     expect(() => deserializeModel({ version: 99, stopping: false, entries: {} }, model().opts, 0)).toThrow(/version 99/);
   });
 });
+
+describe('model: the floor (issue 11 item 7)', () => {
+  it('keeps every refused target out of the desired state, with its reason and the groups it would have fed', () => {
+    const m = model({ neverBlock: makeFloor({ neverBlock: ['10.1.2.3'] }) });
+    const targets = ['0.0.0.0', '255.255.255.255', '::', '224.0.0.0/3', '1.0.0.0/8', '100.64.0.1', '64:ff9b::a01:203', '2002:a01:203::', '10.1.2.3'];
+    const notes = targets.flatMap((ip) => m.apply(ban('sshd', ip), 0).notes);
+    expect(notes.map((n) => ('reason' in n ? `${n.kind} ${n.reason}` : n.kind))).toEqual([
+      'refused unspecified',
+      'refused broadcast',
+      'refused unspecified',
+      'refused multicast',
+      'refused too-wide',
+      'refused shared-address-space',
+      'never-block never-block-embedded',
+      'never-block never-block-embedded',
+      'never-block never-block',
+    ]);
+    expect(notes[0]).toMatchObject({ jail: 'sshd', address: '0.0.0.0', groups: ['fw1/f2b-v4'] });
+    expect(m.size).toBe(0);
+    expect([...m.desired.values()].every((s) => s.size === 0)).toBe(true);
+    expect(m.counters.neverBlocked).toBe(3);
+    // What is allowed still goes through.
+    expect(m.apply(ban('sshd', '198.51.100.0/24'), 0).changes).toEqual([{ key: 'fw1/f2b-v4', address: '198.51.100.0/24', op: 'add' }]);
+  });
+
+  it('a loaded state drops what the floor now refuses', () => {
+    const m = model({ neverBlock: () => false });
+    play(m, [[0, ban('sshd', '100.64.0.1')], [0, ban('sshd', '192.0.2.1')]]);
+    const again = deserializeModel(serializeModel(m), { groups: GROUPS, neverBlock: makeFloor({ neverBlock: [] }), suspend: DEFAULT_SUSPEND }, 10);
+    expect(v4(again)).toEqual(['192.0.2.1']);
+  });
+});
+
+describe('model: old lines (issue 11 item 9)', () => {
+  const at = (e: F2bEvent, iso: string): F2bEvent => ({ ...e, isoTime: iso });
+  const DAY = 86_400_000;
+
+  it('a log replaced by a year-old one: its Bans are not live and its Unbans lift nothing; one note', () => {
+    const m = model();
+    const out = play(m, [
+      [0, at(ban('sshd', '192.0.2.1'), '2026-12-04T10:00:00.000')],
+      [1, at(ban('sshd', '192.0.2.2'), '2026-12-04T10:00:01.000')],
+    ]);
+    expect(out).toHaveLength(2);
+    const notes: string[] = [];
+    const changes: string[] = [];
+    for (let i = 0; i < 100; i++) {
+      const fx = m.apply(at(ban('sshd', `203.0.113.${i}`), `2025-12-0${1 + (i % 5)}T08:00:00.000`), 100 + i);
+      changes.push(...fx.changes.map((c) => c.address));
+      notes.push(...fx.notes.map((n) => n.kind));
+    }
+    const fx = m.apply(at(unban('sshd', '192.0.2.1'), '2025-12-06T08:00:00.000'), 300);
+    expect(changes).toEqual([]);
+    expect(fx.changes).toEqual([]);
+    expect(notes).toEqual(['stale-log']);
+    expect(v4(m)).toEqual(['192.0.2.1', '192.0.2.2']);
+    // Fresh lines are news again.
+    expect(m.apply(at(ban('sshd', '203.0.113.200'), '2026-12-04T11:00:00.000'), 400).changes).toHaveLength(1);
+  });
+
+  it('within the bound (a clock step, a DST change) lines are taken; 0 turns the check off; the newest time survives a restart', () => {
+    const m = model({ maxLineAgeMs: DAY });
+    m.apply(at(ban('sshd', '192.0.2.1'), '2026-12-04T10:00:00.000'), 0);
+    expect(m.apply(at(ban('sshd', '192.0.2.2'), '2026-12-03T10:00:00.001'), 1).changes).toHaveLength(1);
+    expect(m.apply(at(ban('sshd', '192.0.2.3'), '2026-12-03T09:59:59.999'), 2).changes).toHaveLength(0);
+    const again = deserializeModel(serializeModel(m), { groups: GROUPS, neverBlock: () => false, suspend: DEFAULT_SUSPEND, maxLineAgeMs: DAY }, 10);
+    expect(again.apply(at(ban('sshd', '192.0.2.4'), '2025-01-01T00:00:00.000'), 11).changes).toHaveLength(0);
+    const off = model({ maxLineAgeMs: 0 });
+    off.apply(at(ban('sshd', '192.0.2.1'), '2026-12-04T10:00:00.000'), 0);
+    expect(off.apply(at(ban('sshd', '192.0.2.9'), '2020-01-01T00:00:00.000'), 1).changes).toHaveLength(1);
+  });
+});
+

@@ -4,6 +4,7 @@ import { jailMatches } from '../../src/core/glob.js';
 import { makeNeverBlock } from '../../src/core/network.js';
 import { Router } from '../../src/pipeline/routing.js';
 import { oneShotTargets } from '../../src/pipeline/targets.js';
+import { makeFloor } from '../../src/pipeline/floor.js';
 
 const router = new Router(
   [
@@ -35,7 +36,7 @@ describe('oneShotTargets', () => {
   });
 
   it('a ban of a never-block address is refused before routing; an unban of one is not', () => {
-    expect(oneShotTargets(router, neverBlock, { jail: 'sshd', address: { ip: '10.1.2.3', family: 'IPv4' }, ban: true })).toEqual({ kind: 'never-block' });
+    expect(oneShotTargets(router, neverBlock, { jail: 'sshd', address: { ip: '10.1.2.3', family: 'IPv4' }, ban: true })).toMatchObject({ kind: 'never-block', reason: 'never-block' });
     expect(keys(oneShotTargets(router, neverBlock, { jail: 'sshd', address: { ip: '10.1.2.3', family: 'IPv4' }, ban: false }))).toEqual(['a/ssh4', 'a/all4']);
   });
 
@@ -44,5 +45,15 @@ describe('oneShotTargets', () => {
     expect(oneShotTargets(narrow, neverBlock, { jail: 'postfix', address: v4, ban: true })).toEqual({ kind: 'no-group' });
     expect(oneShotTargets(narrow, neverBlock, { jail: 'postfix', ban: false })).toEqual({ kind: 'no-group' });
     expect(oneShotTargets(new Router([], jailMatches), neverBlock, { ban: false })).toEqual({ kind: 'no-group' });
+  });
+
+  it('with the floor: a target no firewall should get is refused with its reason (ban only)', () => {
+    const floor = makeFloor({ neverBlock: ['10.0.0.0/8'] });
+    const ban = (ip: string, family: 'IPv4' | 'IPv6' = 'IPv4') => oneShotTargets(router, floor, { jail: 'sshd', address: { ip, family }, ban: true });
+    expect(ban('255.255.255.255')).toMatchObject({ kind: 'never-block', reason: 'broadcast' });
+    expect(ban('1.0.0.0/8')).toMatchObject({ kind: 'never-block', reason: 'too-wide' });
+    expect(ban('64:ff9b::a01:203', 'IPv6')).toMatchObject({ kind: 'never-block', reason: 'never-block-embedded' });
+    expect(keys(ban('198.51.100.7'))).toEqual(['a/ssh4', 'a/all4']);
+    expect(keys(oneShotTargets(router, floor, { jail: 'sshd', address: { ip: '1.0.0.0/8', family: 'IPv4' }, ban: false }))).toEqual(['a/ssh4', 'a/all4']);
   });
 });

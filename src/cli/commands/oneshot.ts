@@ -7,12 +7,12 @@
 import type { Command } from 'commander';
 import { loadConfig } from '../../config/index.js';
 import { jailMatches } from '../../core/glob.js';
-import { makeNeverBlock } from '../../core/network.js';
 import { normalizeAddress } from '../../core/address.js';
 import { Router } from '../../pipeline/routing.js';
 import { oneShotTargets } from '../../pipeline/targets.js';
 import { describeEnforcement, groupEnforcement } from '../../pipeline/enforcement.js';
 import { buildFirewalls, closeAll, type BuiltFirewall } from '../../app/firewalls.js';
+import { firewallAddresses, floorOf } from '../../app/pipeline.js';
 import { secretMasker } from '../../util/mask.js';
 import type { XgLogger } from '../../xg/log.js';
 import type { FirewallRuleView, GroupRef } from '../../xg/port.js';
@@ -56,13 +56,15 @@ export async function run(args: OneShotArgs, deps: CliDeps): Promise<number> {
 
   // The sidecar's own routing and never-block rule (src/pipeline/targets.ts). A refused ban and a
   // skipped address exit 0: fail2ban would otherwise log an error each time.
-  const route = oneShotTargets(new Router(config.groups, jailMatches), makeNeverBlock(config.neverBlock), {
+  const floor = args.action === 'ban' ? floorOf(config, await firewallAddresses(config, { warn: (_o, m) => deps.stderr.write(`warning: ${m}\n`) })) : () => false;
+  const route = oneShotTargets(new Router(config.groups, jailMatches), floor, {
     ...(args.jail !== undefined ? { jail: args.jail } : {}),
     ...(address ? { address } : {}),
     ban: args.action === 'ban',
   });
   if (route.kind === 'never-block' && address) {
-    deps.stderr.write(`warning: ban ignored: ${address.ip} is in neverBlock\n`);
+    const never = route.reason === 'never-block' || route.reason === 'never-block-embedded';
+    deps.stderr.write(never ? `warning: ban ignored: ${address.ip} is in neverBlock\n` : `warning: ban refused: ${address.ip}: ${route.reason} (${route.detail})\n`);
     return 0;
   }
   if (route.kind === 'no-family-group' && address) {

@@ -50,7 +50,8 @@ export async function run(args: ReplayArgs, deps: CliDeps): Promise<number> {
   const config = await loadConfig(args.config);
   let bans: F2bEvent[];
   try {
-    const model = { groups: config.groups, neverBlock: makeNeverBlock(config.neverBlock), jailMatches, suspend: config.suspend };
+    // An old log is what replay is for: no line is judged too old (log.maxLineAgeMs is for run).
+    const model = { groups: config.groups, neverBlock: makeNeverBlock(config.neverBlock), jailMatches, suspend: config.suspend, maxLineAgeMs: 0 };
     bans = await standingBans(fileLines(args.file), model, args.file);
   } catch (err) {
     // Only reading can fail here: the parser and the model never throw.
