@@ -65,6 +65,19 @@ describe('exit codes', () => {
   });
 });
 
+describe('check --offline', () => {
+  it('warns about an unset password variable and a missing log, still valid: exit 0', async () => {
+    const r = await cli(['check', '--offline', '-c', config]);
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/is valid: 1 firewall\(s\), 1 group\(s\)/);
+    const warnings = r.err.trim().split('\n');
+    expect(warnings).toEqual([
+      expect.stringMatching(/^warning: firewall main: the environment variable XG_PASSWORD \(passwordEnv\) is not set here$/),
+      expect.stringMatching(/^warning: cannot read log\.path .*fail2ban\.log: ENOENT/),
+    ]);
+  });
+});
+
 describe('help', () => {
   it('the program help lists every command, examples and the exit codes; exit 0', async () => {
     const r = await cli(['--help']);
