@@ -16,6 +16,27 @@ const require = createRequire(import.meta.url);
  */
 const { Command, CommanderError } = require('commander') as typeof import('commander');
 
+/** The end of `f2b-sophosxg --help` (and of the man page made from it): how the pieces fit, and the exit codes. */
+export const PROGRAM_HELP = `
+The sidecar (\`run\`, usually the systemd unit f2b-sophosxg.service) follows fail2ban's log and keeps
+IP host groups on the firewall equal to fail2ban's bans. The config is /etc/f2b-sophosxg/config.yaml
+unless -c FILE is given (parse, emulator and demo read none). Each command has its own --help.
+
+Examples:
+  f2b-sophosxg check --offline -c /etc/f2b-sophosxg/config.yaml   validate the config, contact nothing
+  f2b-sophosxg check                                              log in, report every group
+  f2b-sophosxg run --dry-run                                      read the firewall, print the writes
+  f2b-sophosxg status                                             what the running sidecar is doing
+  f2b-sophosxg parse /var/log/fail2ban.log                        the events the sidecar would see
+  f2b-sophosxg demo                                               the whole thing on a bundled log
+
+Exit status:
+  0  success
+  1  an error (one line on stderr; a config error lists every problem as FILE:LINE key: message)
+  2  a usage error (unknown option, missing or malformed argument)
+  3  check: a configured group is missing on the firewall
+`;
+
 export async function main(argv: string[], deps: CliDeps): Promise<number> {
   const program = new Command('f2b-sophosxg')
     .description('Mirror fail2ban bans into IP host groups on a Sophos Firewall (XG / SFOS).')
@@ -25,7 +46,8 @@ export async function main(argv: string[], deps: CliDeps): Promise<number> {
       writeOut: (s) => deps.stdout.write(s),
       writeErr: (s) => deps.stderr.write(s),
     })
-    .showHelpAfterError('(run with --help for usage)');
+    .showHelpAfterError('(run with --help for usage)')
+    .addHelpText('after', PROGRAM_HELP);
   let code = 0;
   const invoke = async (run: () => Promise<number>): Promise<void> => {
     try {

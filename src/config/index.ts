@@ -3,3 +3,4 @@ export { ConfigSchema, DEFAULT_NEVER_BLOCK, parseListen, type Config, type Firew
 export { ConfigError, PasswordError, formatIssue, type ConfigIssue } from './errors.js';
 export { parseConfig, loadConfig } from './load.js';
 export { resolvePassword, type ReadTextFile } from './password.js';
+export { offlineWarnings } from './offline.js';

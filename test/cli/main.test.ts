@@ -64,3 +64,38 @@ describe('exit codes', () => {
     expect(r.code).toBe(1);
   });
 });
+
+describe('check --offline', () => {
+  it('warns about an unset password variable and a missing log, still valid: exit 0', async () => {
+    const r = await cli(['check', '--offline', '-c', config]);
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/is valid: 1 firewall\(s\), 1 group\(s\)/);
+    const warnings = r.err.trim().split('\n');
+    expect(warnings).toEqual([
+      expect.stringMatching(/^warning: firewall main: the environment variable XG_PASSWORD \(passwordEnv\) is not set here$/),
+      expect.stringMatching(/^warning: cannot read log\.path .*fail2ban\.log: ENOENT/),
+    ]);
+  });
+});
+
+describe('help', () => {
+  it('the program help lists every command, examples and the exit codes; exit 0', async () => {
+    const r = await cli(['--help']);
+    expect(r.code).toBe(0);
+    for (const c of ['parse', 'run', 'status', 'replay', 'check', 'ban', 'unban', 'emulator', 'demo']) expect(r.out).toMatch(new RegExp(`^  ${c} `, 'm'));
+    expect(r.out).toContain('Examples:');
+    expect(r.out).toMatch(/Exit status:\n {2}0 .*\n {2}1 .*\n {2}2 .*usage.*\n {2}3 .*missing/);
+  });
+
+  it('parse and emulator help say what they read, with examples and exit codes', async () => {
+    const parse = await cli(['parse', '--help']);
+    expect(parse.code).toBe(0);
+    expect(parse.out).toMatch(/on a terminal prints the usage and exits 2/);
+    expect(parse.out).toMatch(/Examples:[\s\S]*Exit status:/);
+    const emu = await cli(['emulator', '--help']);
+    expect(emu.code).toBe(0);
+    for (const flag of ['--cert-dir', '--profile', '--seed', '--group <name[:family]>']) expect(emu.out).toContain(flag);
+    expect(emu.out).toMatch(/user=admin/);
+    expect(emu.out).toMatch(/Examples:[\s\S]*Exit status:/);
+  });
+});

@@ -5,7 +5,7 @@
  * success, non-zero with a one-line reason otherwise.
  */
 import type { Command } from 'commander';
-import { loadConfig } from '../../config/index.js';
+import { loadConfig, offlineWarnings } from '../../config/index.js';
 import { jailMatches } from '../../core/glob.js';
 import { normalizeAddress } from '../../core/address.js';
 import { Router } from '../../pipeline/routing.js';
@@ -82,6 +82,7 @@ export async function run(args: OneShotArgs, deps: CliDeps): Promise<number> {
   const refs = route.targets.map((t) => ({ firewall: t.firewall, ref: t.group }));
 
   if (args.action === 'check' && args.offline) {
+    for (const w of await offlineWarnings(config, deps.env)) deps.stderr.write(`warning: ${w}\n`);
     const fws = new Set(refs.map((r) => r.firewall));
     out(`config ${args.config} is valid: ${fws.size} firewall(s), ${refs.length} group(s)`);
     return 0;
