@@ -73,7 +73,7 @@ export async function startMetricsServer(opts: MetricsServerOptions): Promise<Me
       }
       case '/healthz': {
         const report = evaluateHealth(opts.getStatus(), opts.now(), { unreachableAfterMs: opts.unreachableAfterMs, startedAt });
-        return report.ok ? json(200, { status: 'ok', checks: report.checks }) : json(503, { status: 'fail', checks: report.checks.filter((c) => !c.ok) });
+        return report.ok ? json(200, { status: report.degraded ? 'degraded' : 'ok', checks: report.checks }) : json(503, { status: 'fail', checks: report.checks.filter((c) => !c.ok) });
       }
       case '/status':
         return json(200, publicStatus(opts.getStatus()));
