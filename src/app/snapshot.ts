@@ -11,7 +11,7 @@ export interface LogActivity {
 }
 
 export function toSnapshot(s: SidecarStatus, path: string, readable: boolean, lastLineAt?: string): StatusSnapshot {
-  return {
+  const snap: StatusSnapshot = {
     groups: s.groups.map((g) => ({
       firewall: g.firewall,
       group: g.group,
@@ -22,8 +22,8 @@ export function toSnapshot(s: SidecarStatus, path: string, readable: boolean, la
       pendingRemoves: g.pendingRemoves,
       suspended: g.suspended,
       objects: g.objects,
-      setAside: g.setAside,
-      removalsHeld: g.removalsHeld,
+      ...(g.setAside !== undefined && { setAside: g.setAside }),
+      ...(g.removalsHeld !== undefined && { removalsHeld: g.removalsHeld }),
       lastSuccess: g.lastSuccess,
       lastError: g.lastError ? { message: g.lastError.message, code: g.lastError.code, at: g.lastError.at } : undefined,
     })),
@@ -32,16 +32,18 @@ export function toSnapshot(s: SidecarStatus, path: string, readable: boolean, la
       reachable: f.reachable,
       lastContact: f.lastContact,
       consecutiveFailures: f.consecutiveFailures,
-      state: f.state,
+      ...(f.state !== undefined && { state: f.state }),
       permanentError: f.permanentError
         ? { message: f.permanentError.message, code: f.permanentError.code, since: f.permanentError.at }
         : undefined,
     })),
     log: { path, readable, lastLineAt },
-    setAside: s.firewalls.flatMap((f) =>
-      (f.setAside ?? []).map((e) => ({ group: e.group, op: e.op, address: e.address, code: e.code, since: new Date(e.since).toISOString(), retryAt: new Date(e.retryAt).toISOString() })),
-    ),
   };
+  const aside = s.firewalls.flatMap((f) =>
+    (f.setAside ?? []).map((e) => ({ group: e.group, op: e.op, address: e.address, code: e.code, since: new Date(e.since).toISOString(), retryAt: new Date(e.retryAt).toISOString() })),
+  );
+  if (aside.length > 0) snap.setAside = aside;
+  return snap;
 }
 
 /** The breaker's holds into the snapshot (status.json, /status, /healthz) and the removals_held gauge. */

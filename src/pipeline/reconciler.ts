@@ -642,7 +642,7 @@ export class Reconciler {
     const delay = next.delayMs;
     this.nextRetry = this.now() + delay;
     const sig = `${info.code}\u0000${info.message}`;
-    const fields = { firewall, state: stateOf(kind), code: info.code, xgStatus: info.xgStatus, xgText: info.xgText, err: info.message, attempt: this.failures, retryInMs: delay };
+    const fields = { firewall, code: info.code, xgStatus: info.xgStatus, xgText: info.xgText, err: info.message, attempt: this.failures, retryInMs: delay, ...(kind !== 'transient' && { state: stateOf(kind) }) };
     if (sig !== this.lastErrorSig) {
       if (kind === 'auth') log.error(fields, 'the firewall refused the credentials; fix the password (its source is read again at each retry, every few seconds)');
       else if (kind === 'access') log.error(fields, 'the firewall refused API access; an admin must act (probing every few seconds)');

@@ -48,7 +48,8 @@ describe('parseConfig: valid files', () => {
     expect(fw).toMatchObject({ objects: 'lists', listSize: 1000 });
     expect(c.groups).toEqual([{ name: 'f2b_blockings', ipv6Name: 'f2b_blockings6', firewall: 'main', jails: ['*'] }]);
     expect(c.neverBlock).toEqual(DEFAULT_NEVER_BLOCK);
-    expect(c.retry).toEqual({ initialDelayMs: 1000, maxDelayMs: 300000, multiplier: 2, jitter: 0.2 });
+    expect(c.retry).toEqual({ initialDelayMs: 1000, maxDelayMs: 300000, multiplier: 2, jitter: 0.2, probeMaxDelayMs: 5000 });
+    expect(c.breaker).toEqual({ enabled: true, minCount: 5, maxShare: 0.2, maxCount: 1000, windowMs: 600000 });
     expect(c.suspend).toEqual({ restoreGraceMs: 60000, stopUnbanWindowMs: 5000, maxSuspendMs: 86400000 });
     expect(c.metrics).toBeUndefined();
     expect(c.logging).toEqual({ level: 'info', format: 'text' });
