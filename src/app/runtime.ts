@@ -67,8 +67,12 @@ export async function startRuntime(o: RuntimeOptions): Promise<Runtime> {
     shutdown.add(() => sidecar.stop());
 
     const activity: LogActivity = { readable: true };
-    const enforcement = watchEnforcement({ config, ports, scheduler, log }, shutdown);
-    const snapshot = () => enforcement.apply(toSnapshot(sidecar.status(), config.log.path, activity.readable, activity.lastLineAt));
+    // Only a sidecar that keeps running watches the rules (replay is a one-off backfill).
+    const enforcement = o.follow ? watchEnforcement({ config, ports, scheduler, log }, shutdown) : undefined;
+    const snapshot = () => {
+      const s = toSnapshot(sidecar.status(), config.log.path, activity.readable, activity.lastLineAt);
+      return enforcement ? enforcement.apply(s) : s;
+    };
     if (!readOnly) keepStatusFile({ stateDir: config.stateDir, changes$: sidecar.status$, snapshot, scheduler, log }, shutdown);
     // Beside the live sidecar its metrics port is taken; a dry run is watched on its terminal instead.
     if (!readOnly) await startMetricsEndpoint({ config, metrics, snapshot, scheduler, log }, shutdown);
