@@ -72,7 +72,7 @@ export class EnforcementWatch {
     if (before && before.enforced === e.enforced && before.rules.join('\n') === e.rules.join('\n')) return;
     const fields = { firewall, group: e.group, rules: e.rules };
     if (e.enforced) this.o.log.info(fields, `group ${e.group} on ${firewall}: ${describeEnforcement(e)}`);
-    else this.o.log.warn(fields, `group ${e.group} on ${firewall}: ${describeEnforcement(e)}; its bans block nothing`);
+    else this.o.log.warn(fields, `group ${e.group} on ${firewall}: ${describeEnforcement(e)}; its bans have no effect`);
   }
 }
 
