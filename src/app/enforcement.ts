@@ -24,6 +24,7 @@ export class EnforcementWatch {
   /** `${firewall}/${group}` → last verdict; absent while unknown (rules not read yet, or unreadable). */
   private readonly verdicts = new Map<string, GroupEnforcement>();
   private readonly unreadable = new Set<string>();
+  private stopped = false;
 
   constructor(private readonly o: EnforcementOptions) {}
 
@@ -37,6 +38,8 @@ export class EnforcementWatch {
         rules = await port.readRules();
         this.unreadable.delete(firewall);
       } catch (err) {
+        // A read cut short by shutdown (the port closed under it) is no news.
+        if (this.stopped) return;
         if (!this.unreadable.has(firewall)) {
           this.unreadable.add(firewall);
           this.o.log.warn({ firewall, err: (err as Error).message, code: (err as { code?: unknown }).code }, 'cannot read the firewall rules: whether the groups are enforced is unknown');
@@ -45,6 +48,10 @@ export class EnforcementWatch {
       }
       for (const group of groups) this.judge(firewall, groupEnforcement(rules, group));
     }
+  }
+
+  stop(): void {
+    this.stopped = true;
   }
 
   /** The snapshot with each group's verdict filled in. */
@@ -65,7 +72,7 @@ export class EnforcementWatch {
     if (before && before.enforced === e.enforced && before.rules.join('\n') === e.rules.join('\n')) return;
     const fields = { firewall, group: e.group, rules: e.rules };
     if (e.enforced) this.o.log.info(fields, `group ${e.group} on ${firewall}: ${describeEnforcement(e)}`);
-    else this.o.log.warn(fields, `group ${e.group} on ${firewall}: ${describeEnforcement(e)}; its bans block nothing`);
+    else this.o.log.warn(fields, `group ${e.group} on ${firewall}: ${describeEnforcement(e)}; its bans have no effect`);
   }
 }
 
@@ -79,6 +86,9 @@ export function watchEnforcement(o: EnforcementOptions, shutdown: Shutdown): Enf
     running = true;
     void watch.check().finally(() => (running = false));
   });
-  shutdown.add(() => sub.unsubscribe());
+  shutdown.add(() => {
+    watch.stop();
+    sub.unsubscribe();
+  });
   return watch;
 }

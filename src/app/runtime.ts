@@ -75,8 +75,12 @@ export async function startRuntime(o: RuntimeOptions): Promise<Runtime> {
     if (breaker && !readOnly) watchReleases({ stateDir: config.stateDir, breaker, log }, shutdown);
 
     const activity: LogActivity = { readable: true };
-    const enforcement = watchEnforcement({ config, ports, scheduler, log }, shutdown);
-    const snapshot = () => enforcement.apply(withHolds(toSnapshot(sidecar.status(), config.log.path, activity.readable, activity.lastLineAt), breaker, metrics));
+    // Only a sidecar that keeps running watches the rules (replay is a one-off backfill).
+    const enforcement = o.follow ? watchEnforcement({ config, ports, scheduler, log }, shutdown) : undefined;
+    const snapshot = () => {
+      const s = withHolds(toSnapshot(sidecar.status(), config.log.path, activity.readable, activity.lastLineAt), breaker, metrics);
+      return enforcement ? enforcement.apply(s) : s;
+    };
     if (!readOnly) keepStatusFile({ stateDir: config.stateDir, changes$: sidecar.changed$, snapshot, scheduler, log }, shutdown);
     // Beside the live sidecar its metrics port is taken; a dry run is watched on its terminal instead.
     if (!readOnly) await startMetricsEndpoint({ config, metrics, snapshot, scheduler, log }, shutdown);

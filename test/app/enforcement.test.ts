@@ -48,7 +48,7 @@ describe('enforcement watch', () => {
       [false, []],
     ]);
     expect(lines.map((l) => l.level)).toEqual(['info', 'warn']);
-    expect(lines[1]?.msg).toMatch(/f2b_ssh6 on main: NOT ENFORCED.*block nothing/);
+    expect(lines[1]?.msg).toMatch(/f2b_ssh6 on main: NOT ENFORCED.*have no effect/);
 
     // Same verdicts: no new line.
     await watch.check();
