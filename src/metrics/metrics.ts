@@ -134,6 +134,7 @@ export function createMetrics(opts: MetricsOptions = {}): SidecarMetrics {
   const pending = gauge('pending_operations', 'Addresses still to be added to or removed from the group', ['firewall', 'group', 'op']);
   const objectsUsed = gauge('owned_objects', 'Owned objects in the group: IPList hosts (kind="list") and per-address hosts (kind="host")', ['firewall', 'group', 'kind']);
   const perObject = gauge('addresses_per_list', 'Addresses per owned IPList host of the group: the fullest (stat="max") and the mean', ['firewall', 'group', 'stat']);
+  const setAside = gauge('addresses_set_aside', 'Addresses the firewall refused for good, set aside (retried hourly and at each resync; see status)', ['firewall', 'group']);
   const suspended = gauge('suspended_addresses', 'Addresses kept only by held unbans or stopped jails', ['firewall', 'group']);
   const requests = counter('firewall_requests_total', 'Firewall API requests by outcome', ['firewall', 'op', 'outcome']);
   const duration = histogram('firewall_request_duration_seconds', 'Firewall API request duration', ['firewall', 'op'], REQUEST_BUCKETS);
@@ -153,13 +154,14 @@ export function createMetrics(opts: MetricsOptions = {}): SidecarMetrics {
   const applyStatus = (status: StatusSnapshot): void => {
     // Reset then set in one synchronous pass: a scrape never sees the half-updated state, and
     // groups or firewalls dropped from the config stop being exported.
-    for (const g of [desired, applied, pending, suspended, lastReconcile, up, objectsUsed, perObject, enforced]) g.reset();
+    for (const g of [desired, applied, pending, suspended, lastReconcile, up, objectsUsed, perObject, enforced, setAside]) g.reset();
     const latest = new Map<string, number>();
     for (const g of status.groups) {
       const labels = { firewall: g.firewall, group: g.group };
       desired.set(labels, g.desired);
       applied.set(labels, g.applied);
       suspended.set(labels, g.suspended);
+      setAside.set(labels, g.setAside ?? 0);
       pending.set({ ...labels, op: 'add' }, g.pendingAdds);
       pending.set({ ...labels, op: 'remove' }, g.pendingRemoves);
       if (g.objects) {

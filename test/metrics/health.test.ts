@@ -73,7 +73,7 @@ describe('evaluateHealth', () => {
     expect(r.degraded).toBe(true);
     expect(r.checks.filter((c) => c.degraded).map((c) => c.name)).toEqual(['removals-held:edge/f2b-ssh-v4', 'set-aside']);
     expect(r.checks.find((c) => c.name.startsWith('removals-held'))?.detail).toContain('release with: f2b-sophosxg release edge/f2b-ssh-v4#21-abc');
-    expect(evaluateHealth(base, T0, opts).degraded).toBeUndefined();
+    expect(evaluateHealth(base, T0, opts).degraded).toBe(false);
   });
 
   it('names the unreadable log path', () => {

@@ -27,6 +27,7 @@ describe('createMetrics', () => {
       applied_addresses: 'gauge',
       pending_operations: 'gauge',
       suspended_addresses: 'gauge',
+      addresses_set_aside: 'gauge',
       owned_objects: 'gauge',
       addresses_per_list: 'gauge',
       firewall_requests_total: 'counter',
