@@ -33,11 +33,13 @@ export interface BuildFirewallsOptions {
 
 export async function buildFirewalls(config: Config, opts: BuildFirewallsOptions): Promise<Map<string, BuiltFirewall>> {
   const built = new Map<string, BuiltFirewall>();
+  const fromEnv = new Set<string>();
   try {
     for (const [name, fw] of Object.entries(config.firewalls)) {
       if (opts.only && !opts.only.has(name)) continue;
       const password = await resolvePassword(fw, opts.env);
       opts.onSecret?.(password);
+      if (fw.passwordEnv !== undefined) fromEnv.add(fw.passwordEnv);
       const dispatcher: Agent = buildDispatcher(
         {
           caFile: fw.tls?.caFile,
@@ -59,8 +61,10 @@ export async function buildFirewalls(config: Config, opts: BuildFirewallsOptions
           apiVersion: fw.apiVersion,
           log: opts.log,
         });
-      // A password fixed in its file is picked up at the next retry, without a restart.
-      const client = new ReloadingPort({ password, build, reread: () => resolvePassword(fw, opts.env), onSecret: opts.onSecret, log: opts.log });
+      // A password fixed in its file is picked up at the next retry, without a restart. The
+      // environment of a running process never changes: its value is the one read now.
+      const reread = fw.passwordEnv !== undefined ? () => Promise.resolve(password) : () => resolvePassword(fw, opts.env);
+      const client = new ReloadingPort({ password, build, reread, onSecret: opts.onSecret, log: opts.log });
       const port: FirewallPort = opts.dryRun
         ? new DryRunPort(client, { print: opts.dryRun.print, hostPrefix: fw.hostPrefix })
         : client;
@@ -78,6 +82,10 @@ export async function buildFirewalls(config: Config, opts: BuildFirewallsOptions
     await closeAll(built);
     throw err;
   }
+  // Once read, out of the process environment: child processes (fail2ban-client for the seed) do
+  // not inherit it and nothing that prints process.env shows it. (/proc/PID/environ keeps the
+  // initial block; a passwordFile or a systemd credential avoids even that.)
+  if (opts.env === process.env) for (const v of fromEnv) delete process.env[v];
   return built;
 }
 

@@ -2,7 +2,9 @@
  * Following fail2ban's log into the pipeline: where to start, the read-back that holds removals,
  * and the fail2ban-client seed on a first start.
  */
+import { access, constants, stat } from 'node:fs/promises';
 import { finalize, type SchedulerLike } from 'rxjs';
+import type { Checkpoint } from '../core/checkpoint.js';
 import type { Config } from '../config/index.js';
 import type { SidecarMetrics } from '../metrics/metrics.js';
 import type { PersistedState } from '../pipeline/persisted.js';
@@ -51,7 +53,7 @@ export async function followLog(o: FollowOptions, shutdown: Shutdown): Promise<v
   // The log must have been read to its end once (from the checkpoint, else from startAt) before
   // anything is removed: a missing or unreadable log (a mistyped path) never justifies a removal,
   // so this part is not ended by the safety timeout.
-  readBack.expect(true);
+  if (!(await nothingToRead(config.log.path, loaded.state.checkpoint, startAt))) readBack.expect(true);
   if (seed) readBack.expect();
   readBack.begin();
 
@@ -80,4 +82,18 @@ export async function followLog(o: FollowOptions, shutdown: Shutdown): Promise<v
   const seed$ = seedInputs({ client: config.fail2banClient, log }).pipe(finalize(() => readBack.done('seed read')));
   const sub = sidecar.connect(seed ? input$.pipe(seedFirst(seed$)) : input$);
   shutdown.add(() => sub.unsubscribe());
+}
+
+/**
+ * The log exists and reading it would deliver nothing: the file at the checkpoint's end, or, with
+ * no checkpoint, `end`, or an empty file with no rotated `PATH.1` before it. Then removals need
+ * not wait for the tailer's first read. A missing or unreadable log is never "nothing".
+ */
+async function nothingToRead(path: string, from: Checkpoint | undefined, startAt: 'end' | 'beginning'): Promise<boolean> {
+  const st = await stat(path).catch(() => undefined);
+  if (!st?.isFile()) return false;
+  if (!(await access(path, constants.R_OK).then(() => true, () => false))) return false;
+  if (from) return from.dev === st.dev && from.ino === st.ino && from.offset === st.size;
+  if (startAt === 'end') return true;
+  return st.size === 0 && (await stat(`${path}.1`).catch(() => undefined)) === undefined;
 }

@@ -334,4 +334,20 @@ describe('hostile week: the log and the state while the sidecar is down', () => 
     expect(fewest).toBe(100);
     expect(w.emu.stats.writes - writesBefore).toBe(0);
   }, 90_000);
+
+  it('status after kill -9: a clear NOT RUNNING line and exit 1, where it said running before', async () => {
+    const w = await open();
+    const p = await w.start();
+    await w.log.ban(v4s(3));
+    await w.converged(p);
+    const live = await w.cli(['status', '-c', w.configPath]);
+    expect(live.stdout).toMatch(new RegExp(`sidecar running \\(pid ${p.child.pid}\\), status written \\d+ s ago`));
+    await p.kill9();
+    const dead = await w.cli(['status', '-c', w.configPath]);
+    expect(dead.stdout).toMatch(new RegExp(`NOT RUNNING: the sidecar that wrote this status \\(pid ${p.child.pid}\\) has stopped`));
+    expect(dead.code).toBe(1);
+    const json = JSON.parse((await w.cli(['status', '--json', '-c', w.configPath])).stdout) as { pid: number; writer: { running: boolean; ageMs: number } };
+    expect(json.pid).toBe(p.child.pid);
+    expect(json.writer.running).toBe(false);
+  }, 60_000);
 });

@@ -8,6 +8,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { loadConfig } from '../../config/index.js';
 import { STATUS_FILE } from '../../app/runtime.js';
+import { describeWriter, processAlive } from '../../app/status-file.js';
 import type { StatusSnapshot } from '../../metrics/status.js';
 import { DEFAULT_CONFIG, type CliDeps, type CommandModule } from '../deps.js';
 
@@ -26,12 +27,13 @@ export async function run(args: StatusArgs, deps: CliDeps): Promise<number> {
     const code = (err as NodeJS.ErrnoException).code ?? 'error';
     throw new Error(`no status at ${file} (${code}): is the sidecar running with this config?`);
   }
-  const s = JSON.parse(text) as StatusSnapshot & { updatedAt?: string };
+  const s = JSON.parse(text) as StatusSnapshot & { updatedAt?: string; pid?: number };
+  const writer = describeWriter(s, Date.now(), processAlive);
   if (args.json) {
-    deps.stdout.write(`${JSON.stringify(s)}\n`);
+    deps.stdout.write(`${JSON.stringify({ ...s, writer: { ageMs: writer.ageMs, running: writer.running } })}\n`);
     return 0;
   }
-  const out: string[] = [`status of ${config.stateDir} (updated ${s.updatedAt ?? '?'})`];
+  const out: string[] = [`status of ${config.stateDir} (updated ${s.updatedAt ?? '?'})`, writer.line];
   for (const f of s.firewalls) {
     out.push(
       `firewall ${f.name}: ${f.state && f.state !== 'ok' && f.state !== 'unreachable' ? f.state.toUpperCase() : f.reachable ? 'reachable' : 'UNREACHABLE'}, last contact ${f.lastContact ?? 'never'}` +
@@ -50,7 +52,7 @@ export async function run(args: StatusArgs, deps: CliDeps): Promise<number> {
   for (const e of s.setAside ?? []) out.push(`  SET ASIDE ${e.op} ${e.address} in ${e.group} (${e.code}) since ${e.since}, next try ${e.retryAt}`);
   out.push(`log ${s.log.path}: ${s.log.readable ? 'readable' : 'UNREADABLE'}, last line ${s.log.lastLineAt ?? 'none yet'}`);
   deps.stdout.write(`${out.join('\n')}\n`);
-  const healthy = s.firewalls.every((f) => f.reachable && !f.permanentError) && s.log.readable;
+  const healthy = writer.running !== false && s.firewalls.every((f) => f.reachable && !f.permanentError) && s.log.readable;
   return healthy ? 0 : 1;
 }
 
