@@ -50,4 +50,14 @@ describe('status command', () => {
     expect(lines.find((l) => l.includes('f2b-ssh-v6'))).toContain('objects: 4 hosts (1 address each)');
     expect(lines.find((l) => l.includes('f2b-web'))).not.toContain('objects:');
   });
+
+  it('shows held unbans as held (still blocked), not as an empty pending count', async () => {
+    const text = await statusOutput((s) => {
+      s.groups[0]!.suspended = 3;
+      s.groups[1]!.suspended = 0;
+    });
+    const lines = text.split('\n');
+    expect(lines.find((l) => l.includes('f2b-ssh-v4'))).toContain('held 3 (unbans waiting to see whether fail2ban restarts, or jails stopped: still blocked)');
+    expect(lines.find((l) => l.includes('f2b-ssh-v6'))).toContain('held 0,');
+  });
 });

@@ -42,7 +42,7 @@ export async function run(args: StatusArgs, deps: CliDeps): Promise<number> {
   }
   for (const g of s.groups) {
     out.push(
-      `  ${g.group} (${g.family}): desired ${g.desired}, on firewall ${g.applied}, pending +${g.pendingAdds}/-${g.pendingRemoves}, suspended ${g.suspended}, last success ${g.lastSuccess ?? 'never'}` +
+      `  ${g.group} (${g.family}): desired ${g.desired}, on firewall ${g.applied}, pending +${g.pendingAdds}/-${g.pendingRemoves}, held ${g.suspended}${g.suspended ? ' (unbans waiting to see whether fail2ban restarts, or jails stopped: still blocked)' : ''}, last success ${g.lastSuccess ?? 'never'}` +
         (g.objects ? `, objects: ${objectsText(g.objects)}` : '') +
         (g.lastError ? `, last error ${g.lastError.code ?? ''} ${g.lastError.message} at ${g.lastError.at}` : '') +
         (g.enforced === false ? ', NOT ENFORCED (no enabled Drop/Reject rule uses it as a source)' : ''),
