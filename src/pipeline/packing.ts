@@ -98,6 +98,7 @@ export function planLists(input: PackInput): ListPlan {
   place(slots, [...homeless.moved].sort(), listSize, input.namer, true);
   place(slots, fresh, listSize, input.namer, false);
   compact(slots, input.desired.size, listSize, input.compact ?? 'auto');
+  keepEqualLists(slots);
   return toPlan(slots);
 }
 
@@ -183,6 +184,33 @@ function compact(slots: Slot[], n: number, listSize: number, mode: 'auto' | 'nev
     for (const t of targets) while (i < outgoing.length && size(t) < listSize) t.added.push(outgoing[i++] as string);
     // The bound guarantees the room: (live − 1) × listSize ≥ n when live > ⌈n / listSize⌉.
     if (i < outgoing.length) throw new Error(`packing: no room for ${outgoing.length - i} addresses (bug)`);
+  }
+}
+
+/**
+ * A list written in `gain` must not equal (as a set) a list that is emptied later: that one
+ * still stands during `gain`, and the XG refuses the write (503). Lists are disjoint once the
+ * plan is done, so such a written list X holds exactly the emptied list Y's addresses — e.g.
+ * Y = [a, b] and X = [a] (hand-made duplicate, a kept in the lower shard), compaction empties
+ * Y into X: X = [a, b] = Y. Reordering cannot help (Y changes only in a later stage). Keeping
+ * Y as it stands and emptying X instead reaches the same addresses with fewer writes, and
+ * nothing is unblocked: X's addresses are all in Y, which is never written.
+ */
+function keepEqualLists(slots: Slot[]): void {
+  const emptied = new Map<string, Slot>();
+  for (const y of slots) {
+    const key = contentKey(y.before);
+    if (!y.isNew && y.before.length > 0 && size(y) === 0 && !emptied.has(key)) emptied.set(key, y);
+  }
+  for (const x of slots) {
+    if (x.added.length === 0) continue; // not written in `gain`
+    const y = emptied.get(contentKey([...x.keep, ...x.added]));
+    if (y === undefined || y === x) continue;
+    emptied.delete(contentKey(y.before));
+    y.keep = [...new Set(y.before)];
+    y.givesAway = 0;
+    x.keep = [];
+    x.added = [];
   }
 }
 

@@ -353,6 +353,28 @@ describe('planLists: examples', () => {
     );
   });
 
+  it('regression (seed 151921049): a written list never equals, as a set, a list emptied later (503); that list is kept instead', () => {
+    // list2 = {7, 0} duplicates list1's 0; compaction used to empty list2 into list1, writing
+    // list1 = [0, 7] during `gain` while list2 still stood with the same set: 503.
+    const current = new Map([
+      [namer.name(3), ['198.51.100.7', '198.51.100.39']],
+      [namer.name(1), ['198.51.100.0']],
+      [namer.name(2), ['198.51.100.7', '198.51.100.0']],
+    ]);
+    const p: PackInput = { current, desired: new Set(['198.51.100.0', '198.51.100.5', '198.51.100.13', '198.51.100.7']), listSize: 4, namer, compact: 'auto' };
+    const plan = planLists(p);
+    const fw = run(p, plan); // throws on 503
+    expect(blocked(fw)).toEqual(p.desired);
+    expect(plan.lists).toEqual(
+      new Map([
+        [namer.name(2), ['198.51.100.7', '198.51.100.0']],
+        [namer.name(3), ['198.51.100.13', '198.51.100.5']],
+      ]),
+    );
+    expect(planSteps(plan).some((s) => s.name === namer.name(2))).toBe(false);
+    expect(plan.moved).toBe(0);
+  });
+
   it('nothing to do is no step', () => {
     const current = new Map([[namer.name(1), ['a', 'b']]]);
     expect(planSteps(planLists({ current, desired: new Set(['b', 'a']), listSize: 2, namer }))).toEqual([]);
