@@ -194,7 +194,8 @@ function compact(slots: Slot[], n: number, listSize: number, mode: 'auto' | 'nev
  * Y = [a, b] and X = [a] (hand-made duplicate, a kept in the lower shard), compaction empties
  * Y into X: X = [a, b] = Y. Reordering cannot help (Y changes only in a later stage). Keeping
  * Y as it stands and emptying X instead reaches the same addresses with fewer writes, and
- * nothing is unblocked: X's addresses are all in Y, which is never written.
+ * nothing is unblocked: X's addresses are all in Y, which is never written. Likewise a list
+ * given back exactly what it holds is not written at all.
  */
 function keepEqualLists(slots: Slot[]): void {
   const emptied = new Map<string, Slot>();
@@ -204,7 +205,14 @@ function keepEqualLists(slots: Slot[]): void {
   }
   for (const x of slots) {
     if (x.added.length === 0) continue; // not written in `gain`
-    const y = emptied.get(contentKey([...x.keep, ...x.added]));
+    const key = contentKey([...x.keep, ...x.added]);
+    if (!x.isNew && x.givesAway === 0 && key === contentKey(x.before) && size(x) === x.before.length) {
+      // It already holds exactly this (an address held twice went back where it was): no write.
+      x.keep = [...x.before];
+      x.added = [];
+      continue;
+    }
+    const y = emptied.get(key);
     if (y === undefined || y === x) continue;
     emptied.delete(contentKey(y.before));
     y.keep = [...new Set(y.before)];
