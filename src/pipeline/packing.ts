@@ -37,12 +37,17 @@ export interface ListPlan {
   moved: number;
   /** Every list after the plan, name → addresses; lists absent here no longer exist. */
   lists: Map<string, string[]>;
+  /**
+   * Desired networks ("198.51.100.0/24"), sorted: an IPList takes single addresses only (the XG
+   * refuses the write), so none is put in a list. The caller must block them another way.
+   */
+  unlisted: string[];
 }
 
 export interface PackInput {
   /** The group's owned lists as they stand: name → addresses (canonical text). */
   current: ReadonlyMap<string, readonly string[]>;
-  /** Every address the group's lists must hold afterwards. */
+  /** Every address the group's lists must hold afterwards (networks are left out: `unlisted`). */
   desired: ReadonlySet<string>;
   /** At most this many addresses per list (1 … IPLIST_MAX_ADDRESSES). */
   listSize: number;
@@ -92,15 +97,21 @@ export function planLists(input: PackInput): ListPlan {
     .map(([name, before]) => ({ name, shard: input.namer.shardOf(name) ?? Infinity, before }))
     .sort((a, b) => a.shard - b.shard || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
     .map((s, order): Slot => ({ ...s, order, isNew: false, keep: [], added: [], givesAway: 0 }));
-  const homeless = keepDesired(slots, input.desired, listSize);
-  const fresh = [...input.desired].filter((a) => !homeless.moved.has(a) && !homeless.placed.has(a)).sort();
+  // One network would make its list's every write fail (and the next pass plan it again).
+  const unlisted = [...input.desired].filter(isNetwork).sort();
+  const desired = unlisted.length === 0 ? input.desired : new Set([...input.desired].filter((a) => !isNetwork(a)));
+  const homeless = keepDesired(slots, desired, listSize);
+  const fresh = [...desired].filter((a) => !homeless.moved.has(a) && !homeless.placed.has(a)).sort();
   // Addresses over a list's cap move first (they are blocked now), then the new ones.
   place(slots, [...homeless.moved].sort(), listSize, input.namer, true);
   place(slots, fresh, listSize, input.namer, false);
-  compact(slots, input.desired.size, listSize, input.compact ?? 'auto');
+  compact(slots, desired.size, listSize, input.compact ?? 'auto');
   keepEqualLists(slots);
-  return toPlan(slots);
+  return { ...toPlan(slots), unlisted };
 }
+
+/** Canonical text (core/address.ts): a network keeps its "/prefix"; "/32" and "/128" are plain addresses. */
+const isNetwork = (a: string): boolean => a.includes('/');
 
 /** Fills `keep`; returns desired addresses already held once (`placed`) and those that must move off an over-full list. */
 function keepDesired(slots: Slot[], desired: ReadonlySet<string>, listSize: number): { placed: Set<string>; moved: Set<string> } {
@@ -222,7 +233,7 @@ function keepEqualLists(slots: Slot[]): void {
   }
 }
 
-function toPlan(slots: Slot[]): ListPlan {
+function toPlan(slots: Slot[]): Omit<ListPlan, 'unlisted'> {
   const gain: ListStep[] = [];
   const group: ListStep[] = [];
   const shrink: ListStep[] = [];

@@ -27,6 +27,7 @@ const sameSet = (a: readonly string[], b: readonly string[]) => {
 function apply(fw: Map<string, FwList>, step: ListStep, listSize: number): void {
   const checkContent = (name: string, addresses: string[]) => {
     if (addresses.length === 0 || addresses.length > listSize) throw new Error(`501: ${name} holds ${addresses.length}`);
+    if (addresses.some((a) => a.includes('/'))) throw new Error(`501: ${name} holds a network`);
     if (new Set(addresses).size !== addresses.length) throw new Error(`${name}: duplicate addresses written`);
     for (const [other, l] of fw) if (other !== name && sameSet(l.addresses, addresses)) throw new Error(`503: ${name} = ${other}`);
   };
@@ -91,6 +92,9 @@ const packInput = packInputOver(addr);
 /** 6 addresses over 7 lists: hand-made duplicates everywhere (the 40-address pool found seed 151921049 once). */
 const denseInput = packInputOver(fc.constantFrom(...universe.slice(0, 6)));
 const anyInput = fc.oneof(packInput, denseInput);
+/** Networks among the addresses, as the parser and the floor let them through (canonical text). */
+const networks = ['198.51.100.0/24', '198.51.100.0/30', '2001:db8::/64'];
+const withNetworks = packInputOver(fc.constantFrom(...universe.slice(0, 6), ...networks));
 
 /** Current lists as the packer itself would leave them: no duplicates, within the cap. */
 const tidyInput: fc.Arbitrary<PackInput> = packInput.map((p) => {
@@ -181,6 +185,24 @@ describe('planLists: properties', () => {
           }
           for (const a of mustStay) expect(blocked(fw).has(a)).toBe(true);
         });
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('networks are never put in a list: they come back as unlisted, the single addresses are packed as usual', () => {
+    fc.assert(
+      fc.property(withNetworks, (p) => {
+        const plan = planLists(p);
+        const singles = [...p.desired].filter((a) => !a.includes('/'));
+        expect(plan.unlisted).toEqual([...p.desired].filter((a) => a.includes('/')).sort());
+        const before = blocked(firewall(p.current));
+        const fw = firewall(p.current);
+        for (const s of planSteps(plan)) {
+          apply(fw, s, p.listSize); // refuses a network like the XG
+          for (const a of singles) if (before.has(a)) expect(blocked(fw).has(a)).toBe(true);
+        }
+        expect([...blocked(fw)].sort()).toEqual(singles.sort());
       }),
       { numRuns: 300 },
     );
@@ -393,6 +415,15 @@ describe('planLists: examples', () => {
     const plan = planLists(p);
     expect(planSteps(plan)).toEqual([{ op: 'update', name: namer.name(1), addresses: ['3', '4'] }]);
     expect(blocked(run(p, plan))).toEqual(p.desired);
+  });
+
+  it('a network ban is not put in a list (the XG would refuse the write, every pass); it is reported as unlisted', () => {
+    const current = new Map([[namer.name(1), ['192.0.2.1']]]);
+    const desired = new Set(['192.0.2.1', '192.0.2.2', '198.51.100.0/24', '2001:db8::/64']);
+    const plan = planLists({ current, desired, listSize: 1000, namer });
+    expect(planSteps(plan)).toEqual([{ op: 'update', name: namer.name(1), addresses: ['192.0.2.1', '192.0.2.2'] }]);
+    expect(plan.unlisted).toEqual(['198.51.100.0/24', '2001:db8::/64']);
+    expect(planLists({ current, desired: new Set(['192.0.2.1']), listSize: 1000, namer }).unlisted).toEqual([]);
   });
 
   it('nothing to do is no step', () => {
