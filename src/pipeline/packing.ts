@@ -37,12 +37,17 @@ export interface ListPlan {
   moved: number;
   /** Every list after the plan, name → addresses; lists absent here no longer exist. */
   lists: Map<string, string[]>;
+  /**
+   * Desired networks ("198.51.100.0/24"), sorted: an IPList takes single addresses only (the XG
+   * refuses the write), so none is put in a list. The caller must block them another way.
+   */
+  unlisted: string[];
 }
 
 export interface PackInput {
   /** The group's owned lists as they stand: name → addresses (canonical text). */
   current: ReadonlyMap<string, readonly string[]>;
-  /** Every address the group's lists must hold afterwards. */
+  /** Every address the group's lists must hold afterwards (networks are left out: `unlisted`). */
   desired: ReadonlySet<string>;
   /** At most this many addresses per list (1 … IPLIST_MAX_ADDRESSES). */
   listSize: number;
@@ -92,14 +97,21 @@ export function planLists(input: PackInput): ListPlan {
     .map(([name, before]) => ({ name, shard: input.namer.shardOf(name) ?? Infinity, before }))
     .sort((a, b) => a.shard - b.shard || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
     .map((s, order): Slot => ({ ...s, order, isNew: false, keep: [], added: [], givesAway: 0 }));
-  const homeless = keepDesired(slots, input.desired, listSize);
-  const fresh = [...input.desired].filter((a) => !homeless.moved.has(a) && !homeless.placed.has(a)).sort();
+  // One network would make its list's every write fail (and the next pass plan it again).
+  const unlisted = [...input.desired].filter(isNetwork).sort();
+  const desired = unlisted.length === 0 ? input.desired : new Set([...input.desired].filter((a) => !isNetwork(a)));
+  const homeless = keepDesired(slots, desired, listSize);
+  const fresh = [...desired].filter((a) => !homeless.moved.has(a) && !homeless.placed.has(a)).sort();
   // Addresses over a list's cap move first (they are blocked now), then the new ones.
   place(slots, [...homeless.moved].sort(), listSize, input.namer, true);
   place(slots, fresh, listSize, input.namer, false);
-  compact(slots, input.desired.size, listSize, input.compact ?? 'auto');
-  return toPlan(slots);
+  compact(slots, desired.size, listSize, input.compact ?? 'auto');
+  keepEqualLists(slots);
+  return { ...toPlan(slots), unlisted };
 }
+
+/** Canonical text (core/address.ts): a network keeps its "/prefix"; "/32" and "/128" are plain addresses. */
+const isNetwork = (a: string): boolean => a.includes('/');
 
 /** Fills `keep`; returns desired addresses already held once (`placed`) and those that must move off an over-full list. */
 function keepDesired(slots: Slot[], desired: ReadonlySet<string>, listSize: number): { placed: Set<string>; moved: Set<string> } {
@@ -186,7 +198,42 @@ function compact(slots: Slot[], n: number, listSize: number, mode: 'auto' | 'nev
   }
 }
 
-function toPlan(slots: Slot[]): ListPlan {
+/**
+ * A list written in `gain` must not equal (as a set) a list that is emptied later: that one
+ * still stands during `gain`, and the XG refuses the write (503). Lists are disjoint once the
+ * plan is done, so such a written list X holds exactly the emptied list Y's addresses — e.g.
+ * Y = [a, b] and X = [a] (hand-made duplicate, a kept in the lower shard), compaction empties
+ * Y into X: X = [a, b] = Y. Reordering cannot help (Y changes only in a later stage). Keeping
+ * Y as it stands and emptying X instead reaches the same addresses with fewer writes, and
+ * nothing is unblocked: X's addresses are all in Y, which is never written. Likewise a list
+ * given back exactly what it holds is not written at all.
+ */
+function keepEqualLists(slots: Slot[]): void {
+  const emptied = new Map<string, Slot>();
+  for (const y of slots) {
+    const key = contentKey(y.before);
+    if (!y.isNew && y.before.length > 0 && size(y) === 0 && !emptied.has(key)) emptied.set(key, y);
+  }
+  for (const x of slots) {
+    if (x.added.length === 0) continue; // not written in `gain`
+    const key = contentKey([...x.keep, ...x.added]);
+    if (!x.isNew && x.givesAway === 0 && key === contentKey(x.before) && size(x) === x.before.length) {
+      // It already holds exactly this (an address held twice went back where it was): no write.
+      x.keep = [...x.before];
+      x.added = [];
+      continue;
+    }
+    const y = emptied.get(key);
+    if (y === undefined || y === x) continue;
+    emptied.delete(contentKey(y.before));
+    y.keep = [...new Set(y.before)];
+    y.givesAway = 0;
+    x.keep = [];
+    x.added = [];
+  }
+}
+
+function toPlan(slots: Slot[]): Omit<ListPlan, 'unlisted'> {
   const gain: ListStep[] = [];
   const group: ListStep[] = [];
   const shrink: ListStep[] = [];
