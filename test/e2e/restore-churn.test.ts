@@ -12,8 +12,8 @@ if (!available) console.warn('e2e/restore-churn: SKIPPED — fail2ban-server / /
 
 const BANS = Number(process.env.F2B_RESTORE_BANS ?? 5000);
 const STOP_UNBAN_WINDOW_MS = 1000;
-// Shorter than the restore of 5,000 tickets (about 1 s with the no-op action here), longer than the
-// tailer's delay between two reads on a loaded machine.
+// Shorter than the restore of 5,000 tickets (at least 5 s: the slow.py action waits 1 ms per ban),
+// longer than the tailer's delay between two reads on a loaded machine.
 const RESTORE_GRACE_MS = 1000;
 /** `set JAIL banip` arguments per client call (one call per address would take minutes). */
 const CHUNK = 500;
@@ -35,7 +35,7 @@ describe.skipIf(!available)('real fail2ban restart with thousands of bans → no
 
   beforeAll(async () => {
     e = await startE2e({
-      fail2ban: { jails: ['sshd'], jailBantimeSec: { sshd: 3600 }, banaction: 'noop' },
+      fail2ban: { jails: ['sshd'], jailBantimeSec: { sshd: 3600 }, banaction: 'slow.py' },
       sidecar: { batchWindowMs: 200, stopUnbanWindowMs: STOP_UNBAN_WINDOW_MS, restoreGraceMs: RESTORE_GRACE_MS },
     });
     await e.startSidecar();

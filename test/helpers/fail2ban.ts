@@ -88,11 +88,12 @@ export interface Fail2banOptions {
    * Ban action of both jails (default dummy: a shell `printf` per ban and unban into dummyTarget).
    * noop runs no command at all: for thousands of bans, where a shell per ticket takes minutes.
    */
-  banaction?: 'dummy' | 'noop';
+  /** `slow.py`: a Python action that waits 1 ms per ban, so a restore of N tickets lasts ≥ N ms anywhere. */
+  banaction?: 'dummy' | 'noop' | 'slow.py';
 }
 
 const TEMPLATE_DIR = fileURLToPath(new URL('../fixtures/fail2ban-sandbox/', import.meta.url));
-const TEMPLATE_FILES = ['fail2ban.local', 'jail.local', 'filter.d/webapp-auth.conf', 'action.d/dummy.local', 'action.d/noop.conf'];
+const TEMPLATE_FILES = ['fail2ban.local', 'jail.local', 'filter.d/webapp-auth.conf', 'action.d/dummy.local', 'action.d/noop.conf', 'action.d/slow.py'];
 // Only the stock files the sandbox jails need; jail.d/ and fail2ban.d/ stay empty so a host's local
 // overrides (e.g. Debian's defaults-debian.conf enabling the systemd backend) never leak in.
 const STOCK_ENTRIES = ['fail2ban.conf', 'jail.conf', 'paths-common.conf', 'paths-debian.conf', 'filter.d', 'action.d'];
