@@ -7,6 +7,7 @@ import type { SidecarMetrics } from '../metrics/metrics.js';
 import { firewallNeverBlock, makeFloor, type Floor, type HostResolver } from '../pipeline/floor.js';
 import type { PipelineLogger } from '../pipeline/log.js';
 import type { PersistedState, SidecarOptions, StateSink } from '../pipeline/sidecar.js';
+import type { ObjectsMode } from '../pipeline/firewall-set.js';
 import type { FirewallPort } from '../xg/port.js';
 import { RemovalBreaker } from '../pipeline/index.js';
 
@@ -52,6 +53,7 @@ export function sidecarOptions(w: PipelineWiring): SidecarOptions {
     scheduler: w.scheduler,
     log: w.log,
     ports: w.ports,
+    modes: objectsModes(config),
     initial: w.initial,
     // Until the log (and, on a first start, the seed) is read back, the desired state is not
     // complete: an empty state knows nothing yet, and a loaded one lacks the bans logged after
@@ -65,6 +67,15 @@ export function sidecarOptions(w: PipelineWiring): SidecarOptions {
     },
     sink: w.sink,
   };
+}
+
+/** `firewalls.NAME.objects` (issue 12): packed IPLists (default) or one host per address. */
+function objectsModes(config: Config): Map<string, ObjectsMode> {
+  const modes = new Map<string, ObjectsMode>();
+  for (const [name, fw] of Object.entries(config.firewalls)) {
+    modes.set(name, fw.objects === 'lists' ? { objects: 'lists', lists: { listSize: fw.listSize, hostPrefix: fw.hostPrefix } } : { objects: 'hosts' });
+  }
+  return modes;
 }
 
 /** The floor under every ban target: config neverBlock + the firewalls' own addresses + minimum prefixes. */

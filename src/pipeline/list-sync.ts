@@ -14,6 +14,9 @@ import { listNamer, type ListNamer } from '../core/list-name.js';
 import { planLists, type ListPlan } from './packing.js';
 import { chunk } from './planner.js';
 
+/** A canonical network ("198.51.100.0/24"): /32 and /128 are already plain addresses. */
+const isNetwork = (a: string): boolean => a.includes('/');
+
 export interface ListModeOptions {
   /** Addresses per IPList host (1 … 1000). */
   listSize: number;
@@ -98,6 +101,7 @@ export class ListSync {
       const plan = planLists({ current: lists, desired: target, listSize: this.o.listSize, namer: this.namer });
       await this.write(plan, target, input, result);
       this.lists = plan.lists;
+      await this.addNetworks(input, result);
       await this.retireHosts(input, result);
     } catch (err) {
       this.forget();
@@ -135,9 +139,14 @@ export class ListSync {
     return lists;
   }
 
-  /** What the lists must hold: the desired set, plus what must stay (held unbans; anything while removals are held). */
+  /**
+   * What the lists must hold: the desired set, plus what must stay (held unbans; anything while
+   * removals are held). Networks are not in it: an IPList takes single addresses only (the XG
+   * refuses a CIDR entry, 501), so they stay per-address Network hosts (addNetworks).
+   */
   private target(lists: ReadonlyMap<string, readonly string[]>, input: ListSyncInput): Set<string> {
-    const out = new Set(input.desired);
+    const out = new Set<string>();
+    for (const a of input.desired) if (!isNetwork(a)) out.add(a);
     for (const l of lists.values()) for (const a of l) if (input.holdRemovals || input.held.has(a)) out.add(a);
     return out;
   }
@@ -165,6 +174,24 @@ export class ListSync {
     for (const s of [...plan.gain, ...later]) {
       for (const a of before.get(s.name) ?? []) {
         if (!target.has(a) && !this.hosts.has(a) && this.standing.delete(a)) result.removed.push(a);
+      }
+    }
+  }
+
+  /**
+   * Desired networks (fail2ban's subnet bans) as per-address Network hosts, like hosts mode.
+   * They leave through retireHosts once nothing keeps them.
+   */
+  private async addNetworks(input: ListSyncInput, result: ListPassResult): Promise<void> {
+    const missing = [...input.desired].filter((a) => isNetwork(a) && !this.hosts.has(a)).sort();
+    for (const batch of chunk(missing, input.maxBatch)) {
+      await this.port.addToGroup(this.group, batch);
+      input.contact();
+      result.writes++;
+      for (const a of batch) {
+        this.hosts.add(a);
+        if (!this.standing.has(a)) result.added.push(a);
+        this.standing.add(a);
       }
     }
   }

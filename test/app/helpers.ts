@@ -9,6 +9,7 @@ import { Writable } from 'node:stream';
 import { parseConfig, type Config } from '../../src/config/index.js';
 import { startEmulator, type Emulator, type EmulatorOptions } from '../../src/emulator/index.js';
 import { startRuntime, type Runtime } from '../../src/app/runtime.js';
+import { blockedBy } from '../helpers/blocked.js';
 import { createLogger, type LogFormat, type LogLevel } from '../../src/util/log.js';
 
 export const FIXTURES = fileURLToPath(new URL('../../../shared/fixtures/fail2ban/', import.meta.url));
@@ -117,6 +118,8 @@ export interface RigOptions {
   initialLog?: string;
   /** Reuse a directory (a restarted sidecar): its state and log stay. */
   dir?: string;
+  /** firewalls.main.objects; unset: the schema default (lists). */
+  objects?: 'lists' | 'hosts';
 }
 
 export interface Rig {
@@ -128,12 +131,14 @@ export interface Rig {
   sink: LineSink;
   append(line: string): Promise<void>;
   members(group?: string): string[];
+  /** What the group blocks, lists and per-address hosts alike (test/helpers/blocked.ts). */
+  blocked(group?: string): string[];
   /** Stops the runtime (idempotent); the emulator and dir stay until close(). */
   stop(): Promise<void>;
   close(): Promise<void>;
 }
 
-export function rigConfig(o: { dir: string; emu: Emulator; startAt?: 'end' | 'beginning'; extra?: string[] }): string {
+export function rigConfig(o: { dir: string; emu: Emulator; startAt?: 'end' | 'beginning'; extra?: string[]; objects?: 'lists' | 'hosts' | undefined }): string {
   return [
     `log: { path: ${JSON.stringify(join(o.dir, 'fail2ban.log'))}, startAt: ${o.startAt ?? 'beginning'} }`,
     `stateDir: ${JSON.stringify(join(o.dir, 'state'))}`,
@@ -143,6 +148,7 @@ export function rigConfig(o: { dir: string; emu: Emulator; startAt?: 'end' | 'be
     '    username: admin',
     '    passwordEnv: XG_PASSWORD',
     `    tls: { fingerprint256: "${o.emu.fingerprint256}" }`,
+    ...(o.objects ? [`    objects: ${o.objects}`] : []),
     'groups:',
     '  - { name: f2b_blockings, ipv6Name: f2b_blockings6, firewall: main, jails: ["*"] }',
     'batch: { windowMs: 100, maxSize: 50 }',
@@ -158,7 +164,7 @@ export async function startRig(o: RigOptions = {}, emu?: Emulator): Promise<Rig>
   const e = emu ?? (await startEmulator({ users: { admin: PASSWORD }, ...o.emulator }));
   const logPath = join(dir, 'fail2ban.log');
   if (o.initialLog !== undefined || own) await writeFile(logPath, o.initialLog ?? '');
-  const config = parseConfig(rigConfig({ dir, emu: e, startAt: o.startAt, extra: o.extra }), '(test config)');
+  const config = parseConfig(rigConfig({ dir, emu: e, startAt: o.startAt, extra: o.extra, objects: o.objects }), '(test config)');
   const sink = new LineSink();
   const secrets: string[] = [];
   const log = createLogger({ level: o.level ?? 'info', format: o.format ?? 'text', destination: sink, secrets: () => secrets, journal: o.journal ?? false });
@@ -185,6 +191,7 @@ export async function startRig(o: RigOptions = {}, emu?: Emulator): Promise<Rig>
     sink,
     append: (line) => appendFile(logPath, line),
     members: (group = 'f2b_blockings') => e.model.groupMembers(group),
+    blocked: (group = 'f2b_blockings') => blockedBy(e.model, group),
     stop,
     close: async () => {
       await stop();

@@ -20,7 +20,7 @@ const ip = (i: number) => `11.0.${i >> 8}.${i & 255}`;
 describe('read-back after a lost state', () => {
   it('keeps the owned hosts that the log still bans; removes only what the log unbanned', async () => {
     const bans = Array.from({ length: N }, (_, i) => f2bLine('Ban', 'sshd', ip(i))).join('');
-    const first = await startRig({ startAt: 'beginning', initialLog: bans });
+    const first = await startRig({ objects: 'hosts', startAt: 'beginning', initialLog: bans });
     cleanups.push(() => first.close());
     await waitFor('every ban on the firewall', () => first.members().length === N, 60_000);
     await first.runtime.sidecar.idle();
@@ -32,7 +32,7 @@ describe('read-back after a lost state', () => {
     await first.append(f2bLine('Unban', 'sshd', ip(7)));
     const writesBefore = first.emu.stats.writes;
 
-    const second: Rig = await startRig({ dir: first.dir, startAt: 'end' }, first.emu);
+    const second: Rig = await startRig({ objects: 'hosts', dir: first.dir, startAt: 'end' }, first.emu);
     cleanups.push(() => second.stop());
     await waitFor('the unbanned address removed', () => !second.members().some((m) => m.endsWith(`_${ip(7)}`)) && second.members().length === N - 1, 60_000);
     await second.runtime.sidecar.idle();
@@ -47,7 +47,7 @@ describe('read-back after a lost state', () => {
 
   it('a state older than the log (saved before the last bans): those bans stay on the firewall during the read-back', async () => {
     const M = 200;
-    const first = await startRig({ startAt: 'beginning', initialLog: Array.from({ length: N }, (_, i) => f2bLine('Ban', 'sshd', ip(i))).join('') });
+    const first = await startRig({ objects: 'hosts', startAt: 'beginning', initialLog: Array.from({ length: N }, (_, i) => f2bLine('Ban', 'sshd', ip(i))).join('') });
     cleanups.push(() => first.close());
     await waitFor('the first bans on the firewall', () => first.members().length === N, 60_000);
     await first.runtime.sidecar.idle();
@@ -55,7 +55,7 @@ describe('read-back after a lost state', () => {
     const stateFile = join(first.dir, 'state', 'state.json');
     await copyFile(stateFile, `${stateFile}.old`);
 
-    const second: Rig = await startRig({ dir: first.dir, startAt: 'end' }, first.emu);
+    const second: Rig = await startRig({ objects: 'hosts', dir: first.dir, startAt: 'end' }, first.emu);
     cleanups.push(() => second.stop());
     await second.append(Array.from({ length: M }, (_, i) => f2bLine('Ban', 'sshd', ip(N + i))).join(''));
     await waitFor('the later bans on the firewall', () => second.members().length === N + M, 60_000);
@@ -66,7 +66,7 @@ describe('read-back after a lost state', () => {
     await copyFile(`${stateFile}.old`, stateFile);
     await rm(`${stateFile}.prev`, { force: true });
     const writesBefore = first.emu.stats.writes;
-    const third: Rig = await startRig({ dir: first.dir, startAt: 'end' }, first.emu);
+    const third: Rig = await startRig({ objects: 'hosts', dir: first.dir, startAt: 'end' }, first.emu);
     cleanups.push(() => third.stop());
     await waitFor('the log read back', () => third.runtime.sidecar.status().groups.some((g) => g.desired === N + M), 60_000);
     await third.runtime.sidecar.idle();
@@ -81,7 +81,7 @@ describe('read-back after a lost state', () => {
   // every Ban of the log and the reconciler lifted what the empty state did not hold).
   it('a deleted stateDir with startAt: end lifts no ban: the desired state is rebuilt from the log first', async () => {
     const M = 100;
-    const first = await startRig({ startAt: 'beginning', initialLog: Array.from({ length: M }, (_, i) => f2bLine('Ban', 'sshd', ip(i))).join('') });
+    const first = await startRig({ objects: 'hosts', startAt: 'beginning', initialLog: Array.from({ length: M }, (_, i) => f2bLine('Ban', 'sshd', ip(i))).join('') });
     cleanups.push(() => first.close());
     await waitFor('every ban on the firewall', () => first.members().length === M, 60_000);
     await first.runtime.sidecar.idle();
@@ -92,7 +92,7 @@ describe('read-back after a lost state', () => {
 
     let fewest = M;
     const sampler = setInterval(() => (fewest = Math.min(fewest, first.members().length)), 5);
-    const second = await startRig({ dir: first.dir, startAt: 'end' }, first.emu);
+    const second = await startRig({ objects: 'hosts', dir: first.dir, startAt: 'end' }, first.emu);
     cleanups.push(() => second.stop());
     await waitFor('the unbanned address removed', () => second.members().length === M - 1, 60_000);
     await second.runtime.sidecar.idle();
@@ -106,7 +106,7 @@ describe('read-back after a lost state', () => {
 
   it('a missing log (a mistyped log.path) never justifies a removal: held until the log is read', async () => {
     const M = 6;
-    const first = await startRig({ startAt: 'beginning', initialLog: Array.from({ length: M }, (_, i) => f2bLine('Ban', 'sshd', ip(i))).join('') });
+    const first = await startRig({ objects: 'hosts', startAt: 'beginning', initialLog: Array.from({ length: M }, (_, i) => f2bLine('Ban', 'sshd', ip(i))).join('') });
     cleanups.push(() => first.close());
     await waitFor('every ban on the firewall', () => first.members().length === M, 60_000);
     await first.runtime.sidecar.idle();
@@ -115,7 +115,7 @@ describe('read-back after a lost state', () => {
     await rename(first.logPath, `${first.logPath}.elsewhere`);
     const writesBefore = first.emu.stats.writes;
 
-    const second = await startRig({ dir: first.dir, startAt: 'end' }, first.emu);
+    const second = await startRig({ objects: 'hosts', dir: first.dir, startAt: 'end' }, first.emu);
     cleanups.push(() => second.stop());
     await waitFor('the missing-log warning', () => second.sink.text.includes('FILE_MISSING'), 10_000).catch((e: unknown) => {
       throw new Error(`${String(e)}\n${second.sink.text}`);

@@ -193,7 +193,8 @@ describe('plan', () => {
       const abort = new AbortController();
       const dry = capture(abort.signal);
       const running = runCmd({ config: e.config, dryRun: true, logLevel: 'warn' }, dry.deps);
-      await until(() => dry.out().includes('DRY-RUN add group=f2b_ssh'));
+      // run writes packed lists by default (issue 12), per-address hosts with objects: hosts.
+      await until(() => /DRY-RUN (add|list (create|update) addresses\(\d+\)=\S+) group=f2b_ssh/.test(dry.out()));
       await appendFile(e.logPath, line('sshd', 'Ban', '203.0.113.12', 3));
       await until(() => dry.out().includes('203.0.113.12'));
       abort.abort();

@@ -199,6 +199,11 @@ class Rig implements E2e {
         for (const name of this.emu.model.groupMembers(JAIL_GROUPS[jail][fam])) {
           if (!name.startsWith(PREFIX)) continue;
           const host = this.emu.model.hostByName(name);
+          // Lists mode (run's default): an owned IPList holds many addresses.
+          if (host?.hostType === 'IPList') {
+            for (const a of (host.listOfIPAddresses ?? '').split(',')) if (a !== '') addrs.push(norm(a));
+            continue;
+          }
           if (host?.ipAddress === undefined) throw new Error(`owned member ${name} has no IPAddress: ${JSON.stringify(host)}`);
           addrs.push(norm(host.ipAddress));
         }

@@ -242,6 +242,8 @@ export interface WorldOptions {
   /** Put the state directory here (e.g. on a tiny tmpfs). */
   stateDir?: string;
   logLevel?: 'debug' | 'info';
+  /** firewalls.xg.objects; unset: the schema default (lists), what users get. */
+  objects?: 'lists' | 'hosts';
 }
 
 /** status.json as `run` writes it. */
@@ -290,6 +292,7 @@ export function configYaml(w: { logPath: string; stateDir: string; url: string; 
     `    requestTimeoutMs: ${o.requestTimeoutMs ?? 5000}`,
     '    connectTimeoutMs: 1000',
     `    batchSize: ${o.batchSize ?? 200}`,
+    ...(o.objects ? [`    objects: ${o.objects}`] : []),
     'groups:',
     `  - { name: ${GROUP_V4}, ipv6Name: ${GROUP_V6}, firewall: xg, jails: ["*"] }`,
     `batch: { windowMs: ${o.windowMs ?? 200}, maxSize: ${o.maxSize ?? 500} }`,
@@ -326,7 +329,13 @@ export async function startWorld(o: WorldOptions = {}): Promise<World> {
     const out = new Set<string>();
     for (const name of emu.model.groupMembers(group)) {
       if (!name.startsWith(PREFIX)) continue;
-      const ip = emu.model.hostByName(name)?.ipAddress;
+      const host = emu.model.hostByName(name);
+      // Lists mode (the default): an owned IPList holds many addresses; hosts mode: one per host.
+      if (host?.hostType === 'IPList') {
+        for (const a of (host.listOfIPAddresses ?? '').split(',')) if (a !== '') out.add(canonical(a));
+        continue;
+      }
+      const ip = host?.ipAddress;
       out.add(ip === undefined ? `?${name}` : canonical(ip));
     }
     return out;

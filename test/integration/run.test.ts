@@ -118,7 +118,8 @@ describe('run: the real process against the emulator over HTTPS', () => {
   }, 60_000);
 
   it('hand edits on the firewall: owned removed → re-added, owned undesired → removed, foreign → left alone', async () => {
-    const w = await open();
+    // About per-address host objects (a host dropped from the group by name): hosts mode.
+    const w = await open({ objects: 'hosts' });
     let p = await w.start();
     await w.log.ban(v4s(50));
     await w.log.ban(v6s(5));

@@ -199,6 +199,25 @@ describe('lists mode', () => {
     expect(port.samples.length).toBeGreaterThan(want.length);
     for (const s of port.samples) for (const a of want) expect(s.has(a)).toBe(true);
   });
+
+  it('networks (subnet bans) stay per-address Network hosts beside the lists, and go when unbanned', async () => {
+    const { clock, port, r, ban, unban, applied } = setup();
+    r.start();
+    await clock.advance(10_000);
+    ban(['192.0.2.1', '198.51.100.0/24', '192.0.2.2']);
+    await clock.advance(20_000);
+    expect(r.converged).toBe(true);
+    expect(sorted(port.lists.get('f2b_f2b-v4.list1')!.addresses)).toEqual(['192.0.2.1', '192.0.2.2']);
+    expect([...port.hosts.keys()]).toEqual(['198.51.100.0/24']);
+    expect(sorted(port.blocked(GROUP))).toEqual(['192.0.2.1', '192.0.2.2', '198.51.100.0/24']);
+    expect(applied.filter((c) => c.op === 'add').flatMap((c) => c.addresses).sort()).toEqual(['192.0.2.1', '192.0.2.2', '198.51.100.0/24']);
+    expect(r.status().groups[0]!.objects).toMatchObject({ mode: 'lists', lists: 1, hosts: 1 });
+    unban(['198.51.100.0/24']);
+    await clock.advance(20_000);
+    expect(r.converged).toBe(true);
+    expect(port.hosts.size).toBe(0);
+    expect(sorted(port.blocked(GROUP))).toEqual(['192.0.2.1', '192.0.2.2']);
+  });
 });
 
 describe('hosts mode', () => {

@@ -62,11 +62,19 @@ export async function run(args: DemoArgs, deps: CliDeps): Promise<number> {
     version: version(),
     follow: true,
   });
+  // What a group blocks: the addresses of its IPLists (lists mode, run's default) and of its
+  // per-address hosts, so the counters mean the same in both modes.
+  const blocked = (g: string): string[] =>
+    emu.model.groupMembers(g).flatMap((name) => {
+      const h = emu.model.hostByName(name);
+      if (h?.hostType === 'IPList') return (h.listOfIPAddresses ?? '').split(',').filter((a) => a !== '');
+      return [h?.ipAddress ?? name];
+    });
   const tty = (deps.stdout as { isTTY?: boolean }).isTTY === true;
   let last = '';
   const show = (i: number) => {
-    const members = (g: string) => emu.model.groupMembers(g).length;
-    const counts = `f2b_blockings: ${members('f2b_blockings')} host(s)  f2b_blockings6: ${members('f2b_blockings6')} host(s)  requests: ${emu.stats.requests}`;
+    const count = (g: string) => `${blocked(g).length} address(es) in ${emu.model.groupMembers(g).length} object(s)`;
+    const counts = `f2b_blockings: ${count('f2b_blockings')}  f2b_blockings6: ${count('f2b_blockings6')}  requests: ${emu.stats.requests}`;
     const line = `line ${String(i).padStart(3)}/${lines.length}  ${counts}`;
     // A pipe gets a line only when the firewall changed; a terminal gets a live counter.
     if (!tty && counts === last) return;
@@ -85,7 +93,7 @@ export async function run(args: DemoArgs, deps: CliDeps): Promise<number> {
     show(lines.length);
     out('\n\nfinal firewall state (what the XG would drop):\n');
     for (const g of ['f2b_blockings', 'f2b_blockings6']) {
-      out(`  ${g}: ${emu.model.groupMembers(g).join(', ') || '(empty)'}\n`);
+      out(`  ${g} (${emu.model.groupMembers(g).join(', ') || 'no objects'}): ${blocked(g).join(', ') || '(empty)'}\n`);
     }
     out('(the log ends with fail2ban stopped: its bans are suspended, not lifted, until it starts again)\n');
   } finally {
