@@ -10,6 +10,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { createRequire } from 'node:module';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEmulator, type Emulator } from '../../src/emulator/index.js';
+import { blockedBy } from '../helpers/blocked.js';
 import { unitCommandLines, unitValue, readUnit } from '../helpers/systemd-unit.js';
 
 const REPO = fileURLToPath(new URL('../../', import.meta.url));
@@ -132,7 +133,7 @@ describe('systemd unit command lines, run without systemd', () => {
       await until('the sidecar to start', () => /INFO sidecar started /.test(p.out.stderr) || p.out.code !== null, 60_000);
       expect(p.out.code, p.out.stderr).toBeNull();
       await appendFile(logPath, `${f2bStamp(new Date())} fail2ban.actions        [4242]: NOTICE  [sshd] Ban 203.0.113.77\n`);
-      await until('the ban on the firewall', () => emu.model.groupMembers('f2b_blockings').some((m) => m.endsWith('203.0.113.77')));
+      await until('the ban on the firewall', () => blockedBy(emu.model, 'f2b_blockings').includes('203.0.113.77'));
       await until('the ban logged', () => /^<6>INFO ban applied .*203\.0\.113\.77/m.test(p.out.stderr));
     } finally {
       p.child.kill('SIGTERM');
