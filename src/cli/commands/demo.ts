@@ -29,6 +29,11 @@ export async function run(args: DemoArgs, deps: CliDeps): Promise<number> {
   const lines = (await readFile(source, 'utf8')).split('\n').filter((l) => l !== '');
   const password = 'demo-password';
   const emu = await startEmulator({ users: { demo: password }, faults: { writeLatencyMs: args.writeLatencyMs } });
+  // The groups exist and a Drop rule uses each as a source, as on a firewall set up per the README.
+  for (const [name, family] of [['f2b_blockings', 'IPv4'], ['f2b_blockings6', 'IPv6']] as const) {
+    emu.model.seedGroup({ name, family, description: 'seeded by f2b-sophosxg demo' });
+    emu.model.firewallRules.add({ name: `block ${name}`, action: 'Drop', sourceNetworks: [name], ipFamily: family });
+  }
   const dir = await mkdtemp(join(tmpdir(), 'f2b-sophosxg-demo-'));
   const logPath = join(dir, 'fail2ban.log');
   await writeFile(logPath, '');

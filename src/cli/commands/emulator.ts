@@ -79,7 +79,8 @@ export async function run(args: EmulatorArgs, deps: CliDeps): Promise<number> {
   try {
     for (const { name, family } of groups) {
       em.model.seedGroup({ name, family, description: 'seeded by f2b-sophosxg emulator' });
-      em.model.addRule(`block ${name}`, [name]);
+      // A Drop rule with the group as its source, as `Get FirewallRule` shows it: `check` reports it enforced.
+      em.model.firewallRules.add({ name: `block ${name}`, action: 'Drop', sourceNetworks: [name], ipFamily: family });
     }
     if (args.certOut !== undefined) await writeFile(resolve(deps.cwd, args.certOut), em.certPem, { mode: 0o644 });
     deps.stdout.write(`url=${em.url}\nfingerprint256=${em.fingerprint256}\n`);
