@@ -66,7 +66,8 @@ module.exports = {
     },
     {
       name: 'cli-commands-are-wiring',
-      comment: 'A command wires rooms together; what two commands share (or an engine a command runs) lives in a room, not in a sibling command',
+      comment:
+        'A command wires rooms together; what two commands share (or an engine a command runs) lives in a room, not in a sibling command',
       severity: 'error',
       from: { path: '^src/cli/commands/(?!index\\.ts$)' },
       to: { path: '^src/cli/commands/' },
@@ -113,7 +114,11 @@ module.exports = {
     exclude: { path: '^(node_modules|dist)/' },
     tsPreCompilationDeps: true,
     tsConfig: { fileName: 'tsconfig.json' },
-    enhancedResolveOptions: { exportsFields: ['exports'], conditionNames: ['import', 'require', 'node', 'default', 'types'], extensions: ['.ts', '.js', '.json'] },
+    enhancedResolveOptions: {
+      exportsFields: ['exports'],
+      conditionNames: ['import', 'require', 'node', 'default', 'types'],
+      extensions: ['.ts', '.js', '.json'],
+    },
     reporterOptions: { text: { highlightFocused: true } },
   },
 };

@@ -49,7 +49,11 @@ export async function sidecarBurst(bans: number, writeLatencyMs: number, cfg: Co
 }
 
 /** Sequential `ban` processes for addresses [from, to), after `seeded` earlier bans already in the group. */
-export async function oneShotRun(from: number, to: number, writeLatencyMs: number): Promise<Sample & { writes: number; peakRssKb: number }> {
+export async function oneShotRun(
+  from: number,
+  to: number,
+  writeLatencyMs: number,
+): Promise<Sample & { writes: number; peakRssKb: number }> {
   const bed = await startBed(writeLatencyMs);
   try {
     if (from > 0) bed.seed(range(0, from));
@@ -83,7 +87,17 @@ export async function oneShotBurst(
 ): Promise<BurstResult & { head: Awaited<ReturnType<typeof oneShotRun>> }> {
   const h = head ?? (await oneShotRun(0, Math.min(sample, bans), writeLatencyMs));
   if (h.n >= bans) {
-    return { mode: 'one-shot', bans, writeLatencyMs, ms: h.ms, requests: h.requests, writes: h.writes, peakRssKb: h.peakRssKb, extrapolated: false, head: h };
+    return {
+      mode: 'one-shot',
+      bans,
+      writeLatencyMs,
+      ms: h.ms,
+      requests: h.requests,
+      writes: h.writes,
+      peakRssKb: h.peakRssKb,
+      extrapolated: false,
+      head: h,
+    };
   }
   await sleep(200);
   const tail = await oneShotRun(bans - h.n, bans, writeLatencyMs);

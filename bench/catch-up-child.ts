@@ -126,7 +126,15 @@ async function main(): Promise<void> {
   const cpu0 = process.cpuUsage();
   const log = createLogger({ level: config.logging.level, format: config.logging.format, destination: process.stderr });
   const saved = savedAt(join(config.stateDir, 'state.json'), size);
-  const runtime = await startRuntime({ config, log, env: process.env, onSecret: () => undefined, ports: new Map([[fwName, port]]), version: 'bench', follow: true });
+  const runtime = await startRuntime({
+    config,
+    log,
+    env: process.env,
+    onSecret: () => undefined,
+    ports: new Map([[fwName, port]]),
+    version: 'bench',
+    follow: true,
+  });
   const { at, saves } = await saved;
   const cpu = process.cpuUsage(cpu0);
   const { adds, removes, writes } = port.asked;

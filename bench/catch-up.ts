@@ -93,12 +93,16 @@ function oneRun(dir: string, configPath: string, addressesPath: string): CatchUp
   const distRoot = resolve(MAIN, '../../..');
   // --optimize-for-size: what `run` sets for itself (src/cli/commands/run.ts, preferSmallHeap).
   const nodeArgs = ['--optimize-for-size', ...(process.env['F2B_BENCH_NODE_ARGS'] ?? '').split(' ').filter(Boolean)];
-  const r = spawnSync(process.execPath, [...nodeArgs, '--import', 'tsx', join(ROOT, 'bench/catch-up-child.ts'), distRoot, configPath, addressesPath], {
-    cwd: ROOT,
-    encoding: 'utf8',
-    maxBuffer: 1 << 24,
-    timeout: 900_000,
-  });
+  const r = spawnSync(
+    process.execPath,
+    [...nodeArgs, '--import', 'tsx', join(ROOT, 'bench/catch-up-child.ts'), distRoot, configPath, addressesPath],
+    {
+      cwd: ROOT,
+      encoding: 'utf8',
+      maxBuffer: 1 << 24,
+      timeout: 900_000,
+    },
+  );
   const last = r.stdout.trim().split('\n').pop() ?? '';
   if (r.status !== 0 || !last.startsWith('{')) throw new Error(`catch-up child failed (${r.status ?? r.signal}): ${r.stderr.slice(-2000)}`);
   return JSON.parse(last) as CatchUpRun;
@@ -112,7 +116,12 @@ function grepOnce(file: string): { ms: number; count: number } {
   return { ms, count: Number(r.stdout.trim()) };
 }
 
-export async function catchUp(dir: string, lines: number, runs: number, say: (s: string) => void = () => undefined): Promise<CatchUpResult> {
+export async function catchUp(
+  dir: string,
+  lines: number,
+  runs: number,
+  say: (s: string) => void = () => undefined,
+): Promise<CatchUpResult> {
   const logPath = join(dir, 'fail2ban.log');
   const gen = generateLog(logPath, lines);
   const bytes = statSync(logPath).size;
@@ -132,7 +141,9 @@ export async function catchUp(dir: string, lines: number, runs: number, say: (s:
     const g = grepOnce(logPath);
     grepMs.push(g.ms);
     grepCount = g.count;
-    say(`catch-up run ${i + 1}: ${fmtMs(r.ms)} (cpu ${fmtMs(r.cpuMs)}, ${r.saves} saves seen, ${r.writes} writes, ${r.adds} adds / ${r.removes} removes asked); grep ${fmtMs(g.ms)}`);
+    say(
+      `catch-up run ${i + 1}: ${fmtMs(r.ms)} (cpu ${fmtMs(r.cpuMs)}, ${r.saves} saves seen, ${r.writes} writes, ${r.adds} adds / ${r.removes} removes asked); grep ${fmtMs(g.ms)}`,
+    );
     out.push(r);
   }
   return { log: { ...gen, bytes }, addresses, runs: out, grepMs, grepCount };

@@ -95,7 +95,13 @@ export function generateLog(path: string, lines: number, seed = 42): GenStats {
       emit(rec('fail2ban.actions', 'NOTICE', `[${jail}] Ban ${a}`));
       emit(rec('fail2ban.utils', 'ERROR', `7f226f770030 -- exec: echo "about to ban ${a}"\necho "[${jail}] Ban ${a}" >&2; exit 1`));
       emit(rec('fail2ban.utils', 'ERROR', `7f226f770030 -- returned 1`));
-      emit(rec('fail2ban.actions', 'ERROR', `Failed to execute ban jail '${jail}' action 'iptables' info 'ActionInfo({'ip': '${a}', 'family': 'inet4'})': Error banning ${a}`));
+      emit(
+        rec(
+          'fail2ban.actions',
+          'ERROR',
+          `Failed to execute ban jail '${jail}' action 'iptables' info 'ActionInfo({'ip': '${a}', 'family': 'inet4'})': Error banning ${a}`,
+        ),
+      );
     } else if (r < 0.998) {
       emit(rec('fail2ban.filter', 'ERROR', `Unable to open /var/log/auth.log`));
       emit(

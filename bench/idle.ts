@@ -67,7 +67,12 @@ async function oneRun(seconds: number, settleS: number, metrics: boolean): Promi
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
-    options: { seconds: { type: 'string', default: '60' }, settle: { type: 'string', default: '20' }, metrics: { type: 'boolean', default: false }, runs: { type: 'string', default: '1' } },
+    options: {
+      seconds: { type: 'string', default: '60' },
+      settle: { type: 'string', default: '20' },
+      metrics: { type: 'boolean', default: false },
+      runs: { type: 'string', default: '1' },
+    },
   });
   const seconds = Number(values.seconds);
   const runs = Number(values.runs);
@@ -75,7 +80,9 @@ async function main(): Promise<void> {
   ensureBuilt((s) => console.error(s));
   for (let i = 0; i < runs; i++) {
     const pct = await oneRun(seconds, Number(values.settle), values.metrics);
-    console.log(`idle ${seconds} s, metrics ${values.metrics ? 'on' : 'off'}: ${pct.toFixed(3)} % of one core (${((pct / 100) * 60).toFixed(3)} s CPU per minute)`);
+    console.log(
+      `idle ${seconds} s, metrics ${values.metrics ? 'on' : 'off'}: ${pct.toFixed(3)} % of one core (${((pct / 100) * 60).toFixed(3)} s CPU per minute)`,
+    );
   }
 }
 

@@ -25,7 +25,12 @@ export interface LatencyResult {
 
 export const DEFAULT_WINDOW_MS = 1000;
 
-export async function singleBanLatency(bans: number, writeLatencyMs: number, spacing: Spacing, windowMs = DEFAULT_WINDOW_MS): Promise<LatencyResult> {
+export async function singleBanLatency(
+  bans: number,
+  writeLatencyMs: number,
+  spacing: Spacing,
+  windowMs = DEFAULT_WINDOW_MS,
+): Promise<LatencyResult> {
   // windowMs is the shipped default; written to the config only when it differs.
   const bed = await startBed(writeLatencyMs, windowMs === DEFAULT_WINDOW_MS ? {} : { windowMs });
   const out: number[] = [];

@@ -220,7 +220,14 @@ export async function startBed(writeLatencyMs: number, o: ConfigOptions = {}): P
     seed(ips) {
       if (!emu.model.groupByName(GROUP)) emu.model.seedGroup({ name: GROUP, family: 'IPv4', description: 'Managed by f2b-sophosxg' });
       for (const ip of ips) {
-        emu.model.seedHost({ name: hostOf(ip), family: 'IPv4', hostType: 'IP', ipAddress: ip, groups: [GROUP], description: 'Managed by f2b-sophosxg' });
+        emu.model.seedHost({
+          name: hostOf(ip),
+          family: 'IPv4',
+          hostType: 'IP',
+          ipAddress: ip,
+          groups: [GROUP],
+          description: 'Managed by f2b-sophosxg',
+        });
       }
     },
     async close() {
@@ -281,7 +288,11 @@ export async function startSidecar(bed: Bed, startupTimeoutMs = 60_000): Promise
   const fail = (why: string) => new Error(`sidecar ${why}; stderr:\n${stderr}`);
   // Ready: the start-up pass created the group and then went quiet.
   try {
-    await until(() => exited !== undefined || bed.emu.model.groupByName(GROUP) !== undefined, startupTimeoutMs, 'the sidecar to create its group');
+    await until(
+      () => exited !== undefined || bed.emu.model.groupByName(GROUP) !== undefined,
+      startupTimeoutMs,
+      'the sidecar to create its group',
+    );
     if (exited !== undefined) throw fail(`exited with ${exited} during start-up`);
     let last = -1;
     await until(

@@ -124,7 +124,12 @@ export function parseArgs(argv: readonly string[]): Options {
 function ensureBuilt(say: (s: string) => void): void {
   if (process.env['F2B_BENCH_MAIN'] !== undefined) return;
   const newest = (dir: string): number =>
-    Math.max(0, ...readdirSync(dir, { withFileTypes: true }).map((e) => (e.isDirectory() ? newest(join(dir, e.name)) : e.name.endsWith('.ts') ? statSync(join(dir, e.name)).mtimeMs : 0)));
+    Math.max(
+      0,
+      ...readdirSync(dir, { withFileTypes: true }).map((e) =>
+        e.isDirectory() ? newest(join(dir, e.name)) : e.name.endsWith('.ts') ? statSync(join(dir, e.name)).mtimeMs : 0,
+      ),
+    );
   if (existsSync(MAIN) && statSync(MAIN).mtimeMs >= newest(join(ROOT, 'src'))) return;
   say('dist/ is missing or stale: npm run build …');
   spawnSync('npm', ['run', 'build'], { cwd: ROOT, stdio: ['ignore', 'inherit', 'inherit'] });
@@ -280,7 +285,12 @@ async function scenario(o: Options, kind: 'ban' | 'unban' | 'lone', n: number, s
   try {
     const standing = kind === 'unban' ? n : 0;
     const now = new Date();
-    await appendFile(bed.logPath, range(0, standing).map((ip) => actionLine('Ban', ip, now)).join(''));
+    await appendFile(
+      bed.logPath,
+      range(0, standing)
+        .map((ip) => actionLine('Ban', ip, now))
+        .join(''),
+    );
     // The standing bans are put on the firewall directly, as an earlier run would have left them:
     // at 6 s a write, letting the sidecar do it would cost 20 minutes per 10,000 in hosts mode.
     seedFirewall(bed.emu.model, range(0, standing), o);
@@ -337,7 +347,8 @@ export function seedFirewall(model: EmulatorModel, ips: readonly string[], o: Pi
     }
     return;
   }
-  for (const ip of ips) model.seedHost({ name: hostName(PREFIX, ip), family: 'IPv4', hostType: 'IP', ipAddress: ip, groups: [GROUP], description });
+  for (const ip of ips)
+    model.seedHost({ name: hostName(PREFIX, ip), family: 'IPv4', hostType: 'IP', ipAddress: ip, groups: [GROUP], description });
 }
 
 async function waitFor(cond: () => boolean, timeoutMs: number, sc: Sidecar): Promise<void> {
@@ -351,7 +362,8 @@ async function waitFor(cond: () => boolean, timeoutMs: number, sc: Sidecar): Pro
 
 export function report(o: Options, rs: readonly Result[]): string {
   const x = (a: number, b: number) => (b > 0 ? `${(a / b).toFixed(a / b >= 10 ? 0 : 1)}x` : '—');
-  const head = '| work | time | requests (writes + reads) | objects read | objects in group | RSS / peak | one process per ban (time, requests) | ratio time / requests |';
+  const head =
+    '| work | time | requests (writes + reads) | objects read | objects in group | RSS / peak | one process per ban (time, requests) | ratio time / requests |';
   const rows = rs.map(
     (r) =>
       `| ${r.scenario} | ${fmtMs(r.ms)} | ${r.requests} (${r.writes} + ${r.reads}) | ${r.objectsRead} | ${r.objects} | ` +
@@ -379,7 +391,9 @@ export async function main(argv: readonly string[]): Promise<void> {
   for (const s of o.scenarios) {
     say(`${s.kind} ${s.n} (${o.objects ?? 'default'} objects, ${o.profile}) …`);
     const r = await scenario(o, s.kind, s.n, say);
-    say(`  ${fmtMs(r.ms)}, ${r.requests} requests (${r.writes} writes), ${r.objectsRead} objects read, ${r.objects} objects in the group, RSS ${(r.rssKb / 1024).toFixed(0)} MB (peak ${(r.peakRssKb / 1024).toFixed(0)} MB)`);
+    say(
+      `  ${fmtMs(r.ms)}, ${r.requests} requests (${r.writes} writes), ${r.objectsRead} objects read, ${r.objects} objects in the group, RSS ${(r.rssKb / 1024).toFixed(0)} MB (peak ${(r.peakRssKb / 1024).toFixed(0)} MB)`,
+    );
     rs.push(r);
   }
   console.log(`\n${report(o, rs)}\n\ncommand: node --import tsx bench/lists.ts ${argv.join(' ')}`);

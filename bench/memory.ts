@@ -47,7 +47,9 @@ export async function sidecarMemory(addresses: number, writeLatencyMs: number, t
           try {
             last = sidecar.memory();
           } catch {
-            throw new Error(`the sidecar process is gone (last RSS ${Math.round(last.rssKb / 1024)} MB, peak ${Math.round(last.hwmKb / 1024)} MB)`);
+            throw new Error(
+              `the sidecar process is gone (last RSS ${Math.round(last.rssKb / 1024)} MB, peak ${Math.round(last.hwmKb / 1024)} MB)`,
+            );
           }
           progress = sidecarProgress(bed);
           return progress !== undefined && progress.desired === addresses && progress.applied === addresses && progress.pendingAdds === 0;

@@ -69,7 +69,11 @@ function time(cmd: string, args: string[], okStatus = [0]): Timed {
   let cpuMs: number | undefined;
   const at = err.lastIndexOf(CPU_MARK);
   if (at >= 0) {
-    const [u, s] = err.slice(at + CPU_MARK.length).trim().split(' ').map(Number);
+    const [u, s] = err
+      .slice(at + CPU_MARK.length)
+      .trim()
+      .split(' ')
+      .map(Number);
     cpuMs = ((u ?? 0) + (s ?? 0)) * 1000;
     err = err.slice(0, at);
   }

@@ -48,7 +48,8 @@ export function parseArgs(argv: readonly string[]): Options {
     return n;
   };
   for (const a of argv) {
-    if (a.startsWith('--') && !['--quick', '--only', '--latency', '--sample', '--bans', '--sizes'].includes(a)) throw new Error(`unknown option ${a}`);
+    if (a.startsWith('--') && !['--quick', '--only', '--latency', '--sample', '--bans', '--sizes'].includes(a))
+      throw new Error(`unknown option ${a}`);
   }
   const quick = argv.includes('--quick');
   const onlyRaw = val('--only');
@@ -107,9 +108,13 @@ async function burstSections(o: Options, say: (s: string) => void): Promise<stri
       oneShot.set(n, r);
       const s = r.sample;
       if (s?.tail) {
-        say(`  measured: first ${s.head.n} bans ${fmtMs(s.head.ms)} / ${s.head.requests} requests; last ${s.tail.n} (group holding ${n - s.tail.n}) ${fmtMs(s.tail.ms)} / ${s.tail.requests} requests`);
+        say(
+          `  measured: first ${s.head.n} bans ${fmtMs(s.head.ms)} / ${s.head.requests} requests; last ${s.tail.n} (group holding ${n - s.tail.n}) ${fmtMs(s.tail.ms)} / ${s.tail.requests} requests`,
+        );
       }
-      say(`  ${r.extrapolated ? 'extrapolated' : 'measured'}: ${fmtMs(r.ms)}, ${r.requests.toFixed(0)} requests, largest process peak RSS ${fmtMb(r.peakRssKb)}`);
+      say(
+        `  ${r.extrapolated ? 'extrapolated' : 'measured'}: ${fmtMs(r.ms)}, ${r.requests.toFixed(0)} requests, largest process peak RSS ${fmtMb(r.peakRssKb)}`,
+      );
     }
   }
   const rows: string[][] = [];
@@ -130,7 +135,12 @@ async function burstSections(o: Options, say: (s: string) => void): Promise<stri
     }
   }
   if (rows.length) {
-    lines.push(`### Burst, write latency ${o.latencyMs} ms`, '', table(['bans', 'way', 'until all in group', 'requests', 'peak RSS', 'how'], rows), '');
+    lines.push(
+      `### Burst, write latency ${o.latencyMs} ms`,
+      '',
+      table(['bans', 'way', 'until all in group', 'requests', 'peak RSS', 'how'], rows),
+      '',
+    );
   }
   return lines;
 }
@@ -145,7 +155,16 @@ function latencyLines(rs: LatencyResult[]): string[] {
     '',
     table(
       ['spacing', 'bans', 'window', 'median', 'p99', 'min', 'max', `target ≤ window + write = ${r0.targetMs} ms`],
-      rs.map((r) => [r.spacing, `${r.bans}`, `${r.windowMs} ms`, `${r.medianMs.toFixed(0)} ms`, `${r.p99Ms.toFixed(0)} ms`, `${r.minMs.toFixed(0)} ms`, `${r.maxMs.toFixed(0)} ms`, `median ${ok(r.medianMs <= r.targetMs)}, p99 ${ok(r.p99Ms <= r.targetMs)}`]),
+      rs.map((r) => [
+        r.spacing,
+        `${r.bans}`,
+        `${r.windowMs} ms`,
+        `${r.medianMs.toFixed(0)} ms`,
+        `${r.p99Ms.toFixed(0)} ms`,
+        `${r.minMs.toFixed(0)} ms`,
+        `${r.maxMs.toFixed(0)} ms`,
+        `median ${ok(r.medianMs <= r.targetMs)}, p99 ${ok(r.p99Ms <= r.targetMs)}`,
+      ]),
     ),
     '',
   ];
@@ -156,7 +175,16 @@ function memoryLines(r: MemoryResult): string[] {
     `### Sidecar memory with ${r.addresses} addresses desired (all already on the firewall)`,
     '',
     table(
-      ['addresses', 'RSS 3 s after settling', `RSS ${STEADY_SPAN_MS / 1000 + 3} s after`, 'peak RSS (VmHWM)', 'writes', 'start → settled', 'settled → last RSS move', 'target RSS < 150 MB (steady)'],
+      [
+        'addresses',
+        'RSS 3 s after settling',
+        `RSS ${STEADY_SPAN_MS / 1000 + 3} s after`,
+        'peak RSS (VmHWM)',
+        'writes',
+        'start → settled',
+        'settled → last RSS move',
+        'target RSS < 150 MB (steady)',
+      ],
       [
         [
           `${r.addresses}`,
@@ -204,7 +232,13 @@ export async function main(argv: readonly string[]): Promise<void> {
   const t0 = performance.now();
   const say = (s: string) => console.log(`[${fmtMs(performance.now() - t0).padStart(8)}] ${s}`);
   ensureBuilt(say);
-  const report: string[] = ['## f2b-sophosxg bench', '', ...machine().map((l) => `- ${l}`), `- command: npm run bench -- ${argv.join(' ')}`.trimEnd(), ''];
+  const report: string[] = [
+    '## f2b-sophosxg bench',
+    '',
+    ...machine().map((l) => `- ${l}`),
+    `- command: npm run bench -- ${argv.join(' ')}`.trimEnd(),
+    '',
+  ];
 
   report.push(...(await burstSections(o, say)));
   if (o.only.has('latency')) {

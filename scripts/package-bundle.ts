@@ -72,7 +72,9 @@ export async function bundle(repo: string, libDir: string, pkg: { name: string; 
     chunkNames: '[name]-[hash]',
     // CommonJS dependencies (undici, pino, ...) call require() for node built-ins; an ES module has
     // no require of its own.
-    banner: { js: "import { createRequire as __f2bCreateRequire } from 'node:module';\nconst require = __f2bCreateRequire(import.meta.url);" },
+    banner: {
+      js: "import { createRequire as __f2bCreateRequire } from 'node:module';\nconst require = __f2bCreateRequire(import.meta.url);",
+    },
     // The WebAssembly parse fast path is being removed; nothing else should need a loader.
     loader: { '.wasm': 'empty' },
     legalComments: 'none',

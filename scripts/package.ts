@@ -16,7 +16,19 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import { bundle } from './package-bundle.js';
-import { changelog, control, LINTIAN_OVERRIDES, copyright, LIB, manPage, NAME, POSTINST, POSTRM, PRERM, type HelpPage } from './package-debian.js';
+import {
+  changelog,
+  control,
+  LINTIAN_OVERRIDES,
+  copyright,
+  LIB,
+  manPage,
+  NAME,
+  POSTINST,
+  POSTRM,
+  PRERM,
+  type HelpPage,
+} from './package-debian.js';
 
 const REPO = fileURLToPath(new URL('../', import.meta.url));
 const run = (cmd: string, args: string[], opts: { cwd?: string } = {}): string =>
@@ -139,8 +151,12 @@ async function stageFiles(stage: string, pkg: { name: string; version: string },
       year: date.getUTCFullYear(),
       packages: licenses(packages),
       nodeVersion: process.version,
-      nodeLicense: existsSync('/usr/share/doc/nodejs/LICENSE') ? readFileSync('/usr/share/doc/nodejs/LICENSE', 'utf8') : 'Node.js is under the MIT license; see https://github.com/nodejs/node/blob/main/LICENSE',
-      mitText: readFileSync(join(REPO, 'node_modules', 'commander', 'LICENSE'), 'utf8').replace(/^.*Copyright.*$/m, '').trim(),
+      nodeLicense: existsSync('/usr/share/doc/nodejs/LICENSE')
+        ? readFileSync('/usr/share/doc/nodejs/LICENSE', 'utf8')
+        : 'Node.js is under the MIT license; see https://github.com/nodejs/node/blob/main/LICENSE',
+      mitText: readFileSync(join(REPO, 'node_modules', 'commander', 'LICENSE'), 'utf8')
+        .replace(/^.*Copyright.*$/m, '')
+        .trim(),
     }),
   );
   const { top, commands } = helpPages(process.execPath, entry);
@@ -163,7 +179,13 @@ async function main(): Promise<void> {
   }
 }
 
-async function buildDeb(stage: string, out: string, pkg: { name: string; version: string }, debVersion: string, arch: string): Promise<string> {
+async function buildDeb(
+  stage: string,
+  out: string,
+  pkg: { name: string; version: string },
+  debVersion: string,
+  arch: string,
+): Promise<string> {
   const date = buildDate();
   const conffiles = await stageFiles(stage, pkg, debVersion, date);
   const deps = depends(stage, join(stage, LIB.slice(1), 'node'));

@@ -31,7 +31,9 @@ export class EnforcementWatch {
   /** Reads every firewall's rules once and judges its groups. Never throws: a failed read is logged. */
   async check(): Promise<void> {
     for (const [firewall, port] of this.o.ports) {
-      const groups = this.o.config.groups.filter((g) => g.firewall === firewall).flatMap((g) => (g.ipv6Name ? [g.name, g.ipv6Name] : [g.name]));
+      const groups = this.o.config.groups
+        .filter((g) => g.firewall === firewall)
+        .flatMap((g) => (g.ipv6Name ? [g.name, g.ipv6Name] : [g.name]));
       if (groups.length === 0) continue;
       let rules;
       try {
@@ -42,7 +44,10 @@ export class EnforcementWatch {
         if (this.stopped) return;
         if (!this.unreadable.has(firewall)) {
           this.unreadable.add(firewall);
-          this.o.log.warn({ firewall, err: (err as Error).message, code: (err as { code?: unknown }).code }, 'cannot read the firewall rules: whether the groups are enforced is unknown');
+          this.o.log.warn(
+            { firewall, err: (err as Error).message, code: (err as { code?: unknown }).code },
+            'cannot read the firewall rules: whether the groups are enforced is unknown',
+          );
         }
         continue;
       }

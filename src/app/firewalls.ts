@@ -65,9 +65,7 @@ export async function buildFirewalls(config: Config, opts: BuildFirewallsOptions
       // environment of a running process never changes: its value is the one read now.
       const reread = fw.passwordEnv !== undefined ? () => Promise.resolve(password) : () => resolvePassword(fw, opts.env);
       const client = new ReloadingPort({ password, build, reread, onSecret: opts.onSecret, log: opts.log });
-      const port: FirewallPort = opts.dryRun
-        ? new DryRunPort(client, { print: opts.dryRun.print, hostPrefix: fw.hostPrefix })
-        : client;
+      const port: FirewallPort = opts.dryRun ? new DryRunPort(client, { print: opts.dryRun.print, hostPrefix: fw.hostPrefix }) : client;
       built.set(name, {
         name,
         port,
@@ -94,7 +92,11 @@ export async function closeAll(built: Map<string, BuiltFirewall>): Promise<void>
 }
 
 /** The groups of the config as the firewall sees them: one GroupRef per family that has a name. */
-export function groupRefs(config: Config, jail?: string, matches?: (patterns: string[], jail: string) => boolean): { firewall: string; ref: GroupRef }[] {
+export function groupRefs(
+  config: Config,
+  jail?: string,
+  matches?: (patterns: string[], jail: string) => boolean,
+): { firewall: string; ref: GroupRef }[] {
   const out: { firewall: string; ref: GroupRef }[] = [];
   for (const g of config.groups) {
     if (jail !== undefined && matches && !matches(g.jails, jail)) continue;

@@ -92,7 +92,13 @@ export async function followLog(o: FollowOptions, shutdown: Shutdown): Promise<v
 async function nothingToRead(path: string, from: Checkpoint | undefined, startAt: 'end' | 'beginning'): Promise<boolean> {
   const st = await stat(path).catch(() => undefined);
   if (!st?.isFile()) return false;
-  if (!(await access(path, constants.R_OK).then(() => true, () => false))) return false;
+  if (
+    !(await access(path, constants.R_OK).then(
+      () => true,
+      () => false,
+    ))
+  )
+    return false;
   if (from) return from.dev === st.dev && from.ino === st.ino && from.offset === st.size;
   if (startAt === 'end') return true;
   return st.size === 0 && (await stat(`${path}.1`).catch(() => undefined)) === undefined;

@@ -73,7 +73,10 @@ export function sidecarOptions(w: PipelineWiring): SidecarOptions {
 function objectsModes(config: Config): Map<string, ObjectsMode> {
   const modes = new Map<string, ObjectsMode>();
   for (const [name, fw] of Object.entries(config.firewalls)) {
-    modes.set(name, fw.objects === 'lists' ? { objects: 'lists', lists: { listSize: fw.listSize, hostPrefix: fw.hostPrefix } } : { objects: 'hosts' });
+    modes.set(
+      name,
+      fw.objects === 'lists' ? { objects: 'lists', lists: { listSize: fw.listSize, hostPrefix: fw.hostPrefix } } : { objects: 'hosts' },
+    );
   }
   return modes;
 }

@@ -85,22 +85,43 @@ const examples = (list: readonly string[]): string =>
 
 /** The plan for a person: one line per group with counts, a few examples, and a summary line. */
 export function formatPlan(p: PlanResult, logPath: string): string[] {
-  const from = p.from === 'checkpoint' ? "the state's checkpoint" : p.from === 'beginning' ? 'its beginning (no state yet)' : 'its end (no state yet, startAt: end)';
+  const from =
+    p.from === 'checkpoint'
+      ? "the state's checkpoint"
+      : p.from === 'beginning'
+        ? 'its beginning (no state yet)'
+        : 'its end (no state yet, startAt: end)';
   const out = [`plan: read ${p.lines} line(s) of ${logPath} from ${from}`];
   let changes = 0;
   for (const g of p.groups) {
     changes += g.add.length + g.remove.length;
     const missing = g.missing ? ' (missing: would be created)' : '';
-    out.push(`group ${g.group} (${g.family}) on ${g.firewall}: add ${g.add.length}, remove ${g.remove.length}, unchanged ${g.unchanged}${missing}`);
+    out.push(
+      `group ${g.group} (${g.family}) on ${g.firewall}: add ${g.add.length}, remove ${g.remove.length}, unchanged ${g.unchanged}${missing}`,
+    );
     if (g.add.length > 0) out.push(`  add: ${examples(g.add)}`);
     if (g.remove.length > 0) out.push(`  remove: ${examples(g.remove)}`);
   }
   const touched = p.groups.filter((g) => g.missing || g.add.length > 0 || g.remove.length > 0).length;
-  out.push(touched === 0 ? 'plan: nothing would change' : `plan: ${changes} address change(s) in ${touched} of ${p.groups.length} group(s)`);
+  out.push(
+    touched === 0 ? 'plan: nothing would change' : `plan: ${changes} address change(s) in ${touched} of ${p.groups.length} group(s)`,
+  );
   return out;
 }
 
 /** The plan for a machine: every address. */
-export function planJson(p: PlanResult): { groups: { firewall: string; group: string; family: string; add: string[]; remove: string[]; unchanged: number; missing: boolean }[] } {
-  return { groups: p.groups.map((g) => ({ firewall: g.firewall, group: g.group, family: g.family, add: g.add, remove: g.remove, unchanged: g.unchanged, missing: g.missing })) };
+export function planJson(p: PlanResult): {
+  groups: { firewall: string; group: string; family: string; add: string[]; remove: string[]; unchanged: number; missing: boolean }[];
+} {
+  return {
+    groups: p.groups.map((g) => ({
+      firewall: g.firewall,
+      group: g.group,
+      family: g.family,
+      add: g.add,
+      remove: g.remove,
+      unchanged: g.unchanged,
+      missing: g.missing,
+    })),
+  };
 }

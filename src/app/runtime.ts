@@ -66,11 +66,14 @@ export async function startRuntime(o: RuntimeOptions): Promise<Runtime> {
     // Process metrics keep an event-loop timer running; without an endpoint nobody could read them.
     const metrics = createMetrics({ version: o.version, processMetrics: config.metrics !== undefined && !readOnly });
     const ports = await openPorts(o, metrics, shutdown);
-    if (o.dryRun && o.follow) for (const line of formatPlan(await buildPlan({ config, ports, log, scheduler }), config.log.path)) o.dryRun.print(line);
+    if (o.dryRun && o.follow)
+      for (const line of formatPlan(await buildPlan({ config, ports, log, scheduler }), config.log.path)) o.dryRun.print(line);
     const sink = readOnly ? discardingSink : stateSink(store, metrics);
     const fwAddresses = await firewallAddresses(config, log);
     const breaker = breakerFor(config);
-    const sidecar = createSidecar(sidecarOptions({ config, ports, initial, sink, metrics, scheduler, log, follow: o.follow, firewallAddresses: fwAddresses, breaker }));
+    const sidecar = createSidecar(
+      sidecarOptions({ config, ports, initial, sink, metrics, scheduler, log, follow: o.follow, firewallAddresses: fwAddresses, breaker }),
+    );
     shutdown.add(() => sidecar.stop());
     if (breaker && !readOnly) watchReleases({ stateDir: config.stateDir, breaker, log }, shutdown);
 
@@ -87,7 +90,13 @@ export async function startRuntime(o: RuntimeOptions): Promise<Runtime> {
     if (o.follow) await followLog({ config, loaded, sidecar, metrics, activity, scheduler, log }, shutdown);
 
     log.info(
-      { stateDir: config.stateDir, log: o.input ?? config.log.path, firewalls: [...ports.keys()], dryRun: Boolean(o.dryRun), state: loaded.source },
+      {
+        stateDir: config.stateDir,
+        log: o.input ?? config.log.path,
+        firewalls: [...ports.keys()],
+        dryRun: Boolean(o.dryRun),
+        state: loaded.source,
+      },
       'sidecar started',
     );
     return { sidecar, metrics, status: () => sidecar.status(), stop: () => shutdown.run() };

@@ -40,11 +40,22 @@ export class ClientCommandError extends Error {
 }
 
 /** Runs `path args… sub…`; resolves stdout on exit code 0. */
-export function runClient(cmd: ClientCommand, sub: readonly string[], timeoutMs = CLIENT_TIMEOUT_MS, signal?: AbortSignal): Promise<string> {
+export function runClient(
+  cmd: ClientCommand,
+  sub: readonly string[],
+  timeoutMs = CLIENT_TIMEOUT_MS,
+  signal?: AbortSignal,
+): Promise<string> {
   const argv = [...cmd.args, ...sub];
   const shown = [cmd.path, ...argv].join(' ');
   return new Promise((resolve, reject) => {
-    const opts = { timeout: timeoutMs, killSignal: 'SIGKILL' as const, maxBuffer: MAX_OUTPUT, encoding: 'utf8' as const, ...(signal ? { signal } : {}) };
+    const opts = {
+      timeout: timeoutMs,
+      killSignal: 'SIGKILL' as const,
+      maxBuffer: MAX_OUTPUT,
+      encoding: 'utf8' as const,
+      ...(signal ? { signal } : {}),
+    };
     execFile(cmd.path, argv, opts, (err, stdout, stderr) => {
       if (!err) {
         resolve(stdout);
@@ -145,10 +156,14 @@ export function seedInputs(o: SeedOptions): Observable<PipelineInput> {
     readBanned(o.client, o.timeoutMs, abort.signal).then(
       (listing) => {
         if (abort.signal.aborted) return;
-        if (listing.fallbackReason) o.log.info({ reason: listing.fallbackReason }, '`fail2ban-client banned` unavailable: seeded from `status JAIL`');
+        if (listing.fallbackReason)
+          o.log.info({ reason: listing.fallbackReason }, '`fail2ban-client banned` unavailable: seeded from `status JAIL`');
         const plan = seedEvents(listing.jails);
         for (const r of plan.rejected) o.log.warn(r, 'seed: not an IP address or network, skipped');
-        o.log.info({ via: listing.via, jails: listing.jails.size, bans: plan.events.length, rejected: plan.rejected.length }, 'seeded desired state from fail2ban-client');
+        o.log.info(
+          { via: listing.via, jails: listing.jails.size, bans: plan.events.length, rejected: plan.rejected.length },
+          'seeded desired state from fail2ban-client',
+        );
         for (const event of plan.events) sub.next({ event });
         sub.complete();
       },

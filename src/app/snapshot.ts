@@ -40,16 +40,30 @@ export function toSnapshot(s: SidecarStatus, path: string, readable: boolean, la
     log: { path, readable, lastLineAt },
   };
   const aside = s.firewalls.flatMap((f) =>
-    (f.setAside ?? []).map((e) => ({ group: e.group, op: e.op, address: e.address, code: e.code, since: new Date(e.since).toISOString(), retryAt: new Date(e.retryAt).toISOString() })),
+    (f.setAside ?? []).map((e) => ({
+      group: e.group,
+      op: e.op,
+      address: e.address,
+      code: e.code,
+      since: new Date(e.since).toISOString(),
+      retryAt: new Date(e.retryAt).toISOString(),
+    })),
   );
   if (aside.length > 0) snap.setAside = aside;
   return snap;
 }
 
 /** The breaker's holds into the snapshot (status.json, /status, /healthz) and the removals_held gauge. */
-export function withHolds(s: StatusSnapshot, breaker: { holds(): Hold[] } | undefined, metrics: { applyHolds(h: readonly Hold[]): void }): StatusSnapshot {
+export function withHolds(
+  s: StatusSnapshot,
+  breaker: { holds(): Hold[] } | undefined,
+  metrics: { applyHolds(h: readonly Hold[]): void },
+): StatusSnapshot {
   if (!breaker) return s;
   const holds = breaker.holds();
   metrics.applyHolds(holds);
-  return { ...s, holds: holds.map((h) => ({ group: h.group, count: h.count, since: new Date(h.since).toISOString(), reason: h.reason, token: h.token })) };
+  return {
+    ...s,
+    holds: holds.map((h) => ({ group: h.group, count: h.count, since: new Date(h.since).toISOString(), reason: h.reason, token: h.token })),
+  };
 }

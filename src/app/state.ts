@@ -20,7 +20,12 @@ export interface OpenedState {
  * Takes the directory's lock (released by `shutdown`), then loads the store kept in it. A
  * recovered state is logged as an error.
  */
-export async function openState(dir: string, store: Pick<StateStore<PersistedState>, 'load'>, log: Pick<Logger, 'error'>, shutdown: Shutdown): Promise<OpenedState> {
+export async function openState(
+  dir: string,
+  store: Pick<StateStore<PersistedState>, 'load'>,
+  log: Pick<Logger, 'error'>,
+  shutdown: Shutdown,
+): Promise<OpenedState> {
   shutdown.add(await acquireLock(dir));
   const loaded = await store.load();
   if (loaded.recovered) log.error({ recovered: loaded.recovered }, 'state file recovered');
@@ -71,7 +76,12 @@ export async function peekState<T>(dir: string, codec: StateCodec<T>, now: Date,
 }
 
 /** openState's read-only twin (dry run): no lock, no write; a recovered copy is only warned about. */
-export async function peekOpenState(dir: string, codec: StateCodec<PersistedState>, now: Date, log: Pick<Logger, 'warn'>): Promise<OpenedState> {
+export async function peekOpenState(
+  dir: string,
+  codec: StateCodec<PersistedState>,
+  now: Date,
+  log: Pick<Logger, 'warn'>,
+): Promise<OpenedState> {
   const loaded = await peekState(dir, codec, now, log);
   return { loaded, initial: loaded.source === 'empty' ? undefined : loaded.state };
 }

@@ -31,8 +31,8 @@ export function keepStatusFile(o: StatusFileOptions, shutdown: Shutdown): void {
   const pid = o.pid ?? process.pid;
   // A failed write is only logged: the file is a convenience, the sidecar's work goes on.
   const writeStatus = () =>
-    write(file, JSON.stringify({ ...o.snapshot(), updatedAt: new Date(o.scheduler.now()).toISOString(), pid }, null, 2)).catch((err: unknown) =>
-      o.log.warn({ err }, 'cannot write status file'),
+    write(file, JSON.stringify({ ...o.snapshot(), updatedAt: new Date(o.scheduler.now()).toISOString(), pid }, null, 2)).catch(
+      (err: unknown) => o.log.warn({ err }, 'cannot write status file'),
     );
   const sub = o.changes$.pipe(auditTime(MIN_INTERVAL_MS, o.scheduler)).subscribe(() => void writeStatus());
   shutdown.add(async () => {
@@ -61,7 +61,11 @@ export function describeWriter(s: { updatedAt?: string; pid?: number }, now: num
   const running = alive(s.pid);
   return running
     ? { ageMs, running, line: `sidecar running (pid ${s.pid}), status ${age}` }
-    : { ageMs, running, line: `NOT RUNNING: the sidecar that wrote this status (pid ${s.pid}) has stopped; status ${age}, its figures are as it left them` };
+    : {
+        ageMs,
+        running,
+        line: `NOT RUNNING: the sidecar that wrote this status (pid ${s.pid}) has stopped; status ${age}, its figures are as it left them`,
+      };
 }
 
 function formatAge(ms: number): string {

@@ -45,12 +45,18 @@ function checkFirewalls(firewalls: Obj, issues: RawIssue[]): void {
     const hasFile = fw.passwordFile !== undefined;
     const hasEnv = fw.passwordEnv !== undefined;
     if (hasFile && hasEnv) {
-      issues.push({ path: ['firewalls', name, 'passwordEnv'], message: 'passwordFile is set too: set exactly one of passwordFile and passwordEnv' });
+      issues.push({
+        path: ['firewalls', name, 'passwordEnv'],
+        message: 'passwordFile is set too: set exactly one of passwordFile and passwordEnv',
+      });
     } else if (!hasFile && !hasEnv) {
       issues.push({ path: ['firewalls', name], message: 'set one of passwordFile and passwordEnv' });
     }
     if (isObj(fw.tls) && fw.tls.insecure === true && (fw.tls.caFile !== undefined || fw.tls.fingerprint256 !== undefined)) {
-      issues.push({ path: ['firewalls', name, 'tls', 'insecure'], message: 'insecure: true contradicts caFile/fingerprint256; remove one of them' });
+      issues.push({
+        path: ['firewalls', name, 'tls', 'insecure'],
+        message: 'insecure: true contradicts caFile/fingerprint256; remove one of them',
+      });
     }
     const url = str(fw.url);
     let origin: string | undefined;

@@ -4,7 +4,19 @@
  * when a key is missing), so a sysadmin fixes the whole file in one go.
  */
 import { readFile } from 'node:fs/promises';
-import { CST, isAlias, isMap, isScalar, isSeq, LineCounter, Parser, parseDocument, type Document, type Node as YamlNode, type YAMLError } from 'yaml';
+import {
+  CST,
+  isAlias,
+  isMap,
+  isScalar,
+  isSeq,
+  LineCounter,
+  Parser,
+  parseDocument,
+  type Document,
+  type Node as YamlNode,
+  type YAMLError,
+} from 'yaml';
 import { z } from 'zod';
 import { describeErrno } from '../util/errno.js';
 import { crossCheck } from './cross.js';
@@ -20,7 +32,9 @@ export function parseConfig(text: string, file: string): Config {
 
   if (doc.errors.length > 0) {
     const openers = unclosedOpeners(text);
-    throw new ConfigError(doc.errors.map((e) => ({ file, line: lineAt(syntaxErrorOffset(e, openers)), key: '', message: `YAML: ${firstLine(e.message)}` })));
+    throw new ConfigError(
+      doc.errors.map((e) => ({ file, line: lineAt(syntaxErrorOffset(e, openers)), key: '', message: `YAML: ${firstLine(e.message)}` })),
+    );
   }
   let raw: unknown;
   try {
@@ -153,7 +167,15 @@ function startLine(node: unknown, lineAt: (offset: number) => number): number | 
   return range ? lineAt(range[0]) : undefined;
 }
 
-const KIND: Record<string, string> = { object: 'a mapping', array: 'a list', record: 'a mapping', int: 'an integer', number: 'a number', string: 'a string', boolean: 'true or false' };
+const KIND: Record<string, string> = {
+  object: 'a mapping',
+  array: 'a list',
+  record: 'a mapping',
+  int: 'an integer',
+  number: 'a number',
+  string: 'a string',
+  boolean: 'true or false',
+};
 
 function kindOf(v: unknown): string {
   if (v === null) return 'null';
@@ -179,10 +201,14 @@ function describeIssue(issue: z.core.$ZodIssue): { path: Path; message: string }
       const small = issue.code === 'too_small';
       const bound = Number(small ? (issue as z.core.$ZodIssueTooSmall).minimum : (issue as z.core.$ZodIssueTooBig).maximum);
       if (issue.origin === 'string') {
-        return [{ path, message: small && bound === 1 ? 'must not be empty' : `must be ${small ? 'at least' : 'at most'} ${bound} characters` }];
+        return [
+          { path, message: small && bound === 1 ? 'must not be empty' : `must be ${small ? 'at least' : 'at most'} ${bound} characters` },
+        ];
       }
       if (issue.origin === 'array') {
-        return [{ path, message: small && bound === 1 ? 'must not be empty' : `must have ${small ? 'at least' : 'at most'} ${bound} entries` }];
+        return [
+          { path, message: small && bound === 1 ? 'must not be empty' : `must have ${small ? 'at least' : 'at most'} ${bound} entries` },
+        ];
       }
       return [{ path, message: `must be ${small ? 'at least' : 'at most'} ${bound}` }];
     }

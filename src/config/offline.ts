@@ -16,12 +16,17 @@ export async function offlineWarnings(config: Pick<Config, 'firewalls' | 'log'>,
     if (fw.passwordFile !== undefined) {
       const credDir = env['CREDENTIALS_DIRECTORY'];
       if (!isAbsolute(fw.passwordFile) && !credDir) {
-        warnings.push(`firewall ${name}: passwordFile ${fw.passwordFile} is a systemd credential name; not checked outside the unit ($CREDENTIALS_DIRECTORY is not set)`);
+        warnings.push(
+          `firewall ${name}: passwordFile ${fw.passwordFile} is a systemd credential name; not checked outside the unit ($CREDENTIALS_DIRECTORY is not set)`,
+        );
         continue;
       }
       const file = isAbsolute(fw.passwordFile) ? fw.passwordFile : join(credDir as string, fw.passwordFile);
       const why = await unreadable(file);
-      if (why) warnings.push(`firewall ${name}: cannot read the password file ${file}: ${why} (fine if the systemd unit provides it; otherwise run will fail)`);
+      if (why)
+        warnings.push(
+          `firewall ${name}: cannot read the password file ${file}: ${why} (fine if the systemd unit provides it; otherwise run will fail)`,
+        );
     } else if (fw.passwordEnv !== undefined && !env[fw.passwordEnv]) {
       warnings.push(`firewall ${name}: the environment variable ${fw.passwordEnv} (passwordEnv) is not set here`);
     }

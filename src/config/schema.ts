@@ -6,7 +6,15 @@
  * config and a caller that leaves the option out get the same value.
  */
 import { z } from 'zod';
-import { DEFAULT_BATCH, DEFAULT_BREAKER, DEFAULT_MAX_LINE_AGE_MS, DEFAULT_MIN_PREFIX, DEFAULT_RESYNC_MS, DEFAULT_RETRY, DEFAULT_SUSPEND } from '../pipeline/index.js';
+import {
+  DEFAULT_BATCH,
+  DEFAULT_BREAKER,
+  DEFAULT_MAX_LINE_AGE_MS,
+  DEFAULT_MIN_PREFIX,
+  DEFAULT_RESYNC_MS,
+  DEFAULT_RETRY,
+  DEFAULT_SUSPEND,
+} from '../pipeline/index.js';
 import { DEFAULT_CONNECT_TIMEOUT_MS } from '../xg/tls.js';
 import { globToRegExp } from '../core/glob.js';
 import { parseNetwork } from '../core/network.js';
@@ -22,7 +30,10 @@ const xgName = z
 const int = (min: number, max: number) => z.int().min(min).max(max);
 
 /** Relative paths would depend on the working directory, which is / under systemd. */
-const absolutePath = z.string().min(1).refine((s) => s.startsWith('/'), 'must be an absolute path');
+const absolutePath = z
+  .string()
+  .min(1)
+  .refine((s) => s.startsWith('/'), 'must be an absolute path');
 
 /** Why not accept http://: the password travels in every request. */
 const httpsUrl = z.string().superRefine((s, ctx) => {

@@ -210,7 +210,7 @@ function fromIPv6(words: number[], prefix: number): AddressCheck {
 export function longestZeroRun(w: ArrayLike<number>): { start: number; len: number } {
   let start = -1;
   let len = 1;
-  for (let i = 0; i < 8; ) {
+  for (let i = 0; i < 8;) {
     if (w[i] !== 0) {
       i++;
       continue;
@@ -229,7 +229,11 @@ export function longestZeroRun(w: ArrayLike<number>): { start: number; len: numb
 /** RFC 5952: lower case, no leading zeros, the longest (first on tie) run of ≥2 zero words as "::". */
 function formatIPv6(w: number[]): string {
   const { start: bestStart, len: bestLen } = longestZeroRun(w);
-  const hex = (from: number, to: number) => w.slice(from, to).map((x) => x.toString(16)).join(':');
+  const hex = (from: number, to: number) =>
+    w
+      .slice(from, to)
+      .map((x) => x.toString(16))
+      .join(':');
   if (bestStart < 0) return hex(0, 8);
   return `${hex(0, bestStart)}::${hex(bestStart + bestLen, 8)}`;
 }

@@ -124,7 +124,8 @@ function runEntity(op: XNode, e: XNode, model: EmulatorModel, stats: HandlerStat
       return rows.map((fields) => el(e.tag, fields, attrs));
     }
     case 'Set': {
-      const mode: SetMode = (op.attrs.operation as 'add' | 'update' | undefined) ?? (model.quirks.setWithoutOperation === 'upsert' ? 'upsert' : 'add');
+      const mode: SetMode =
+        (op.attrs.operation as 'add' | 'update' | undefined) ?? (model.quirks.setWithoutOperation === 'upsert' ? 'upsert' : 'add');
       return result(isHost ? model.setHost(hostInput(e), mode) : model.setGroup(groupInput(e), mode));
     }
     default: {
@@ -182,7 +183,13 @@ function groupInput(e: XNode): GroupInput {
 /** Get output order (§3.1): Name, IPFamily, HostType, [HostGroupList], address fields, [Description]. */
 function hostFields(h: HostView): string[] {
   const out = [el('Name', h.name), el('IPFamily', h.family), el('HostType', h.hostType)];
-  if (h.groups.length > 0) out.push(el('HostGroupList', h.groups.map((g) => el('HostGroup', g))));
+  if (h.groups.length > 0)
+    out.push(
+      el(
+        'HostGroupList',
+        h.groups.map((g) => el('HostGroup', g)),
+      ),
+    );
   for (const [tag, v] of [
     ['IPAddress', h.ipAddress],
     ['Subnet', h.subnet],
@@ -199,7 +206,13 @@ function hostFields(h: HostView): string[] {
 /** Get output order (§3.2): Name, Description (always), [HostList], IPFamily. */
 function groupFields(g: GroupView): string[] {
   const out = [el('Name', g.name), el('Description', g.description)];
-  if (g.members.length > 0) out.push(el('HostList', g.members.map((m) => el('Host', m))));
+  if (g.members.length > 0)
+    out.push(
+      el(
+        'HostList',
+        g.members.map((m) => el('Host', m)),
+      ),
+    );
   out.push(el('IPFamily', g.family));
   return out;
 }

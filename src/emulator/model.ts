@@ -285,7 +285,12 @@ export class EmulatorModel {
     rec.startIPAddress = hostType === 'IPRange' ? input.startIPAddress?.trim() : undefined;
     rec.endIPAddress = hostType === 'IPRange' ? input.endIPAddress?.trim() : undefined;
     rec.listOfIPAddresses =
-      hostType === 'IPList' ? (input.listOfIPAddresses ?? '').split(',').map((s) => s.trim()).join(',') : undefined;
+      hostType === 'IPList'
+        ? (input.listOfIPAddresses ?? '')
+            .split(',')
+            .map((s) => s.trim())
+            .join(',')
+        : undefined;
     this.hosts.set(k, rec);
     for (const gk of [...rec.groups]) if (!groupKeys.includes(gk)) this.unlink(gk, k);
     for (const gk of groupKeys) this.link(gk, k);
@@ -375,7 +380,10 @@ export class EmulatorModel {
       const k = this.key(r);
       if (!this.hosts.has(k) && !this.groups.has(k)) throw new Error(`rule ${name}: no host or group named ${r}`);
     }
-    this.rules.set(name, refs.map((r) => this.key(r)));
+    this.rules.set(
+      name,
+      refs.map((r) => this.key(r)),
+    );
   }
 
   removeRule(name: string): boolean {

@@ -105,7 +105,14 @@ export class FirewallRules {
 }
 
 const list = (outer: string, inner: string, items: readonly string[]): string[] =>
-  items.length === 0 ? [] : [el(outer, items.map((i) => el(inner, i)))];
+  items.length === 0
+    ? []
+    : [
+        el(
+          outer,
+          items.map((i) => el(inner, i)),
+        ),
+      ];
 
 /** The children of one `<FirewallRule>` in a Get response, in the firmware's order. */
 export function firewallRuleFields(r: FirewallRuleView): string[] {

@@ -174,7 +174,17 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
   const tls = opts.tls ?? (await defaultTls());
   const model = new EmulatorModel(opts.quirks);
   const faults: Faults = { ...DEFAULT_FAULTS, ...profileFaults(opts.profile ?? 'fast', opts.seed ?? DEFAULT_SEED), ...opts.faults };
-  const stats: EmulatorStats = { requests: 0, writes: 0, byEntity: {}, authFailures: 0, objectsRead: 0, bytesOut: 0, writeDelayMs: 0, readDelayMs: 0, inFlight: 0 };
+  const stats: EmulatorStats = {
+    requests: 0,
+    writes: 0,
+    byEntity: {},
+    authFailures: 0,
+    objectsRead: 0,
+    bytesOut: 0,
+    writeDelayMs: 0,
+    readDelayMs: 0,
+    inFlight: 0,
+  };
   const cfg: HandlerConfig = {
     apiVersion: opts.apiVersion ?? '2000.2',
     users: opts.users ?? { admin: 'admin' },

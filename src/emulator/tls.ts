@@ -73,7 +73,9 @@ export async function persistentTls(dir: string): Promise<TlsMaterial & { create
     return { key, cert, created: false };
   }
   if (key !== undefined || cert !== undefined) {
-    throw new Error(`${dir} holds only one of ${KEY_FILE} and ${CERT_FILE}; remove it (a new certificate gets a new fingerprint) or restore the other file`);
+    throw new Error(
+      `${dir} holds only one of ${KEY_FILE} and ${CERT_FILE}; remove it (a new certificate gets a new fingerprint) or restore the other file`,
+    );
   }
   const made = await generateTls();
   await mkdir(dir, { recursive: true, mode: 0o700 });

@@ -73,9 +73,7 @@ export function parseXml(doc: string): XNode | undefined {
   } catch {
     return undefined;
   }
-  const roots = (Array.isArray(parsed) ? (parsed as Ordered[]) : [])
-    .map(convert)
-    .filter((n): n is XNode => typeof n === 'object');
+  const roots = (Array.isArray(parsed) ? (parsed as Ordered[]) : []).map(convert).filter((n): n is XNode => typeof n === 'object');
   return roots.length === 1 ? roots[0] : undefined;
 }
 
@@ -93,14 +91,21 @@ export function childText(n: XNode, tag: string): string | undefined {
 export function childList(n: XNode, list: string, item: string): string[] | undefined {
   const c = child(n, list);
   if (c === undefined) return undefined;
-  return c.children.filter((x) => x.tag === item).map((x) => x.text.trim()).filter((s) => s !== '');
+  return c.children
+    .filter((x) => x.tag === item)
+    .map((x) => x.text.trim())
+    .filter((s) => s !== '');
 }
 
 // ---- response building --------------------------------------------------------------------------
 
 /** A response fragment: an element with escaped text or nested fragments. */
 export function el(tag: string, content?: string | string[], attrs?: Record<string, string>): string {
-  const a = attrs ? Object.entries(attrs).map(([k, v]) => ` ${k}="${xmlEscape(v)}"`).join('') : '';
+  const a = attrs
+    ? Object.entries(attrs)
+        .map(([k, v]) => ` ${k}="${xmlEscape(v)}"`)
+        .join('')
+    : '';
   if (content === undefined || content === '' || (Array.isArray(content) && content.length === 0)) return `<${tag}${a}/>`;
   if (typeof content === 'string') return `<${tag}${a}>${xmlEscape(content)}</${tag}>`;
   return `<${tag}${a}>\n${content.map((c) => indent(c)).join('\n')}\n</${tag}>`;

@@ -52,7 +52,11 @@ export function evaluateHealth(status: StatusSnapshot, now: number, opts: Health
     if (f.permanentError && FAIL_AT_ONCE.has(f.permanentError.code ?? '')) {
       const e = f.permanentError;
       const what = f.state ?? (e.code === 'XG_AUTH' ? 'auth-failed' : 'api-access-denied');
-      checks.push({ name, ok: false, detail: `${what} (${e.code}): ${e.message} — the firewall answers and refuses us; an admin must act` });
+      checks.push({
+        name,
+        ok: false,
+        detail: `${what} (${e.code}): ${e.message} — the firewall answers and refuses us; an admin must act`,
+      });
     } else if (f.permanentError) {
       const e = f.permanentError;
       const problem = `permanent error${e.code ? ` ${e.code}` : ''}: ${e.message}`;
@@ -74,15 +78,30 @@ export function evaluateHealth(status: StatusSnapshot, now: number, opts: Health
   }
 
   for (const h of status.holds ?? []) {
-    checks.push({ name: `removals-held:${h.group}`, ok: true, degraded: true, detail: `${h.count} removals held since ${h.since}: ${h.reason}; release with: f2b-sophosxg release ${h.token}` });
+    checks.push({
+      name: `removals-held:${h.group}`,
+      ok: true,
+      degraded: true,
+      detail: `${h.count} removals held since ${h.since}: ${h.reason}; release with: f2b-sophosxg release ${h.token}`,
+    });
   }
   const aside = status.setAside ?? [];
   if (aside.length > 0) {
-    checks.push({ name: 'set-aside', ok: true, degraded: true, detail: `${aside.length} address(es) refused by the firewall and set aside (see status)` });
+    checks.push({
+      name: 'set-aside',
+      ok: true,
+      degraded: true,
+      detail: `${aside.length} address(es) refused by the firewall and set aside (see status)`,
+    });
   }
   for (const g of status.groups) {
     if (g.enforced !== false) continue;
-    checks.push({ name: `group:${g.firewall}/${g.group}`, ok: true, degraded: true, detail: 'NOT ENFORCED: no enabled Drop/Reject firewall rule uses it as a source network' });
+    checks.push({
+      name: `group:${g.firewall}/${g.group}`,
+      ok: true,
+      degraded: true,
+      detail: 'NOT ENFORCED: no enabled Drop/Reject firewall rule uses it as a source network',
+    });
   }
   return { ok: checks.every((c) => c.ok), degraded: checks.some((c) => c.degraded === true), checks };
 }

@@ -7,7 +7,12 @@ import type { FirewallPort, GroupRef, ListWrite } from '../xg/port.js';
 import type { SidecarMetrics } from './metrics.js';
 
 /** `clock` returns milliseconds (monotonic by default); the op label is the port method's name. */
-export function instrumentPort(port: FirewallPort, firewall: string, metrics: Pick<SidecarMetrics, 'request'>, clock: () => number = () => performance.now()): FirewallPort {
+export function instrumentPort(
+  port: FirewallPort,
+  firewall: string,
+  metrics: Pick<SidecarMetrics, 'request'>,
+  clock: () => number = () => performance.now(),
+): FirewallPort {
   const timed =
     <A extends unknown[], R>(op: string, fn: (...args: A) => Promise<R>) =>
     async (...args: A): Promise<R> => {

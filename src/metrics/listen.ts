@@ -8,7 +8,9 @@ export class ListenError extends Error {
   readonly retryable = false;
 
   constructor(value: string, why: string) {
-    super(`invalid metrics listen address ${JSON.stringify(value)}: ${why} (expected HOST:PORT, [IPV6]:PORT or :PORT, e.g. "127.0.0.1:9617")`);
+    super(
+      `invalid metrics listen address ${JSON.stringify(value)}: ${why} (expected HOST:PORT, [IPV6]:PORT or :PORT, e.g. "127.0.0.1:9617")`,
+    );
     this.name = 'ListenError';
   }
 }
@@ -25,7 +27,8 @@ const HOSTNAME = /^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:
 export function parseListen(value: string): ListenAddress {
   const m = /^(?:\[([^\]]*)\]|([^:[\]]*)):([^:]*)$/.exec(value);
   if (!m) {
-    if (isIPv6(value) || isIPv6(value.replace(/:[^:]*$/, ''))) throw new ListenError(value, 'an IPv6 address must be written in brackets, e.g. "[::1]:9617"');
+    if (isIPv6(value) || isIPv6(value.replace(/:[^:]*$/, '')))
+      throw new ListenError(value, 'an IPv6 address must be written in brackets, e.g. "[::1]:9617"');
     throw new ListenError(value, /^\[[^\]]*\]$/.test(value) ? 'the port is missing' : 'not HOST:PORT');
   }
   const [, v6, name, portText = ''] = m;
@@ -38,7 +41,8 @@ export function parseListen(value: string): ListenAddress {
   if (name === undefined || name === '') return { host: undefined, port };
   // "1.2.3" or "999.1.1.1" would pass as a host name; only real dotted quads may look numeric.
   const numeric = /^[\d.]+$/.test(name);
-  if (numeric ? !isIPv4(name) : !HOSTNAME.test(name)) throw new ListenError(value, `${JSON.stringify(name)} is not an IPv4 address or host name`);
+  if (numeric ? !isIPv4(name) : !HOSTNAME.test(name))
+    throw new ListenError(value, `${JSON.stringify(name)} is not an IPv4 address or host name`);
   return { host: name, port };
 }
 

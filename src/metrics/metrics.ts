@@ -127,20 +127,49 @@ export function createMetrics(opts: MetricsOptions = {}): SidecarMetrics {
   const lines = counter('lines_total', 'Lines read from the fail2ban log');
   const rejected = counter('lines_rejected_total', 'Lines that looked like events but carried an invalid address', ['reason']);
   const neverblock = counter('neverblock_skipped_total', 'Addresses not blocked because they match the never-block list', ['group']);
-  const refused = counter('ban_targets_refused_total', 'Ban targets never sent to a firewall (unspecified, multicast, too wide, never-block, …), by reason', ['reason']);
+  const refused = counter(
+    'ban_targets_refused_total',
+    'Ban targets never sent to a firewall (unspecified, multicast, too wide, never-block, …), by reason',
+    ['reason'],
+  );
   const held = gauge('removals_held', 'Removals no Unban asked for, held by the breaker until an operator releases them', ['group']);
   const desired = gauge('desired_addresses', 'Addresses that should be in the group', ['firewall', 'group']);
   const applied = gauge('applied_addresses', 'Owned addresses in the group as last read or written on the firewall', ['firewall', 'group']);
   const pending = gauge('pending_operations', 'Addresses still to be added to or removed from the group', ['firewall', 'group', 'op']);
-  const objectsUsed = gauge('owned_objects', 'Owned objects in the group: IPList hosts (kind="list") and per-address hosts (kind="host")', ['firewall', 'group', 'kind']);
-  const perObject = gauge('addresses_per_list', 'Addresses per owned IPList host of the group: the fullest (stat="max") and the mean', ['firewall', 'group', 'stat']);
-  const setAside = gauge('addresses_set_aside', 'Addresses the firewall refused for good, set aside (retried hourly and at each resync; see status)', ['firewall', 'group']);
+  const objectsUsed = gauge('owned_objects', 'Owned objects in the group: IPList hosts (kind="list") and per-address hosts (kind="host")', [
+    'firewall',
+    'group',
+    'kind',
+  ]);
+  const perObject = gauge('addresses_per_list', 'Addresses per owned IPList host of the group: the fullest (stat="max") and the mean', [
+    'firewall',
+    'group',
+    'stat',
+  ]);
+  const setAside = gauge(
+    'addresses_set_aside',
+    'Addresses the firewall refused for good, set aside (retried hourly and at each resync; see status)',
+    ['firewall', 'group'],
+  );
   const suspended = gauge('suspended_addresses', 'Addresses kept only by held unbans or stopped jails', ['firewall', 'group']);
   const requests = counter('firewall_requests_total', 'Firewall API requests by outcome', ['firewall', 'op', 'outcome']);
   const duration = histogram('firewall_request_duration_seconds', 'Firewall API request duration', ['firewall', 'op'], REQUEST_BUCKETS);
-  const banLatency = histogram('ban_to_block_seconds', 'Time from the Ban log line to the firewall acknowledgement', ['firewall', 'group'], BAN_TO_BLOCK_BUCKETS);
-  const lastReconcile = gauge('last_successful_reconcile_timestamp_seconds', 'Unix time of the last successful reconcile of any group on the firewall', ['firewall']);
-  const enforced = gauge('group_enforced', '1 when an enabled Drop/Reject firewall rule uses the group as a source network, 0 when none does (bans are then no-ops)', ['firewall', 'group']);
+  const banLatency = histogram(
+    'ban_to_block_seconds',
+    'Time from the Ban log line to the firewall acknowledgement',
+    ['firewall', 'group'],
+    BAN_TO_BLOCK_BUCKETS,
+  );
+  const lastReconcile = gauge(
+    'last_successful_reconcile_timestamp_seconds',
+    'Unix time of the last successful reconcile of any group on the firewall',
+    ['firewall'],
+  );
+  const enforced = gauge(
+    'group_enforced',
+    '1 when an enabled Drop/Reject firewall rule uses the group as a source network, 0 when none does (bans are then no-ops)',
+    ['firewall', 'group'],
+  );
   const up = gauge('firewall_up', '1 when the last contact with the firewall succeeded', ['firewall']);
   const logReadable = gauge('log_readable', '1 when the fail2ban log can be read');
   const stateWrites = counter('state_write_failures_total', 'Failed writes of the state file');

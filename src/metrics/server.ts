@@ -53,8 +53,17 @@ interface Reply {
   headers?: Record<string, string>;
 }
 
-const json = (status: number, value: unknown): Reply => ({ status, type: 'application/json; charset=utf-8', body: `${JSON.stringify(value, null, 2)}\n` });
-const text = (status: number, body: string, headers?: Record<string, string>): Reply => ({ status, type: 'text/plain; charset=utf-8', body: `${body}\n`, headers });
+const json = (status: number, value: unknown): Reply => ({
+  status,
+  type: 'application/json; charset=utf-8',
+  body: `${JSON.stringify(value, null, 2)}\n`,
+});
+const text = (status: number, body: string, headers?: Record<string, string>): Reply => ({
+  status,
+  type: 'text/plain; charset=utf-8',
+  body: `${body}\n`,
+  headers,
+});
 
 export async function startMetricsServer(opts: MetricsServerOptions): Promise<MetricsServer> {
   const listen = opts.listen ?? DEFAULT_LISTEN;
@@ -73,7 +82,9 @@ export async function startMetricsServer(opts: MetricsServerOptions): Promise<Me
       }
       case '/healthz': {
         const report = evaluateHealth(opts.getStatus(), opts.now(), { unreachableAfterMs: opts.unreachableAfterMs, startedAt });
-        return report.ok ? json(200, { status: report.degraded ? 'degraded' : 'ok', checks: report.checks }) : json(503, { status: 'fail', checks: report.checks.filter((c) => !c.ok) });
+        return report.ok
+          ? json(200, { status: report.degraded ? 'degraded' : 'ok', checks: report.checks })
+          : json(503, { status: 'fail', checks: report.checks.filter((c) => !c.ok) });
       }
       case '/status':
         return json(200, publicStatus(opts.getStatus()));

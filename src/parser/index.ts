@@ -52,7 +52,7 @@ function isOtherLoggerFast(text: string, start: number): boolean {
   if (c0 < 48 || c0 > 57 || text.charCodeAt(start + 10) !== 32) return false;
   if (text.charCodeAt(start + 32) !== 46) return true;
   const c = text.charCodeAt(start + 33);
-  return c !== 97 /* a */ && c !== 106 /* j */ && c !== 115 /* s */;
+  return c !== 97 /* a */ && c !== 106 /* j */ && c !== 115; /* s */
 }
 
 /**
@@ -119,7 +119,7 @@ function headerTime(text: string): Times | undefined {
     case TIME_RFC3339: {
       // The syslog daemon's wall-clock time; the offset is dropped like fail2ban's own (local) time.
       const t = text.slice(H.timeStart, H.timeEnd);
-      const frac = t.charCodeAt(19) === 46 ? /^\.(\d+)/.exec(t.slice(19))?.[1] ?? '' : '';
+      const frac = t.charCodeAt(19) === 46 ? (/^\.(\d+)/.exec(t.slice(19))?.[1] ?? '') : '';
       return { time: t, isoTime: `${t.slice(0, 19)}.${(frac + '000').slice(0, 3)}` };
     }
     case TIME_BSD:

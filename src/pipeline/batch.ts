@@ -19,7 +19,12 @@ export type FlushReason = 'quiet' | 'window' | 'size' | 'complete';
  * `maxSize` pending changes emit 'size' at once; completion flushes an open window; and unlike
  * debounceTime, a steady stream of changes cannot postpone the write indefinitely.
  */
-export function flushTriggers(windowMs: number, maxSize: number, scheduler: SchedulerLike, leading = true): OperatorFunction<number, FlushReason> {
+export function flushTriggers(
+  windowMs: number,
+  maxSize: number,
+  scheduler: SchedulerLike,
+  leading = true,
+): OperatorFunction<number, FlushReason> {
   return (source) =>
     new Observable<FlushReason>((sub) => {
       let timer: Subscription | undefined;

@@ -142,7 +142,13 @@ export class RemovalBreaker {
     for (const a of g.released) if (!pendingNow.has(a)) g.released.delete(a);
   }
 
-  private holdOf(group: string, g: GroupState, fresh: string[], n: { owned: number; recent: number; base: number; total: number }, now: number): NonNullable<GroupState['hold']> {
+  private holdOf(
+    group: string,
+    g: GroupState,
+    fresh: string[],
+    n: { owned: number; recent: number; base: number; total: number },
+    now: number,
+  ): NonNullable<GroupState['hold']> {
     const same = g.hold && g.hold.addresses.size === fresh.length && fresh.every((a) => g.hold?.addresses.has(a));
     if (g.hold && same) {
       g.hold.owned = n.owned;
@@ -154,8 +160,20 @@ export class RemovalBreaker {
       `would take ${share} % of ${n.base} hosts; limits: ${Math.round(this.opts.maxShare * 100)} % or ${this.opts.maxCount}, above ${this.opts.minCount}`;
     // The token names the held set: a release lets go what the operator saw, no more, and the
     // same set keeps the same token across a restart.
-    const token = `${group}#${fresh.length}-${createHash('sha256').update([...fresh].sort().join('\n')).digest('hex').slice(0, 12)}`;
-    g.hold = { group, count: fresh.length, owned: n.owned, recent: n.recent, since: g.hold?.since ?? now, reason, token, addresses: new Set(fresh) };
+    const token = `${group}#${fresh.length}-${createHash('sha256')
+      .update([...fresh].sort().join('\n'))
+      .digest('hex')
+      .slice(0, 12)}`;
+    g.hold = {
+      group,
+      count: fresh.length,
+      owned: n.owned,
+      recent: n.recent,
+      since: g.hold?.since ?? now,
+      reason,
+      token,
+      addresses: new Set(fresh),
+    };
     return g.hold;
   }
 }

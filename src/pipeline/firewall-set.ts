@@ -49,7 +49,8 @@ export class FirewallSet {
 
   /** Start-up: the full desired state of every group (before start(): the first pass repairs against it). */
   setDesired(source: DesiredSource): void {
-    for (const t of this.o.targets) this.reconcilerOf(t.key)?.setDesired(t.key, source.desired.get(t.key) ?? [], source.held.get(t.key) ?? []);
+    for (const t of this.o.targets)
+      this.reconcilerOf(t.key)?.setDesired(t.key, source.desired.get(t.key) ?? [], source.held.get(t.key) ?? []);
   }
 
   start(): void {

@@ -126,7 +126,10 @@ export function embeddedIPv4(address: string): EmbeddedIPv4 | undefined {
 /** Builds the floor check. Throws RangeError on an invalid never-block entry or minimum prefix. */
 export function makeFloor(opts: FloorOptions): Floor {
   const minPrefix = { ...DEFAULT_MIN_PREFIX, ...opts.minPrefix };
-  for (const [family, max] of [['IPv4', 32], ['IPv6', 128]] as const) {
+  for (const [family, max] of [
+    ['IPv4', 32],
+    ['IPv6', 128],
+  ] as const) {
     const v = minPrefix[family];
     if (!Number.isInteger(v) || v < 0 || v > max) throw new RangeError(`minPrefix.${family} must be an integer 0..${max}, got ${v}`);
   }
@@ -142,7 +145,8 @@ export function makeFloor(opts: FloorOptions): Floor {
     const emb = p.family === 'IPv6' ? embeddedOf(p.net) : undefined;
     if (emb) {
       const hit = never.find((n) => overlaps(n.net, emb.net));
-      if (hit) return refuse('never-block-embedded', `${emb.form} form of ${formatIPv4Network(emb.net)}, which overlaps never-block ${hit.text}`);
+      if (hit)
+        return refuse('never-block-embedded', `${emb.form} form of ${formatIPv4Network(emb.net)}, which overlaps never-block ${hit.text}`);
     }
     if (p.prefix < minPrefix[p.family]) return refuse('too-wide', `/${p.prefix} is wider than the minimum /${minPrefix[p.family]}`);
     return { allow: true };

@@ -1,12 +1,31 @@
 export { createSidecar, DEFAULT_BATCH, DEFAULT_RESYNC_MS } from './sidecar.js';
 export type { BatchOptions, PipelineOptions, Sidecar, SidecarOptions } from './sidecar.js';
-export { CheckpointSchema, decodeState, emptyState, encodeState, STATE_VERSION, StateFormatError, StateSchema, stateCodec } from './persisted.js';
+export {
+  CheckpointSchema,
+  decodeState,
+  emptyState,
+  encodeState,
+  STATE_VERSION,
+  StateFormatError,
+  StateSchema,
+  stateCodec,
+} from './persisted.js';
 export type { PersistedState, StateSink } from './persisted.js';
 export type { PipelineInput } from './intake.js';
 export type { AppliedNotice } from './latency-tracker.js';
 export type { PersistStatus, SidecarStatus } from './status.js';
 export { DEFAULT_MAX_LINE_AGE_MS, DEFAULT_SUSPEND, DesiredModel, MODEL_VERSION, deserializeModel, serializeModel } from './model.js';
-export type { Effects, EntryState, GroupChange, JailEntry, ModelCounters, ModelOptions, Note, SerializedModel, SuspendOptions } from './model.js';
+export type {
+  Effects,
+  EntryState,
+  GroupChange,
+  JailEntry,
+  ModelCounters,
+  ModelOptions,
+  Note,
+  SerializedModel,
+  SuspendOptions,
+} from './model.js';
 export { groupKey, Router } from './routing.js';
 export type { GroupMapping, GroupTarget, JailMatcher, JailRoute } from './routing.js';
 export { chunk, diff, plan } from './planner.js';

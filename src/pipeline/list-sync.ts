@@ -204,7 +204,9 @@ export class ListSync {
     if (this.hosts.size === 0) return;
     const inAnyList = new Set<string>();
     for (const l of this.lists?.values() ?? []) for (const a of l) if (this.hosts.has(a)) inAnyList.add(a);
-    const retire = [...this.hosts].filter((a) => inAnyList.has(a) || (!input.desired.has(a) && !input.held.has(a) && !input.holdRemovals)).sort();
+    const retire = [...this.hosts]
+      .filter((a) => inAnyList.has(a) || (!input.desired.has(a) && !input.held.has(a) && !input.holdRemovals))
+      .sort();
     for (const batch of chunk(retire, input.maxBatch)) {
       await this.port.removeFromGroup(this.group, batch);
       input.contact();

@@ -23,7 +23,12 @@ export function isPermanent(err: unknown): boolean {
 }
 
 export function errorInfo(err: unknown, at: number): ErrorInfo {
-  const e = (typeof err === 'object' && err !== null ? err : {}) as { message?: unknown; code?: unknown; xgStatus?: unknown; xgText?: unknown };
+  const e = (typeof err === 'object' && err !== null ? err : {}) as {
+    message?: unknown;
+    code?: unknown;
+    xgStatus?: unknown;
+    xgText?: unknown;
+  };
   const info: ErrorInfo = {
     message: typeof e.message === 'string' ? e.message : String(err),
     code: typeof e.code === 'string' ? e.code : 'UNKNOWN',

@@ -121,7 +121,8 @@ interface JailInfo extends Record<AddressFamily, readonly string[]> {
 /** Addresses in the model are validated on the way in: a colon is enough to tell the family. */
 const familyOf = (address: string): AddressFamily => (address.includes(':') ? 'IPv6' : 'IPv4');
 
-const entryOf = (s: Slot): JailEntry => (s.restoreBy === undefined ? { state: s.state, at: s.at } : { state: s.state, at: s.at, restoreBy: s.restoreBy });
+const entryOf = (s: Slot): JailEntry =>
+  s.restoreBy === undefined ? { state: s.state, at: s.at } : { state: s.state, at: s.at, restoreBy: s.restoreBy };
 
 export class DesiredModel {
   readonly router: Router;
@@ -237,7 +238,8 @@ export class DesiredModel {
     const t = ev.isoTime === undefined ? NaN : Date.parse(`${ev.isoTime}Z`);
     if (Number.isNaN(t)) return false;
     if (bound > 0 && this.newestLine !== undefined && t < this.newestLine - bound) {
-      if (!this.inStale) fx.notes.push({ kind: 'stale-log', time: ev.isoTime ?? '', newest: new Date(this.newestLine).toISOString().slice(0, 23) });
+      if (!this.inStale)
+        fx.notes.push({ kind: 'stale-log', time: ev.isoTime ?? '', newest: new Date(this.newestLine).toISOString().slice(0, 23) });
       this.inStale = true;
       return true;
     }
@@ -263,7 +265,8 @@ export class DesiredModel {
         continue;
       }
       if (d <= now) {
-        const kind = e.state === 'unbanning' ? 'expired-unban' : e.restoreBy !== undefined && e.restoreBy <= now ? 'not-restored' : 'max-suspend';
+        const kind =
+          e.state === 'unbanning' ? 'expired-unban' : e.restoreBy !== undefined && e.restoreBy <= now ? 'not-restored' : 'max-suspend';
         fx.notes.push({ kind, jail, address });
         this.remove(jail, address, fx);
       } else next = Math.min(next, d);
@@ -436,7 +439,14 @@ export class DesiredModel {
     fx.notes.push({ kind: to === 'unbanning' ? 'held' : 'suspended', jail, address });
   }
 
-  private setWaiting(e: Slot, address: string, state: 'unbanning' | 'suspended', at: number, restoreBy: number | undefined, fx: Effects): void {
+  private setWaiting(
+    e: Slot,
+    address: string,
+    state: 'unbanning' | 'suspended',
+    at: number,
+    restoreBy: number | undefined,
+    fx: Effects,
+  ): void {
     const before = e.state;
     e.state = state;
     e.at = at;

@@ -35,7 +35,14 @@ export function logNote(log: PipelineLogger, n: Note, once?: OnceSet): void {
     case 'not-restored':
     case 'max-suspend':
     case 'expired-unban':
-      log.info(n, n.kind === 'expired-unban' ? 'unban confirmed' : n.kind === 'not-restored' ? 'suspended ban not restored: removing' : 'suspension too old: removing');
+      log.info(
+        n,
+        n.kind === 'expired-unban'
+          ? 'unban confirmed'
+          : n.kind === 'not-restored'
+            ? 'suspended ban not restored: removing'
+            : 'suspension too old: removing',
+      );
       break;
     default:
       log.debug(n, n.kind);

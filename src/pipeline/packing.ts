@@ -60,7 +60,11 @@ export interface PackInput {
 }
 
 /** The desired set from what the lists hold and a batch of changes (an address in both is removed). */
-export function desiredAfter(current: ReadonlyMap<string, readonly string[]>, adds: Iterable<string>, removes: Iterable<string>): Set<string> {
+export function desiredAfter(
+  current: ReadonlyMap<string, readonly string[]>,
+  adds: Iterable<string>,
+  removes: Iterable<string>,
+): Set<string> {
   const out = new Set<string>();
   for (const list of current.values()) for (const a of list) out.add(a);
   for (const a of adds) out.add(a);

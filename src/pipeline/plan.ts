@@ -73,4 +73,5 @@ export function groupPlan(target: GroupTarget, desired: ReadonlySet<string>, hel
   };
 }
 
-export const planChanges = (plans: readonly GroupPlan[]): boolean => plans.some((p) => p.add.length > 0 || p.remove.length > 0 || p.missing);
+export const planChanges = (plans: readonly GroupPlan[]): boolean =>
+  plans.some((p) => p.add.length > 0 || p.remove.length > 0 || p.missing);

@@ -18,7 +18,11 @@ const NONE: ReadonlySet<string> = new Set();
  * Sorted, so the same difference always yields the same requests (stable logs and tests).
  * `keep`: addresses to leave as they are (held unbans): never added, never removed.
  */
-export function diff(desired: ReadonlySet<string>, known: ReadonlySet<string>, keep: ReadonlySet<string> = NONE): { add: string[]; remove: string[] } {
+export function diff(
+  desired: ReadonlySet<string>,
+  known: ReadonlySet<string>,
+  keep: ReadonlySet<string> = NONE,
+): { add: string[]; remove: string[] } {
   const add: string[] = [];
   const remove: string[] = [];
   for (const a of desired) if (!known.has(a)) add.push(a);
@@ -27,7 +31,11 @@ export function diff(desired: ReadonlySet<string>, known: ReadonlySet<string>, k
 }
 
 /** What diff() would return, counted: status reports run often and must not copy 100,000 addresses. */
-export function pending(desired: ReadonlySet<string>, known: ReadonlySet<string> | undefined, keep: ReadonlySet<string> = NONE): { add: number; remove: number } {
+export function pending(
+  desired: ReadonlySet<string>,
+  known: ReadonlySet<string> | undefined,
+  keep: ReadonlySet<string> = NONE,
+): { add: number; remove: number } {
   if (!known) return { add: desired.size, remove: 0 };
   let add = 0;
   let remove = 0;

@@ -392,7 +392,15 @@ export class Reconciler {
     const delay = this.o.retry.maxDelayMs;
     const again = g.blockedUntil !== undefined;
     g.blockedUntil = this.now() + delay;
-    const fields = { firewall: this.o.firewall, group: g.target.group.name, code: info.code, xgStatus: info.xgStatus, xgText: info.xgText, err: info.message, retryInMs: delay };
+    const fields = {
+      firewall: this.o.firewall,
+      group: g.target.group.name,
+      code: info.code,
+      xgStatus: info.xgStatus,
+      xgText: info.xgText,
+      err: info.message,
+      retryInMs: delay,
+    };
     if (again) this.o.log.debug(fields, 'group still refused');
     else this.o.log.error(fields, 'firewall refused the group; an admin must act (the other groups go on; retrying at the maximum delay)');
   }
@@ -400,7 +408,8 @@ export class Reconciler {
   /** A pass when the earliest refused group or set-aside address is due again. */
   private scheduleWake(): void {
     let at = this.setAside.nextDue();
-    for (const g of this.groups.values()) if (g.blockedUntil !== undefined && (at === undefined || g.blockedUntil < at)) at = g.blockedUntil;
+    for (const g of this.groups.values())
+      if (g.blockedUntil !== undefined && (at === undefined || g.blockedUntil < at)) at = g.blockedUntil;
     // Held removals: the operator's release is seen within seconds.
     if ([...this.groups.values()].some((g) => g.removalsHeld)) at = Math.min(at ?? Infinity, this.now() + HOLD_POLL_MS);
     if (at === this.wakeAt) return;
@@ -464,7 +473,10 @@ export class Reconciler {
     const steps = this.planWrites(g, known);
     let skipped: unknown;
     // Adds first: blocking a new attacker matters more than lifting an old block.
-    for (const [op, chunks] of [['add', steps.add], ['remove', steps.remove]] as const) {
+    for (const [op, chunks] of [
+      ['add', steps.add],
+      ['remove', steps.remove],
+    ] as const) {
       for (const planned of chunks) {
         // Planned at the start of the pass: an Unban (held or not) or a re-Ban read since then must
         // not cost a write (issue 12: a 10,000-Unban burst went on adding the banned addresses for 40 s).
@@ -495,18 +507,26 @@ export class Reconciler {
     // Forgotten by a resync or a failure: read again.
     if (!g.known) lists.forget();
     const t0 = this.now();
-    const r = await lists.sync({ desired: g.desired, held: g.held, holdRemovals: this.holdRemovals, maxBatch, contact: () => this.contact() }).catch((err: unknown) => {
-      this.streak++;
-      throw err;
-    });
+    const r = await lists
+      .sync({ desired: g.desired, held: g.held, holdRemovals: this.holdRemovals, maxBatch, contact: () => this.contact() })
+      .catch((err: unknown) => {
+        this.streak++;
+        throw err;
+      });
     this.progressed = true;
     this.streak = 0;
     g.known = lists.known;
     g.lastSuccess = this.now();
     const durationMs = this.now() - t0;
-    for (const [op, addresses] of [['add', r.added], ['remove', r.removed]] as const) {
+    for (const [op, addresses] of [
+      ['add', r.added],
+      ['remove', r.removed],
+    ] as const) {
       if (addresses.length === 0) continue;
-      log.info({ firewall, group: group.name, family: group.family, count: addresses.length, addresses, durationMs, writes: r.writes }, op === 'add' ? 'ban applied' : 'unban applied');
+      log.info(
+        { firewall, group: group.name, family: group.family, count: addresses.length, addresses, durationMs, writes: r.writes },
+        op === 'add' ? 'ban applied' : 'unban applied',
+      );
       this.o.onApplied?.({ key: g.target.key, firewall, group: group.name, family: group.family, op, addresses, at: this.now() });
     }
     return undefined;
@@ -599,7 +619,16 @@ export class Reconciler {
     const info = errorInfo(err, this.now());
     if (!this.setAside.add(g.target.key, op, address, info, this.now())) return;
     this.o.log.error(
-      { firewall: this.o.firewall, group: g.target.group.name, op, address, code: info.code, xgStatus: info.xgStatus, xgText: info.xgText, err: info.message },
+      {
+        firewall: this.o.firewall,
+        group: g.target.group.name,
+        op,
+        address,
+        code: info.code,
+        xgStatus: info.xgStatus,
+        xgText: info.xgText,
+        err: info.message,
+      },
       `firewall refused ${op === 'add' ? 'to block' : 'to unblock'} this address for good: set aside (tried again hourly and at each resync); everything else goes on`,
     );
   }
@@ -642,9 +671,22 @@ export class Reconciler {
     const delay = next.delayMs;
     this.nextRetry = this.now() + delay;
     const sig = `${info.code}\u0000${info.message}`;
-    const fields = { firewall, code: info.code, xgStatus: info.xgStatus, xgText: info.xgText, err: info.message, attempt: this.failures, retryInMs: delay, ...(kind !== 'transient' && { state: stateOf(kind) }) };
+    const fields = {
+      firewall,
+      code: info.code,
+      xgStatus: info.xgStatus,
+      xgText: info.xgText,
+      err: info.message,
+      attempt: this.failures,
+      retryInMs: delay,
+      ...(kind !== 'transient' && { state: stateOf(kind) }),
+    };
     if (sig !== this.lastErrorSig) {
-      if (kind === 'auth') log.error(fields, 'the firewall refused the credentials; fix the password (its source is read again at each retry, every few seconds)');
+      if (kind === 'auth')
+        log.error(
+          fields,
+          'the firewall refused the credentials; fix the password (its source is read again at each retry, every few seconds)',
+        );
       else if (kind === 'access') log.error(fields, 'the firewall refused API access; an admin must act (probing every few seconds)');
       else if (permanent) log.error(fields, 'firewall refused the change; an admin must act');
       else log.warn(fields, 'firewall write failed, retrying');
@@ -667,7 +709,13 @@ export class Reconciler {
 function objectsOf(g: GroupRuntime): GroupObjects {
   if (!g.lists) return { mode: 'hosts', lists: g.retire?.count ?? 0, hosts: g.known?.size ?? 0, maxPerList: 0, meanPerList: 0 };
   const s = g.lists.stats();
-  return { mode: 'lists', lists: s.lists, hosts: s.hosts, maxPerList: s.maxPerList, meanPerList: s.lists ? Math.round(s.addressesInLists / s.lists) : 0 };
+  return {
+    mode: 'lists',
+    lists: s.lists,
+    hosts: s.hosts,
+    maxPerList: s.maxPerList,
+    meanPerList: s.lists ? Math.round(s.addressesInLists / s.lists) : 0,
+  };
 }
 
 function knownFrom(owned: ReadonlySet<string>, desired: ReadonlySet<string>): Set<string> {

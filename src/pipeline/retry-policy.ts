@@ -63,7 +63,13 @@ export interface RetryDecision {
  * `attempt`: consecutive failures before this one without progress in between. `progressed`: this
  * pass landed at least one request.
  */
-export function nextRetry(kind: FailureKind, attempt: number, progressed: boolean, o: RetryOptions & { probeMaxDelayMs?: number }, random: () => number): RetryDecision {
+export function nextRetry(
+  kind: FailureKind,
+  attempt: number,
+  progressed: boolean,
+  o: RetryOptions & { probeMaxDelayMs?: number },
+  random: () => number,
+): RetryDecision {
   const n = progressed ? 1 : attempt + 1;
   // A refused group waits the full schedule (an admin must act); the firewall as a whole is probed often.
   const cap = kind === 'refused' ? o.maxDelayMs : Math.min(o.maxDelayMs, o.probeMaxDelayMs ?? o.maxDelayMs);

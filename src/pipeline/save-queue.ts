@@ -154,7 +154,12 @@ export class SaveQueue<J extends { state: PersistedState }> {
     this.persist.lastError = errorInfo(err, scheduler.now());
     const delay = retryDelay(this.persist.consecutiveFailures, this.o.retryOptions, this.o.random);
     log.error(
-      { code: this.persist.lastError.code, err: this.persist.lastError.message, attempt: this.persist.consecutiveFailures, retryInMs: delay },
+      {
+        code: this.persist.lastError.code,
+        err: this.persist.lastError.message,
+        attempt: this.persist.consecutiveFailures,
+        retryInMs: delay,
+      },
       'saving the state failed: the checkpoint does not advance until a save succeeds',
     );
     if (this.closed || this.retrySub) return;

@@ -119,7 +119,6 @@ export interface Sidecar {
   stop(): Promise<void>;
 }
 
-
 /** A snapshot on its way to the sink, and what the firewalls learn once it is saved. */
 interface SaveJob {
   state: PersistedState;
@@ -168,7 +167,16 @@ export function createSidecar(opts: SidecarOptions): Sidecar {
   });
   const pending = new PendingChanges();
   const trigger$ = new Subject<number>();
-  const intake = new Intake({ model, pending, latency, checkpoint: opts.initial?.checkpoint, onDirty: (n) => trigger$.next(n), scheduler, log, onNote: opts.onNote });
+  const intake = new Intake({
+    model,
+    pending,
+    latency,
+    checkpoint: opts.initial?.checkpoint,
+    onDirty: (n) => trigger$.next(n),
+    scheduler,
+    log,
+    onNote: opts.onNote,
+  });
   const snapshot = (): SaveJob => {
     const state: PersistedState = { version: STATE_VERSION, model: model.serialize(), savedAt: iso(scheduler.now()) };
     if (intake.checkpoint) state.checkpoint = intake.checkpoint;
@@ -195,7 +203,9 @@ export function createSidecar(opts: SidecarOptions): Sidecar {
     pending.flushed();
     saves.request();
   };
-  const triggerSub = trigger$.pipe(flushTriggers(batch.windowMs, batch.maxSize, scheduler, batch.leading)).subscribe((reason) => flush(reason));
+  const triggerSub = trigger$
+    .pipe(flushTriggers(batch.windowMs, batch.maxSize, scheduler, batch.leading))
+    .subscribe((reason) => flush(reason));
 
   // Start-up: expiry timers and repair of every firewall against the loaded state.
   firewalls.setDesired(model);
@@ -243,7 +253,13 @@ function facade(p: Parts): Sidecar {
       flags.releaseWanted = true;
       p.flush('release');
     },
-    idle: () => firstValueFrom(idle$.pipe(filter(isIdle), map(() => undefined))),
+    idle: () =>
+      firstValueFrom(
+        idle$.pipe(
+          filter(isIdle),
+          map(() => undefined),
+        ),
+      ),
     async stop() {
       if (flags.stopped) return;
       p.triggerSub.unsubscribe();

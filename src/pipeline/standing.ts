@@ -9,7 +9,11 @@ import type { F2bEvent } from '../parser/types.js';
 import { DesiredModel, type ModelOptions } from './model.js';
 
 /** The standing bans (active or suspended) as Ban events; `source` names the file in their `raw`. */
-export async function standingBans(lines: AsyncIterable<string> | Iterable<string>, opts: ModelOptions, source: string): Promise<F2bEvent[]> {
+export async function standingBans(
+  lines: AsyncIterable<string> | Iterable<string>,
+  opts: ModelOptions,
+  source: string,
+): Promise<F2bEvent[]> {
   const model = new DesiredModel(opts);
   let now = 0;
   for await (const line of lines) {

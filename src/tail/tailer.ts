@@ -111,11 +111,19 @@ export interface TailWarning {
 
 // pollIntervalMs: a backstop for missed watcher events; each poll costs ~1.5 ms of CPU, so 1 s
 // was most of the idle sidecar's CPU (bench/idle.ts: 0.22 % at 1 s, 0.07 % at 5 s; issue 15).
-const DEFAULTS = { waitForFile: true, rotationGraceMs: 30_000, maxLineBytes: 65_536, pollIntervalMs: 5000, watch: true, scheduler: asyncScheduler as SchedulerLike };
+const DEFAULTS = {
+  waitForFile: true,
+  rotationGraceMs: 30_000,
+  maxLineBytes: 65_536,
+  pollIntervalMs: 5000,
+  watch: true,
+  scheduler: asyncScheduler as SchedulerLike,
+};
 /** Bytes read from one file before other files get their turn (bounds memory on a big backlog). */
 const BATCH_BYTES = 1024 * 1024;
 
-type Settings = Required<Omit<TailOptions, 'checkpoint' | 'onWarning' | 'onCaughtUp'>> & Pick<TailOptions, 'checkpoint' | 'onWarning' | 'onCaughtUp'>;
+type Settings = Required<Omit<TailOptions, 'checkpoint' | 'onWarning' | 'onCaughtUp'>> &
+  Pick<TailOptions, 'checkpoint' | 'onWarning' | 'onCaughtUp'>;
 
 export function tailFile(opts: TailOptions): Observable<TailLine> {
   const settings: Settings = {
@@ -443,7 +451,10 @@ class Tail {
    * rename rotation), else a copy that starts with the same bytes and reaches the offset (the `.1`
    * of copytruncate). A sibling that does neither is foreign and never read.
    */
-  private async findCheckpointFile(cp: Checkpoint, siblings: Sibling[]): Promise<{ cursor: FileCursor; sibling: Sibling; copy: boolean } | null> {
+  private async findCheckpointFile(
+    cp: Checkpoint,
+    siblings: Sibling[],
+  ): Promise<{ cursor: FileCursor; sibling: Sibling; copy: boolean } | null> {
     const readable = siblings.filter((x) => !x.compressed);
     for (const copy of [false, true]) {
       for (const sibling of readable) {

@@ -43,7 +43,8 @@ export function createLogger(opts: LoggerOptions): Logger {
   const dest = opts.destination ?? process.stderr;
   const journal = opts.journal ?? Boolean((opts.env ?? process.env).JOURNAL_STREAM);
   const scrub = scrubber(opts.secrets ?? (() => []));
-  const render = opts.format === 'json' ? (line: string) => line : (line: string) => textLine(line, { journal, stacks: opts.level === 'debug' });
+  const render =
+    opts.format === 'json' ? (line: string) => line : (line: string) => textLine(line, { journal, stacks: opts.level === 'debug' });
   const stream = {
     write(line: string): void {
       dest.write(scrub(render(line)));

@@ -69,7 +69,12 @@ function transportError(e: unknown, aborted: boolean, opts: PostOptions): XgErro
     });
   }
   if (code === TOO_LARGE) {
-    return new XgTransportError('response over the size cap refused', { ...opts.ctx, code: 'XG_RESPONSE_TOO_LARGE', retryable: false, cause: e });
+    return new XgTransportError('response over the size cap refused', {
+      ...opts.ctx,
+      code: 'XG_RESPONSE_TOO_LARGE',
+      retryable: false,
+      cause: e,
+    });
   }
   const tlsCode = code ?? errCode((e as { cause?: unknown })?.cause);
   if (tlsCode !== undefined && TLS_CODES.has(tlsCode)) {

@@ -161,7 +161,8 @@ export class XgLists {
   }
 
   private planned(group: GroupRef, step: ListWrite, index: number): Planned {
-    if (step.op === 'delete') return { step, index, kind: 'remove', item: { name: step.name, node: removeXml('IPHost', step.name), op: 'delete' } };
+    if (step.op === 'delete')
+      return { step, index, kind: 'remove', item: { name: step.name, node: removeXml('IPHost', step.name), op: 'delete' } };
     const others = this.known.get(step.name)?.others ?? [];
     const groups = step.op === 'leave' ? [...others] : [group.name, ...others];
     const node = ipHostXml({
@@ -176,7 +177,11 @@ export class XgLists {
   }
 
   /** Records what landed; returns the failures, in step order (an unsure delete is settled by a Get). */
-  private async settle(group: GroupRef, req: readonly Planned[], results: readonly WriteResult[]): Promise<{ planned: Planned; error: XgError }[]> {
+  private async settle(
+    group: GroupRef,
+    req: readonly Planned[],
+    results: readonly WriteResult[],
+  ): Promise<{ planned: Planned; error: XgError }[]> {
     const failed: { planned: Planned; error: XgError }[] = [];
     const unsure: { planned: Planned; error: XgError; code: number }[] = [];
     req.forEach((planned, i) => {
@@ -215,7 +220,10 @@ export class XgLists {
       if (!h) continue;
       this.known.set(h.name, { addresses: new Set(listEntries(h)), others: h.groups.filter((g) => g !== group.name) });
       if (h.groups.includes(group.name)) failed.push(u);
-      else this.log.warn(`list ${h.name} left the group ${group.name} but could not be deleted (XG ${u.code}): still referenced; left in place`);
+      else
+        this.log.warn(
+          `list ${h.name} left the group ${group.name} but could not be deleted (XG ${u.code}): still referenced; left in place`,
+        );
     }
     return failed;
   }

@@ -137,7 +137,12 @@ export class HostMembership implements Membership {
     // first and read the owned hosts only when a name already exists (502). Reading them before
     // every batch cost one Get of the whole owned list per write: with 10,000 bans that read,
     // not the write, dominated a burst, and it added a round trip to every single ban.
-    const creates = [...wanted].map(([name, address]) => ({ name, ...addressFields(address), description: MANAGED_DESCRIPTION, groups: [group.name] }));
+    const creates = [...wanted].map(([name, address]) => ({
+      name,
+      ...addressFields(address),
+      description: MANAGED_DESCRIPTION,
+      groups: [group.name],
+    }));
     const exists: string[] = [];
     for (const r of await this.store.createHosts(creates)) {
       if (!r.error) continue;
@@ -155,7 +160,12 @@ export class HostMembership implements Membership {
    * Hosts that existed already (created meanwhile, e.g. by our own timed-out write): re-read,
    * and those that hold the right address and are not yet members get the group added.
    */
-  private async joining(group: GroupRef, names: readonly string[], wanted: ReadonlyMap<string, string>, errors: XgError[]): Promise<HostFields[]> {
+  private async joining(
+    group: GroupRef,
+    names: readonly string[],
+    wanted: ReadonlyMap<string, string>,
+    errors: XgError[],
+  ): Promise<HostFields[]> {
     const owned = await this.store.ownedHosts(new Set(names));
     const joins: HostFields[] = [];
     for (const name of names) {
@@ -198,7 +208,9 @@ export class HostMembership implements Membership {
 
   /** Takes the hosts out of the group; returns the names of those still in it afterwards. */
   private async leave(group: GroupRef, targets: readonly RawHost[], errors: XgError[]): Promise<Set<string>> {
-    const leaving = targets.filter((h) => h.groups.includes(group.name)).map((h) => ({ ...h, groups: h.groups.filter((g) => g !== group.name) }));
+    const leaving = targets
+      .filter((h) => h.groups.includes(group.name))
+      .map((h) => ({ ...h, groups: h.groups.filter((g) => g !== group.name) }));
     const failed = (await this.store.updateHosts(leaving)).filter((r) => r.error);
     const stuck = new Set<string>();
     if (failed.length === 0) return stuck;

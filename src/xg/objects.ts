@@ -71,15 +71,27 @@ export class XgObjects implements HostStore {
   }
 
   createHosts(hosts: readonly HostFields[]): Promise<WriteResult[]> {
-    return this.transport.write('add', 'IPHost', hosts.map((h) => ({ name: h.name, node: ipHostXml(h) })));
+    return this.transport.write(
+      'add',
+      'IPHost',
+      hosts.map((h) => ({ name: h.name, node: ipHostXml(h) })),
+    );
   }
 
   updateHosts(hosts: readonly HostFields[]): Promise<WriteResult[]> {
-    return this.transport.write('update', 'IPHost', hosts.map((h) => ({ name: h.name, node: ipHostXml(h) })));
+    return this.transport.write(
+      'update',
+      'IPHost',
+      hosts.map((h) => ({ name: h.name, node: ipHostXml(h) })),
+    );
   }
 
   removeHosts(names: readonly string[]): Promise<WriteResult[]> {
-    return this.transport.write('remove', 'IPHost', names.map((name) => ({ name, node: removeXml('IPHost', name) })));
+    return this.transport.write(
+      'remove',
+      'IPHost',
+      names.map((name) => ({ name, node: removeXml('IPHost', name) })),
+    );
   }
 
   private prefixFilter() {

@@ -91,11 +91,15 @@ export class XgTransport {
     const context: XgErrorContext = { op, ...ctx };
     const spec = { username: this.opts.username, apiVersion: this.apiVersion, operations };
     this.log.debug(`XG request ${op}: ${this.mask(buildRequest({ ...spec, password: MASK }))}`);
-    const body = await postForm(this.url, { reqxml: buildRequest({ ...spec, password: this.opts.password }) }, {
-      dispatcher: this.opts.dispatcher,
-      timeoutMs: this.timeoutMs,
-      ctx: context,
-    });
+    const body = await postForm(
+      this.url,
+      { reqxml: buildRequest({ ...spec, password: this.opts.password }) },
+      {
+        dispatcher: this.opts.dispatcher,
+        timeoutMs: this.timeoutMs,
+        ctx: context,
+      },
+    );
     const shown = body.length > LOGGED_BODY_CHARS ? `${body.slice(0, LOGGED_BODY_CHARS)}… (${body.length} chars)` : body;
     this.log.debug(`XG response ${op}: ${this.mask(shown)}`);
     const resp = parseResponse(body, context, onEntity);
@@ -182,7 +186,10 @@ function itemResult(name: string, status: XgStatus | undefined, ctx: XgErrorCont
   if (status && isSuccessStatus(status.code)) return { name, status };
   if (!status) {
     // A missing Status is not success (a silently dropped update was measured on SFOS 22).
-    return { name, error: new XgOperationError('no result for this object in the response', { ...ctx, code: 'XG_NO_STATUS', retryable: true }) };
+    return {
+      name,
+      error: new XgOperationError('no result for this object in the response', { ...ctx, code: 'XG_NO_STATUS', retryable: true }),
+    };
   }
   return { name, status, error: errorForStatus(status.code, status.text, ctx) };
 }

@@ -221,7 +221,8 @@ export function parseResponse(body: string, ctx: XgErrorContext = {}, onEntity?:
   const login = r['Login'];
   if (login !== undefined) {
     const l = (Array.isArray(login) ? login[0] : login) as unknown;
-    const s = l && typeof l === 'object' ? (l as Record<string, unknown>)['status'] ?? (l as Record<string, unknown>)['Status'] : undefined;
+    const s =
+      l && typeof l === 'object' ? ((l as Record<string, unknown>)['status'] ?? (l as Record<string, unknown>)['Status']) : undefined;
     out.login = text(Array.isArray(s) ? s[0] : s) ?? '';
   }
   // Documents parsed whole (see splitRoot) still hold their entities here.

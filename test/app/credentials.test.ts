@@ -37,7 +37,13 @@ describe('ReloadingPort', () => {
     let source = 'wrong';
     const secrets: string[] = [];
     const infos: string[] = [];
-    const port = new ReloadingPort({ password: 'wrong', build: w.build, reread: async () => source, onSecret: (s) => secrets.push(s), log: { info: (m) => infos.push(m) } });
+    const port = new ReloadingPort({
+      password: 'wrong',
+      build: w.build,
+      reread: async () => source,
+      onSecret: (s) => secrets.push(s),
+      log: { info: (m) => infos.push(m) },
+    });
     await expect(port.readGroup(G)).rejects.toMatchObject({ code: 'XG_AUTH' });
     expect(w.built).toHaveLength(1);
     source = 'right';
@@ -63,7 +69,10 @@ describe('ReloadingPort', () => {
 
     const other = new ReloadingPort({
       password: 'x',
-      build: () => ({ ...w.build('right'), removeFromGroup: async () => Promise.reject(Object.assign(new Error('busy'), { code: 'XG_HTTP_STATUS' })) }),
+      build: () => ({
+        ...w.build('right'),
+        removeFromGroup: async () => Promise.reject(Object.assign(new Error('busy'), { code: 'XG_HTTP_STATUS' })),
+      }),
       reread: async () => 'never read',
       log: { info: () => undefined },
     });
@@ -74,7 +83,14 @@ describe('ReloadingPort', () => {
     const w = world('right');
     let source = 'wrong';
     let now = 0;
-    const port = new ReloadingPort({ password: 'wrong', build: w.build, reread: async () => source, log: { info: () => undefined }, now: () => now, loginRetryMs: 300_000 });
+    const port = new ReloadingPort({
+      password: 'wrong',
+      build: w.build,
+      reread: async () => source,
+      log: { info: () => undefined },
+      now: () => now,
+      loginRetryMs: 300_000,
+    });
     await expect(port.checkLogin()).rejects.toMatchObject({ code: 'XG_AUTH' });
     expect(w.built[0]!.calls).toBe(1);
     // The reconciler probes every few seconds: the source is read, the firewall is not asked.

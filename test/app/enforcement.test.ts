@@ -23,7 +23,16 @@ function recorder() {
 }
 
 const snap = (): StatusSnapshot => ({
-  groups: ['f2b_ssh', 'f2b_ssh6'].map((group) => ({ firewall: 'main', group, family: 'IPv4' as const, desired: 0, applied: 0, pendingAdds: 0, pendingRemoves: 0, suspended: 0 })),
+  groups: ['f2b_ssh', 'f2b_ssh6'].map((group) => ({
+    firewall: 'main',
+    group,
+    family: 'IPv4' as const,
+    desired: 0,
+    applied: 0,
+    pendingAdds: 0,
+    pendingRemoves: 0,
+    suspended: 0,
+  })),
   firewalls: [],
   log: { path: '/x', readable: true },
 });
@@ -74,7 +83,9 @@ describe('enforcement watch', () => {
     fw.failWith = Object.assign(new Error('denied'), { code: 'XG_ACCESS' });
     await watch.check();
     await watch.check();
-    expect(lines.map((l) => [l.level, l.msg])).toEqual([['warn', 'cannot read the firewall rules: whether the groups are enforced is unknown']]);
+    expect(lines.map((l) => [l.level, l.msg])).toEqual([
+      ['warn', 'cannot read the firewall rules: whether the groups are enforced is unknown'],
+    ]);
     expect(watch.apply(snap()).groups.map((g) => g.enforced)).toEqual([undefined, undefined]);
   });
 });

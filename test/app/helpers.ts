@@ -20,7 +20,14 @@ export const PASSWORD = `Pw&<x>"q'%+ 1é`;
 /** The command's output in a captured client file (first line is the command, last the exit code). */
 export function capturedOutput(rel: string): string {
   const lines = readFileSync(join(FIXTURES, 'client', rel), 'utf8').split('\n');
-  return lines.slice(1, lines.findIndex((l) => l.startsWith('[exit code:'))).join('\n') + '\n';
+  return (
+    lines
+      .slice(
+        1,
+        lines.findIndex((l) => l.startsWith('[exit code:')),
+      )
+      .join('\n') + '\n'
+  );
 }
 
 export async function tempDir(prefix: string): Promise<{ dir: string; remove: () => Promise<void> }> {
@@ -39,7 +46,10 @@ export interface FakeAnswer {
  * A stand-in `fail2ban-client`: a shell script that answers each sub-command (its arguments after
  * the leading options, joined by spaces) with a canned answer, and appends every call to `calls`.
  */
-export async function fakeClient(dir: string, answers: Record<string, FakeAnswer>): Promise<{ path: string; calls: () => Promise<string[]> }> {
+export async function fakeClient(
+  dir: string,
+  answers: Record<string, FakeAnswer>,
+): Promise<{ path: string; calls: () => Promise<string[]> }> {
   const path = join(dir, 'fail2ban-client');
   const callsFile = join(dir, 'calls.txt');
   const cases: string[] = [];
@@ -49,7 +59,9 @@ export async function fakeClient(dir: string, answers: Record<string, FakeAnswer
     const err = join(dir, `answer-${i++}.err`);
     await writeFile(out, a.stdout ?? '');
     await writeFile(err, a.stderr ?? '');
-    cases.push(`  ${JSON.stringify(sub)}) ${a.sleepSec ? `sleep ${a.sleepSec}; ` : ''}cat '${out}'; cat '${err}' >&2; exit ${a.code ?? 0};;`);
+    cases.push(
+      `  ${JSON.stringify(sub)}) ${a.sleepSec ? `sleep ${a.sleepSec}; ` : ''}cat '${out}'; cat '${err}' >&2; exit ${a.code ?? 0};;`,
+    );
   }
   const script = [
     '#!/bin/sh',
@@ -96,7 +108,11 @@ export class LineSink extends Writable {
   }
 }
 
-export async function waitFor<T>(what: string, probe: () => T | undefined | false | Promise<T | undefined | false>, timeoutMs = 20_000): Promise<T> {
+export async function waitFor<T>(
+  what: string,
+  probe: () => T | undefined | false | Promise<T | undefined | false>,
+  timeoutMs = 20_000,
+): Promise<T> {
   const end = Date.now() + timeoutMs;
   for (;;) {
     const v = await probe();
@@ -138,7 +154,13 @@ export interface Rig {
   close(): Promise<void>;
 }
 
-export function rigConfig(o: { dir: string; emu: Emulator; startAt?: 'end' | 'beginning'; extra?: string[]; objects?: 'lists' | 'hosts' | undefined }): string {
+export function rigConfig(o: {
+  dir: string;
+  emu: Emulator;
+  startAt?: 'end' | 'beginning';
+  extra?: string[];
+  objects?: 'lists' | 'hosts' | undefined;
+}): string {
   return [
     `log: { path: ${JSON.stringify(join(o.dir, 'fail2ban.log'))}, startAt: ${o.startAt ?? 'beginning'} }`,
     `stateDir: ${JSON.stringify(join(o.dir, 'state'))}`,
@@ -167,7 +189,13 @@ export async function startRig(o: RigOptions = {}, emu?: Emulator): Promise<Rig>
   const config = parseConfig(rigConfig({ dir, emu: e, startAt: o.startAt, extra: o.extra, objects: o.objects }), '(test config)');
   const sink = new LineSink();
   const secrets: string[] = [];
-  const log = createLogger({ level: o.level ?? 'info', format: o.format ?? 'text', destination: sink, secrets: () => secrets, journal: o.journal ?? false });
+  const log = createLogger({
+    level: o.level ?? 'info',
+    format: o.format ?? 'text',
+    destination: sink,
+    secrets: () => secrets,
+    journal: o.journal ?? false,
+  });
   const runtime = await startRuntime({
     config,
     log,

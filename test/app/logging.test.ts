@@ -28,7 +28,7 @@ function expectNoPassword(text: string): void {
   for (const form of passwordForms()) expect(text.split(form).length - 1, `password form ${form}`).toBe(0);
   // Fragments long enough to be the password, too (a masker that cut it in half would leave these).
   expect(text).not.toContain('Pw&');
-  expect(text).not.toContain('q\'%+ 1é');
+  expect(text).not.toContain("q'%+ 1é");
 }
 
 describe('journal text log (debug level)', () => {
@@ -79,7 +79,9 @@ describe('journal text log (debug level)', () => {
     await r.append(f2bLine('Ban', 'sshd', '198.51.100.7'));
     // One address refused for good: set aside (issue 11 item 3), said once, with the XG status.
     const err = await line(r, /^<3>ERROR firewall refused to block this address for good/);
-    expect(err).toMatch(/ firewall=main group=f2b_blockings op=add address=198\.51\.100\.7 code=XG_VALIDATION xgStatus=501 xgText="Configuration parameters validation failed\." err=".*XG 501.*on add IPHost f2b_198\.51\.100\.7.*"$/);
+    expect(err).toMatch(
+      / firewall=main group=f2b_blockings op=add address=198\.51\.100\.7 code=XG_VALIDATION xgStatus=501 xgText="Configuration parameters validation failed\." err=".*XG 501.*on add IPHost f2b_198\.51\.100\.7.*"$/,
+    );
     await r.stop();
     expectNoPassword(r.sink.text);
   });
@@ -93,7 +95,14 @@ describe('JSON log', () => {
     await r.stop();
     const objs = r.sink.lines.map((l) => JSON.parse(l) as Record<string, unknown>);
     const applied = objs.find((o) => o.msg === 'ban applied');
-    expect(applied).toMatchObject({ level: 30, firewall: 'main', group: 'f2b_blockings6', family: 'IPv6', count: 1, addresses: ['2001:db8::5'] });
+    expect(applied).toMatchObject({
+      level: 30,
+      firewall: 'main',
+      group: 'f2b_blockings6',
+      family: 'IPv6',
+      count: 1,
+      addresses: ['2001:db8::5'],
+    });
     expect(typeof applied?.durationMs).toBe('number');
     expect(typeof applied?.time).toBe('string');
     expect(objs.some((o) => typeof o.msg === 'string' && o.msg.startsWith('XG request ') && o.msg.includes(MASK))).toBe(true);

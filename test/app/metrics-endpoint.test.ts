@@ -25,7 +25,13 @@ describe('startMetricsEndpoint', () => {
   it('without `metrics` in the config, listens nowhere', async () => {
     const shutdown = new Shutdown({ warn: () => undefined });
     const server = await startMetricsEndpoint(
-      { config: { health: { unreachableAfterMs: 1000 } }, metrics: createMetrics(), snapshot, scheduler: new VirtualTimeScheduler(), log: quiet },
+      {
+        config: { health: { unreachableAfterMs: 1000 } },
+        metrics: createMetrics(),
+        snapshot,
+        scheduler: new VirtualTimeScheduler(),
+        log: quiet,
+      },
       shutdown,
     );
     expect(server).toBeUndefined();
@@ -46,7 +52,9 @@ describe('startMetricsEndpoint', () => {
     );
     if (!server) throw new Error('no server');
     // Exactly one "listening" line, with the address and the port (issue 15: there were two).
-    expect(infos.filter(([, msg]) => /listening/.test(msg ?? ''))).toEqual([[{ address: server.address, port: server.port }, 'metrics and health endpoint listening']]);
+    expect(infos.filter(([, msg]) => /listening/.test(msg ?? ''))).toEqual([
+      [{ address: server.address, port: server.port }, 'metrics and health endpoint listening'],
+    ]);
     expect((await get(server.port, '/metrics')).body).toMatch(/f2b_sophosxg_/);
     expect((await get(server.port, '/healthz')).status).toBe(200);
     await shutdown.run();

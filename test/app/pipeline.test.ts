@@ -63,7 +63,7 @@ describe('sidecarOptions', () => {
     ]);
   });
 
-  it('refuses by the floor: the firewall\'s own address, embedded forms, and networks wider than guards.minPrefix', () => {
+  it("refuses by the floor: the firewall's own address, embedded forms, and networks wider than guards.minPrefix", () => {
     const c = parseConfig(
       [
         'stateDir: /tmp/x',

@@ -28,7 +28,13 @@ describe('openPorts with ports handed in', () => {
     const shutdown = new Shutdown({ warn: () => undefined });
     const log = {} as never; // building clients would need it
     const ports = await openPorts(
-      { config: { firewalls: { main: {} } } as unknown as Config, log, env: {}, onSecret: () => undefined, ports: new Map([['main', fakePort(calls)]]) },
+      {
+        config: { firewalls: { main: {} } } as unknown as Config,
+        log,
+        env: {},
+        onSecret: () => undefined,
+        ports: new Map([['main', fakePort(calls)]]),
+      },
       metrics,
       shutdown,
     );

@@ -34,7 +34,11 @@ describe('read-back after a lost state', () => {
 
     const second: Rig = await startRig({ objects: 'hosts', dir: first.dir, startAt: 'end' }, first.emu);
     cleanups.push(() => second.stop());
-    await waitFor('the unbanned address removed', () => !second.members().some((m) => m.endsWith(`_${ip(7)}`)) && second.members().length === N - 1, 60_000);
+    await waitFor(
+      'the unbanned address removed',
+      () => !second.members().some((m) => m.endsWith(`_${ip(7)}`)) && second.members().length === N - 1,
+      60_000,
+    );
     await second.runtime.sidecar.idle();
 
     // Without the hold the reconciler would remove all N hosts, then add N - 1 back: 2 x N/50 writes.
@@ -47,7 +51,11 @@ describe('read-back after a lost state', () => {
 
   it('a state older than the log (saved before the last bans): those bans stay on the firewall during the read-back', async () => {
     const M = 200;
-    const first = await startRig({ objects: 'hosts', startAt: 'beginning', initialLog: Array.from({ length: N }, (_, i) => f2bLine('Ban', 'sshd', ip(i))).join('') });
+    const first = await startRig({
+      objects: 'hosts',
+      startAt: 'beginning',
+      initialLog: Array.from({ length: N }, (_, i) => f2bLine('Ban', 'sshd', ip(i))).join(''),
+    });
     cleanups.push(() => first.close());
     await waitFor('the first bans on the firewall', () => first.members().length === N, 60_000);
     await first.runtime.sidecar.idle();
@@ -81,7 +89,11 @@ describe('read-back after a lost state', () => {
   // every Ban of the log and the reconciler lifted what the empty state did not hold).
   it('a deleted stateDir with startAt: end lifts no ban: the desired state is rebuilt from the log first', async () => {
     const M = 100;
-    const first = await startRig({ objects: 'hosts', startAt: 'beginning', initialLog: Array.from({ length: M }, (_, i) => f2bLine('Ban', 'sshd', ip(i))).join('') });
+    const first = await startRig({
+      objects: 'hosts',
+      startAt: 'beginning',
+      initialLog: Array.from({ length: M }, (_, i) => f2bLine('Ban', 'sshd', ip(i))).join(''),
+    });
     cleanups.push(() => first.close());
     await waitFor('every ban on the firewall', () => first.members().length === M, 60_000);
     await first.runtime.sidecar.idle();
@@ -106,7 +118,11 @@ describe('read-back after a lost state', () => {
 
   it('a missing log (a mistyped log.path) never justifies a removal: held until the log is read', async () => {
     const M = 6;
-    const first = await startRig({ objects: 'hosts', startAt: 'beginning', initialLog: Array.from({ length: M }, (_, i) => f2bLine('Ban', 'sshd', ip(i))).join('') });
+    const first = await startRig({
+      objects: 'hosts',
+      startAt: 'beginning',
+      initialLog: Array.from({ length: M }, (_, i) => f2bLine('Ban', 'sshd', ip(i))).join(''),
+    });
     cleanups.push(() => first.close());
     await waitFor('every ban on the firewall', () => first.members().length === M, 60_000);
     await first.runtime.sidecar.idle();

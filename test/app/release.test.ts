@@ -8,7 +8,11 @@ import { RemovalBreaker } from '../../src/pipeline/breaker.js';
 const addrs = (n: number): string[] => Array.from({ length: n }, (_, i) => `192.0.2.${i + 1}`);
 const log = () => {
   const lines: string[] = [];
-  return { lines, info: (_o: object, m: string) => void lines.push(`info ${m}`), warn: (_o: object, m: string) => void lines.push(`warn ${m}`) };
+  return {
+    lines,
+    info: (_o: object, m: string) => void lines.push(`info ${m}`),
+    warn: (_o: object, m: string) => void lines.push(`warn ${m}`),
+  };
 };
 
 describe('release requests', () => {

@@ -4,7 +4,19 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config/index.js';
 import { startRuntime } from '../../src/app/runtime.js';
 import { createLogger } from '../../src/util/log.js';
-import { LineSink, PASSWORD, capturedOutput, f2bLine, fakeClient, rigConfig, sample, startRig, tempDir, waitFor, type Rig } from './helpers.js';
+import {
+  LineSink,
+  PASSWORD,
+  capturedOutput,
+  f2bLine,
+  fakeClient,
+  rigConfig,
+  sample,
+  startRig,
+  tempDir,
+  waitFor,
+  type Rig,
+} from './helpers.js';
 
 const HIST = 'f2b_sophosxg_ban_to_block_seconds_count';
 const LABELS = { firewall: 'main', group: 'f2b_blockings' };
@@ -65,7 +77,9 @@ describe('seedFromClient', () => {
     const extra = ['seedFromClient: true', `fail2banClient: { path: ${JSON.stringify(client.path)}, args: ["-s", "/run/x.sock"] }`];
     const r = await rig({ extra });
     await waitFor('seeded bans on the firewall', () => hasMember(r, '192.0.2.10') && r.blocked('f2b_blockings6').length === 2);
-    expect(r.blocked('f2b_blockings6').sort()).toEqual(expect.arrayContaining([expect.stringContaining('2001'), expect.stringContaining('2001')]));
+    expect(r.blocked('f2b_blockings6').sort()).toEqual(
+      expect.arrayContaining([expect.stringContaining('2001'), expect.stringContaining('2001')]),
+    );
     expect(await client.calls()).toEqual(['banned']);
     expect(r.sink.text).toMatch(/seeded desired state from fail2ban-client via=banned jails=2 bans=3 rejected=1/);
     expect(r.sink.text).toMatch(/WARN seed: not an IP address or network, skipped jail=webapp-auth id=bad-host.example reason=hostname/);
@@ -150,7 +164,15 @@ describe('the start-up line names the log actually read', () => {
     const log = createLogger({ level: 'info', format: 'text', destination: sink, secrets: () => [PASSWORD], journal: false });
     const config = parseConfig(rigConfig({ dir: r.dir, emu: r.emu }), '(test config)');
     const replayed = `${r.dir}/fail2ban.log.1`;
-    const rt = await startRuntime({ config, log, env: { XG_PASSWORD: PASSWORD }, onSecret: () => undefined, version: 'test', follow: false, input: replayed });
+    const rt = await startRuntime({
+      config,
+      log,
+      env: { XG_PASSWORD: PASSWORD },
+      onSecret: () => undefined,
+      version: 'test',
+      follow: false,
+      input: replayed,
+    });
     await rt.stop();
     expect(sink.text).toMatch(/sidecar started/);
     expect(sink.text).toContain(`log=${replayed}`);

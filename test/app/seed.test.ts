@@ -116,7 +116,10 @@ describe('seedInputs and seedFirst', () => {
     const inputs = await lastValueFrom(seedInputs({ client: { path: fake.path, args: [] }, log }).pipe(toArray()));
     expect(inputs.map((i) => i.event?.ip)).toEqual(['192.0.2.10', '2001:db8::10', '2001:db8:0:1::7']);
     expect(inputs.every((i) => i.checkpoint === undefined)).toBe(true);
-    expect(log.at('info').at(-1)).toMatchObject({ msg: 'seeded desired state from fail2ban-client', obj: { via: 'banned', bans: 3, rejected: 1 } });
+    expect(log.at('info').at(-1)).toMatchObject({
+      msg: 'seeded desired state from fail2ban-client',
+      obj: { via: 'banned', bans: 3, rejected: 1 },
+    });
 
     const log2 = recordingLogger();
     const none = await lastValueFrom(seedInputs({ client: { path: '/nonexistent/fail2ban-client', args: [] }, log: log2 }).pipe(toArray()));
@@ -184,7 +187,11 @@ describe.skipIf(!available)('readBanned against the real fail2ban (sandbox)', ()
     const r = await readBanned(client);
     expect(r.via).toBe('banned');
     const plan = seedEvents(r.jails);
-    expect(plan.events.map((e) => `${e.jail} ${e.ip}`).sort()).toEqual(['sshd 192.0.2.71', 'sshd 2001:db8::71', 'webapp-auth 198.51.100.0/24']);
+    expect(plan.events.map((e) => `${e.jail} ${e.ip}`).sort()).toEqual([
+      'sshd 192.0.2.71',
+      'sshd 2001:db8::71',
+      'webapp-auth 198.51.100.0/24',
+    ]);
   }, 30_000);
 
   it('the `status JAIL` fallback gives the same bans (a wrapper refuses `banned` like an old server)', async () => {

@@ -31,7 +31,7 @@ describe('Shutdown', () => {
     s.add(() => Promise.reject(new Error('async boom')));
     await s.run();
     expect(order).toEqual(['lock']);
-    expect(log.warnings.map((w) => [w.msg, ((w.obj as { err: Error }).err).message])).toEqual([
+    expect(log.warnings.map((w) => [w.msg, (w.obj as { err: Error }).err.message])).toEqual([
       ['cleanup failed', 'async boom'],
       ['cleanup failed', 'sync boom'],
     ]);

@@ -49,7 +49,9 @@ describe('status.json', () => {
     r.changes$.next();
     r.advance(1);
     await settle();
-    expect(r.writes).toEqual([{ file: join('/state', STATUS_FILE), at: 1000, body: { n: 1, updatedAt: new Date(1000).toISOString(), pid: 4242 } }]);
+    expect(r.writes).toEqual([
+      { file: join('/state', STATUS_FILE), at: 1000, body: { n: 1, updatedAt: new Date(1000).toISOString(), pid: 4242 } },
+    ]);
     r.advance(5000);
     await settle();
     expect(r.writes).toHaveLength(1);
@@ -84,7 +86,11 @@ describe('status.json: its writer', () => {
   const s = (ageMs: number, pid?: number) => ({ updatedAt: new Date(at - ageMs).toISOString(), pid });
 
   it('a live writer: running, with the age', () => {
-    expect(describeWriter(s(3000, 7), at, (pid) => pid === 7)).toEqual({ ageMs: 3000, running: true, line: 'sidecar running (pid 7), status written 3 s ago' });
+    expect(describeWriter(s(3000, 7), at, (pid) => pid === 7)).toEqual({
+      ageMs: 3000,
+      running: true,
+      line: 'sidecar running (pid 7), status written 3 s ago',
+    });
   });
 
   it('a dead writer: a clear NOT RUNNING line, with the age in larger units', () => {
@@ -96,7 +102,11 @@ describe('status.json: its writer', () => {
   });
 
   it('no pid (an older version) or no time: said so, liveness unknown', () => {
-    expect(describeWriter(s(1000), at, () => true)).toEqual({ ageMs: 1000, running: undefined, line: 'status written 1 s ago (no process id in it)' });
+    expect(describeWriter(s(1000), at, () => true)).toEqual({
+      ageMs: 1000,
+      running: undefined,
+      line: 'status written 1 s ago (no process id in it)',
+    });
     expect(describeWriter({ pid: 7 }, at, () => true).line).toBe('sidecar running (pid 7), status of unknown age');
   });
 

@@ -20,7 +20,11 @@ describe('bench/lists helpers', () => {
 
   it('seedFirewall: per-address hosts, or ⌈N/listSize⌉ lists, all in the group, blocking exactly the addresses', () => {
     const ips = Array.from({ length: 2500 }, (_, i) => benchIp(i));
-    for (const [o, objects] of [[{}, 2500], [{ objects: 'lists' as const }, 3], [{ objects: 'lists' as const, listSize: 100 }, 25]] as const) {
+    for (const [o, objects] of [
+      [{}, 2500],
+      [{ objects: 'lists' as const }, 3],
+      [{ objects: 'lists' as const, listSize: 100 }, 25],
+    ] as const) {
       const m = new EmulatorModel();
       m.seedGroup({ name: 'f2b_lists_bench', family: 'IPv4' });
       seedFirewall(m, ips, o);
@@ -33,14 +37,39 @@ describe('bench/lists helpers', () => {
     const ip = benchIp(123_456);
     for (const kind of ['Ban', 'Unban'] as const) {
       const r = parseLine(actionLine(kind, ip).trimEnd());
-      expect(r.kind === 'event' && { type: r.event.type, ip: r.event.ip, jail: r.event.jail }).toEqual({ type: kind.toLowerCase(), ip, jail: 'sshd' });
+      expect(r.kind === 'event' && { type: r.event.type, ip: r.event.ip, jail: r.event.jail }).toEqual({
+        type: kind.toLowerCase(),
+        ip,
+        jail: 'sshd',
+      });
     }
     expect(new Set(Array.from({ length: 1000 }, (_, i) => benchIp(i * 997))).size).toBe(1000);
   });
 
   it('arguments: scenarios, objects, profile', () => {
-    const o = parseArgs(['--scenarios', 'ban:10,unban:5,lone', '--objects', 'lists', '--list-size', '500', '--profile', 'fast', '--seed', '3']);
-    expect(o).toEqual({ scenarios: [{ kind: 'ban', n: 10 }, { kind: 'unban', n: 5 }, { kind: 'lone', n: 1 }], objects: 'lists', listSize: 500, profile: 'fast', seed: 3 });
+    const o = parseArgs([
+      '--scenarios',
+      'ban:10,unban:5,lone',
+      '--objects',
+      'lists',
+      '--list-size',
+      '500',
+      '--profile',
+      'fast',
+      '--seed',
+      '3',
+    ]);
+    expect(o).toEqual({
+      scenarios: [
+        { kind: 'ban', n: 10 },
+        { kind: 'unban', n: 5 },
+        { kind: 'lone', n: 1 },
+      ],
+      objects: 'lists',
+      listSize: 500,
+      profile: 'fast',
+      seed: 3,
+    });
     expect(() => parseArgs(['--scenarios', 'ban:0'])).toThrow();
     expect(() => parseArgs(['--objects', 'both'])).toThrow();
   });

@@ -40,7 +40,13 @@ function deps(env: NodeJS.ProcessEnv = {}, cwd = tmpdir()): { deps: CliDeps; out
 async function startOnce(args: EmulatorArgs, env: NodeJS.ProcessEnv = {}): Promise<Record<string, string>> {
   const io = deps(env);
   expect(await run(args, io.deps)).toBe(0);
-  return Object.fromEntries(io.out().trim().split('\n').map((l) => l.split(/=(.*)/s).slice(0, 2) as [string, string]));
+  return Object.fromEntries(
+    io
+      .out()
+      .trim()
+      .split('\n')
+      .map((l) => l.split(/=(.*)/s).slice(0, 2) as [string, string]),
+  );
 }
 
 describe('emulator command', () => {
@@ -87,7 +93,10 @@ describe('emulator command', () => {
     expect(emulatorOptions({}, io.deps)).toMatchObject({ faults: {} });
     expect(emulatorOptions({}, io.deps).profile).toBeUndefined();
     expect(emulatorOptions({ profile: 'realistic', seed: 7 }, io.deps)).toMatchObject({ profile: 'realistic', seed: 7, faults: {} });
-    expect(emulatorOptions({ profile: 'realistic', writeLatencyMs: 100 }, io.deps).faults).toEqual({ writeLatencyMs: 100, writeJitterMs: 0 });
+    expect(emulatorOptions({ profile: 'realistic', writeLatencyMs: 100 }, io.deps).faults).toEqual({
+      writeLatencyMs: 100,
+      writeJitterMs: 0,
+    });
     expect(await main(['emulator', '--profile', 'slow'], deps().deps)).toBe(2);
     expect(await main(['emulator', '--seed', '-1'], deps().deps)).toBe(2);
   });

@@ -23,7 +23,14 @@ async function cli(argv: string[], cwd = tmpdir()): Promise<Ran> {
         cb();
       },
     });
-  const deps: CliDeps = { stdout: sink(out), stderr: sink(err), stdin: Readable.from([]), env: {}, cwd, signal: new AbortController().signal };
+  const deps: CliDeps = {
+    stdout: sink(out),
+    stderr: sink(err),
+    stdin: Readable.from([]),
+    env: {},
+    cwd,
+    signal: new AbortController().signal,
+  };
   const code = await main(argv, deps);
   return { code, out: out.join(''), err: err.join('') };
 }
@@ -82,7 +89,8 @@ describe('help', () => {
   it('the program help lists every command, examples and the exit codes; exit 0', async () => {
     const r = await cli(['--help']);
     expect(r.code).toBe(0);
-    for (const c of ['parse', 'run', 'status', 'replay', 'check', 'ban', 'unban', 'emulator', 'demo']) expect(r.out).toMatch(new RegExp(`^  ${c} `, 'm'));
+    for (const c of ['parse', 'run', 'status', 'replay', 'check', 'ban', 'unban', 'emulator', 'demo'])
+      expect(r.out).toMatch(new RegExp(`^  ${c} `, 'm'));
     expect(r.out).toContain('Examples:');
     expect(r.out).toMatch(/Exit status:\n {2}0 .*\n {2}1 .*\n {2}2 .*usage.*\n {2}3 .*missing/);
   });

@@ -143,7 +143,12 @@ describe('one-shot commands against the emulator', () => {
     let r = await oneShot({ action: 'start' });
     expect(r).toMatchObject({ code: 0, err: '' });
     expect(lines(r.out)).toHaveLength(3);
-    expect(e.f.em.dump().groups.map((g) => [g.name, g.family]).sort()).toEqual([
+    expect(
+      e.f.em
+        .dump()
+        .groups.map((g) => [g.name, g.family])
+        .sort(),
+    ).toEqual([
       ['f2b_ssh', 'IPv4'],
       ['f2b_ssh6', 'IPv6'],
       ['f2b_web', 'IPv4'],
@@ -201,13 +206,23 @@ describe('one-shot commands against the emulator', () => {
     await oneShot({ action: 'start' });
     // Groups exist, but f2b_web is used only by an Accept rule and f2b_ssh6 by a disabled one.
     e.f.em.model.firewallRules.add({ name: 'Allow web', action: 'Accept', sourceNetworks: ['f2b_web'] });
-    e.f.em.model.firewallRules.add({ name: 'Drop ssh6', action: 'Reject', sourceNetworks: ['f2b_ssh6'], status: 'Disable', ipFamily: 'IPv6' });
+    e.f.em.model.firewallRules.add({
+      name: 'Drop ssh6',
+      action: 'Reject',
+      sourceNetworks: ['f2b_ssh6'],
+      status: 'Disable',
+      ipFamily: 'IPv6',
+    });
     r = await oneShot({ action: 'check' });
     expect(r.code).toBe(3);
     expect(r.out).toContain('group f2b_ssh6 (IPv6) on main: exists, 0 owned member(s), 0 other member(s)');
     expect(r.out).toContain('group f2b_web (IPv4) on main: exists, 0 owned member(s), 0 other member(s)');
-    expect(r.out).toContain('group f2b_web on main: NOT ENFORCED: no enabled Drop/Reject rule uses it as a source network ("Allow web": action Accept)');
-    expect(r.out).toContain('group f2b_ssh6 on main: NOT ENFORCED: no enabled Drop/Reject rule uses it as a source network ("Drop ssh6": rule is disabled)');
+    expect(r.out).toContain(
+      'group f2b_web on main: NOT ENFORCED: no enabled Drop/Reject rule uses it as a source network ("Allow web": action Accept)',
+    );
+    expect(r.out).toContain(
+      'group f2b_ssh6 on main: NOT ENFORCED: no enabled Drop/Reject rule uses it as a source network ("Drop ssh6": rule is disabled)',
+    );
     // --groups-only (the fail2ban action's actioncheck) does not judge the rules.
     expect(await oneShot({ action: 'check', groupsOnly: true })).toMatchObject({ code: 0 });
     e.f.em.model.firewallRules.remove('Allow web');
@@ -240,7 +255,12 @@ describe('one-shot commands against the emulator', () => {
       'group f2b_ssh6 on main: removed 0 owned host(s), 0 other member(s) left alone',
     ]);
     expect(members(e, 'f2b_ssh')).toEqual(['F2B_192.0.2.11', 'admin_host', 'other_f2b_192.0.2.12']);
-    expect(e.f.em.dump().hosts.map((h) => h.name).sort()).toEqual(['F2B_192.0.2.11', 'admin_host', 'other_f2b_192.0.2.12']);
+    expect(
+      e.f.em
+        .dump()
+        .hosts.map((h) => h.name)
+        .sort(),
+    ).toEqual(['F2B_192.0.2.11', 'admin_host', 'other_f2b_192.0.2.12']);
     expect(e.f.em.model.groupByName('f2b_ssh')).toBeDefined();
     // stop never deletes a group either.
     expect(await oneShot({ action: 'stop' })).toMatchObject({ code: 0, err: '' });
@@ -263,7 +283,10 @@ describe('one-shot command failures: non-zero, one line, no password', () => {
     const e = await setup();
     const port = e.f.em.port;
     await e.f.teardown();
-    await writeFile(e.config, (await readFile(e.config, 'utf8')).replace(/url: .*/, `url: https://127.0.0.1:${port}/webconsole/APIController`));
+    await writeFile(
+      e.config,
+      (await readFile(e.config, 'utf8')).replace(/url: .*/, `url: https://127.0.0.1:${port}/webconsole/APIController`),
+    );
     const r = await oneShot({ action: 'check' });
     expect(r.code).toBe(1);
     expect(lines(r.err)).toHaveLength(1);
@@ -338,7 +361,12 @@ describe('action.d/sophosxg.conf', () => {
       return cli(argv);
     };
     expect(await call('actionstart')).toMatchObject({ code: 0, err: '' });
-    expect(e.f.em.dump().groups.map((g) => g.name).sort()).toEqual(['f2b_ssh', 'f2b_ssh6']);
+    expect(
+      e.f.em
+        .dump()
+        .groups.map((g) => g.name)
+        .sort(),
+    ).toEqual(['f2b_ssh', 'f2b_ssh6']);
     expect((await call('actionban', '203.0.113.7')).code).toBe(0);
     expect((await call('actionban', '2001:db8::7')).code).toBe(0);
     expect(await call('actioncheck')).toMatchObject({ code: 0, err: '' });
@@ -348,7 +376,12 @@ describe('action.d/sophosxg.conf', () => {
     expect((await call('actionflush')).code).toBe(0);
     expect(members(e, 'f2b_ssh')).toEqual(['admin_host']);
     expect(await call('actionstop')).toMatchObject({ code: 0, err: '' });
-    expect(e.f.em.dump().groups.map((g) => g.name).sort()).toEqual(['f2b_ssh', 'f2b_ssh6']);
+    expect(
+      e.f.em
+        .dump()
+        .groups.map((g) => g.name)
+        .sort(),
+    ).toEqual(['f2b_ssh', 'f2b_ssh6']);
 
     const bad = await call('actionban', 'not-an-ip');
     expect(bad.code).toBe(2);

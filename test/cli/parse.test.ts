@@ -145,7 +145,10 @@ describe('parse FILE', () => {
       },
     });
     const stderr = new Sink();
-    const code = await run({ files: [file] }, { stdout: slow, stderr, stdin: Readable.from([]), env: {}, cwd: tmp, signal: new AbortController().signal });
+    const code = await run(
+      { files: [file] },
+      { stdout: slow, stderr, stdin: Readable.from([]), env: {}, cwd: tmp, signal: new AbortController().signal },
+    );
     expect(code).toBe(0);
     expect(writes).toBeGreaterThan(2);
     expect(splitLines(text)).toEqual(want);

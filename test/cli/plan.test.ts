@@ -99,7 +99,9 @@ async function snapshotDir(dir: string): Promise<Record<string, string>> {
   for (const name of (await readdir(dir)).sort()) {
     const p = join(dir, name);
     const s = await stat(p);
-    out[name] = `${s.mtimeMs} ${createHash('sha256').update(await readFile(p)).digest('hex')}`;
+    out[name] = `${s.mtimeMs} ${createHash('sha256')
+      .update(await readFile(p))
+      .digest('hex')}`;
   }
   return out;
 }
@@ -140,7 +142,15 @@ describe('plan', () => {
     expect(await plan({ config: e.config, json: true }, js.deps)).toBe(4);
     expect(JSON.parse(js.out())).toEqual({
       groups: [
-        { firewall: 'main', group: 'f2b_ssh', family: 'IPv4', add: ['203.0.113.3', '203.0.113.4'], remove: ['203.0.113.2'], unchanged: 1, missing: false },
+        {
+          firewall: 'main',
+          group: 'f2b_ssh',
+          family: 'IPv4',
+          add: ['203.0.113.3', '203.0.113.4'],
+          remove: ['203.0.113.2'],
+          unchanged: 1,
+          missing: false,
+        },
         { firewall: 'main', group: 'f2b_ssh6', family: 'IPv6', add: ['2001:db8::1'], remove: [], unchanged: 0, missing: true },
       ],
     });
@@ -160,8 +170,21 @@ describe('plan', () => {
     const e = await setup(text);
     const io = capture();
     const code = await plan({ config: e.config, json: true }, io.deps);
-    const standing = await standingBans(text.split('\n'), { groups: [{ firewall: 'main', name: 'f2b_ssh', ipv6Name: 'f2b_ssh6', jails: ['sshd'] }], neverBlock: () => false, jailMatches, suspend: DEFAULT_SUSPEND }, 'x');
-    const want = (fam: string) => standing.filter((b) => b.jail === 'sshd' && b.family === fam).map((b) => b.ip).sort();
+    const standing = await standingBans(
+      text.split('\n'),
+      {
+        groups: [{ firewall: 'main', name: 'f2b_ssh', ipv6Name: 'f2b_ssh6', jails: ['sshd'] }],
+        neverBlock: () => false,
+        jailMatches,
+        suspend: DEFAULT_SUSPEND,
+      },
+      'x',
+    );
+    const want = (fam: string) =>
+      standing
+        .filter((b) => b.jail === 'sshd' && b.family === fam)
+        .map((b) => b.ip)
+        .sort();
     const groups = (JSON.parse(io.out()) as { groups: { group: string; add: string[] }[] }).groups;
     expect(groups.find((g) => g.group === 'f2b_ssh')?.add).toEqual(want('IPv4'));
     expect(groups.find((g) => g.group === 'f2b_ssh6')?.add).toEqual(want('IPv6'));
@@ -177,7 +200,13 @@ describe('plan', () => {
     await new StateStore(e.stateDir, stateCodec).save({
       version: 1,
       model: { version: 1, stopping: false, entries: { '203.0.113.9': { sshd: { state: 'active', at: Date.now() } } } },
-      checkpoint: { path: e.logPath, dev: st.dev, ino: st.ino, offset: Buffer.byteLength(first), head: createHash('sha256').update(head).digest('hex') },
+      checkpoint: {
+        path: e.logPath,
+        dev: st.dev,
+        ino: st.ino,
+        offset: Buffer.byteLength(first),
+        head: createHash('sha256').update(head).digest('hex'),
+      },
       savedAt: new Date().toISOString(),
     });
     const release = await acquireLock(e.stateDir); // the live sidecar

@@ -13,7 +13,16 @@ async function setup(holds: { group: string; count: number; token: string }[] | 
     config,
     `stateDir: ${dir}\nfirewalls:\n  main:\n    url: https://192.0.2.1:4444/webconsole/APIController\n    username: api\n    passwordFile: /etc/xg-pass\ngroups:\n  - name: g\n    firewall: main\n    jails: ["*"]\n`,
   );
-  if (holds) await writeFile(join(dir, 'status.json'), JSON.stringify({ groups: [], firewalls: [], log: { path: '/x', readable: true }, holds: holds.map((h) => ({ ...h, since: '2026-01-01T00:00:00.000Z', reason: 'r' })) }));
+  if (holds)
+    await writeFile(
+      join(dir, 'status.json'),
+      JSON.stringify({
+        groups: [],
+        firewalls: [],
+        log: { path: '/x', readable: true },
+        holds: holds.map((h) => ({ ...h, since: '2026-01-01T00:00:00.000Z', reason: 'r' })),
+      }),
+    );
   const out = new PassThrough();
   const err = new PassThrough();
   let text = '';

@@ -34,7 +34,14 @@ async function statusOutput(mutate: (s: ReturnType<typeof healthySnapshot>) => v
   const stdout = new PassThrough();
   let text = '';
   stdout.on('data', (b: Buffer) => (text += b.toString()));
-  const deps = { stdout, stderr: new PassThrough(), stdin: new PassThrough(), env: {}, cwd: dir, signal: new AbortController().signal } as CliDeps;
+  const deps = {
+    stdout,
+    stderr: new PassThrough(),
+    stdin: new PassThrough(),
+    env: {},
+    cwd: dir,
+    signal: new AbortController().signal,
+  } as CliDeps;
   await run({ config }, deps);
   return text;
 }
@@ -46,7 +53,9 @@ describe('status command', () => {
       s.groups[1]!.objects = { mode: 'hosts', lists: 0, hosts: 4, maxPerList: 0, meanPerList: 0 };
     });
     const lines = text.split('\n');
-    expect(lines.find((l) => l.includes('f2b-ssh-v4'))).toContain('objects: 11 lists (max 1000, mean 909 addresses per list) + 2 hosts (1 address each)');
+    expect(lines.find((l) => l.includes('f2b-ssh-v4'))).toContain(
+      'objects: 11 lists (max 1000, mean 909 addresses per list) + 2 hosts (1 address each)',
+    );
     expect(lines.find((l) => l.includes('f2b-ssh-v6'))).toContain('objects: 4 hosts (1 address each)');
     expect(lines.find((l) => l.includes('f2b-web'))).not.toContain('objects:');
   });
@@ -57,7 +66,9 @@ describe('status command', () => {
       s.groups[1]!.suspended = 0;
     });
     const lines = text.split('\n');
-    expect(lines.find((l) => l.includes('f2b-ssh-v4'))).toContain('held 3 (unbans waiting to see whether fail2ban restarts, or jails stopped: still blocked)');
+    expect(lines.find((l) => l.includes('f2b-ssh-v4'))).toContain(
+      'held 3 (unbans waiting to see whether fail2ban restarts, or jails stopped: still blocked)',
+    );
     expect(lines.find((l) => l.includes('f2b-ssh-v6'))).toContain('held 0,');
   });
 });

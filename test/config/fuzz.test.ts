@@ -91,7 +91,12 @@ describe('parseConfig never throws anything but ConfigError', () => {
   // A billion-laughs document is refused rather than expanded.
   it('on alias bombs', () => {
     const bomb = ['a: &a ["x","x","x","x","x","x","x","x","x"]'];
-    for (let i = 0; i < 9; i++) bomb.push(`${String.fromCharCode(98 + i)}: &${String.fromCharCode(98 + i)} [${Array(9).fill(`*${String.fromCharCode(97 + i)}`).join(',')}]`);
+    for (let i = 0; i < 9; i++)
+      bomb.push(
+        `${String.fromCharCode(98 + i)}: &${String.fromCharCode(98 + i)} [${Array(9)
+          .fill(`*${String.fromCharCode(97 + i)}`)
+          .join(',')}]`,
+      );
     expect(() => parseConfig(bomb.join('\n'), 'f.yaml')).toThrow(/^f\.yaml:1 YAML: Excessive alias count/);
   });
 });

@@ -55,7 +55,7 @@ describe('parseConfig: valid files', () => {
     expect(c.logging).toEqual({ level: 'info', format: 'text' });
   });
 
-  it("takes the defaults the pipeline and the XG transport apply themselves, so both agree", () => {
+  it('takes the defaults the pipeline and the XG transport apply themselves, so both agree', () => {
     const c = parseConfig(BASE, 'c.yaml');
     expect(c.batch).toEqual(DEFAULT_BATCH);
     expect(c.retry).toEqual(DEFAULT_RETRY);
@@ -92,17 +92,29 @@ describe('parseConfig: valid files', () => {
 
   it('firewalls.NAME.objects / listSize (issue 12): lists of 1000 by default, hosts on request, bad values refused at their line', () => {
     expect(parseConfig(BASE, 'c.yaml').firewalls.main).toMatchObject({ objects: 'lists', listSize: 1000 });
-    const withKeys = BASE.replace('    passwordFile: /etc/xg-pass\n', '    passwordFile: /etc/xg-pass\n    objects: hosts\n    listSize: 250\n');
+    const withKeys = BASE.replace(
+      '    passwordFile: /etc/xg-pass\n',
+      '    passwordFile: /etc/xg-pass\n    objects: hosts\n    listSize: 250\n',
+    );
     expect(parseConfig(withKeys, 'c.yaml').firewalls.main).toMatchObject({ objects: 'hosts', listSize: 250 });
-    const bad = BASE.replace('    passwordFile: /etc/xg-pass\n', '    passwordFile: /etc/xg-pass\n    objects: iplist\n    listSize: 1001\n');
+    const bad = BASE.replace(
+      '    passwordFile: /etc/xg-pass\n',
+      '    passwordFile: /etc/xg-pass\n    objects: iplist\n    listSize: 1001\n',
+    );
     const lines = errorLines(bad);
     expect(lines.some((l) => /^c\.yaml:6 firewalls\.main\.objects: /.test(l))).toBe(true);
     expect(lines.some((l) => /^c\.yaml:7 firewalls\.main\.listSize: /.test(l))).toBe(true);
-    expect(errorLines(BASE.replace('    passwordFile: /etc/xg-pass\n', '    passwordFile: /etc/xg-pass\n    listSize: 0\n'))[0]).toMatch(/firewalls\.main\.listSize/);
+    expect(errorLines(BASE.replace('    passwordFile: /etc/xg-pass\n', '    passwordFile: /etc/xg-pass\n    listSize: 0\n'))[0]).toMatch(
+      /firewalls\.main\.listSize/,
+    );
   });
 
   it('accepts passwordEnv, a CA file, colon-less fingerprints and metrics on IPv6', () => {
-    const text = BASE.replace('passwordFile: /etc/xg-pass', 'passwordEnv: XG_PASSWORD\n    tls: { caFile: /etc/ca.pem, fingerprint256: "' + 'ab'.repeat(32) + '" }') + 'metrics: { listen: "[::1]:9617" }\n';
+    const text =
+      BASE.replace(
+        'passwordFile: /etc/xg-pass',
+        'passwordEnv: XG_PASSWORD\n    tls: { caFile: /etc/ca.pem, fingerprint256: "' + 'ab'.repeat(32) + '" }',
+      ) + 'metrics: { listen: "[::1]:9617" }\n';
     const c = parseConfig(text, 'c.yaml');
     expect(c.firewalls.main?.passwordEnv).toBe('XG_PASSWORD');
     expect(c.firewalls.main?.tls).toEqual({ caFile: '/etc/ca.pem', fingerprint256: 'ab'.repeat(32), insecure: false });
@@ -124,18 +136,38 @@ describe('parseConfig: every error at once, as FILE:LINE KEY: MESSAGE', () => {
       ['c.yaml:5 firewalls.main.password: unknown key: never put the password in the config; use passwordFile or passwordEnv'],
     ],
     ['wrong type', BASE + 'batch:\n  windowMs: "1000"\n', ['c.yaml:11 batch.windowMs: expected a number, got a string']],
-    ['fraction where an integer is needed', BASE + 'batch: { maxSize: 1.5 }\n', ['c.yaml:10 batch.maxSize: expected an integer, got a fraction']],
+    [
+      'fraction where an integer is needed',
+      BASE + 'batch: { maxSize: 1.5 }\n',
+      ['c.yaml:10 batch.maxSize: expected an integer, got a fraction'],
+    ],
     ['out of range', BASE + 'batch: { windowMs: 0 }\n', ['c.yaml:10 batch.windowMs: must be at least 1']],
-    ['missing required key (line of the parent)', BASE.replace('    username: api\n', ''), ['c.yaml:2 firewalls.main.username: missing (expected a string)']],
+    [
+      'missing required key (line of the parent)',
+      BASE.replace('    username: api\n', ''),
+      ['c.yaml:2 firewalls.main.username: missing (expected a string)'],
+    ],
     ['missing groups (root line)', BASE.slice(0, BASE.indexOf('groups:')), ['c.yaml:1 groups: missing (expected a list)']],
-    ['bad CIDR', BASE + 'neverBlock: [10.0.0.0/8, 10.0.0.300/8, "10"]\n', ['c.yaml:10 neverBlock[1]: not an IP address or CIDR network', 'c.yaml:10 neverBlock[2]: not an IP address or CIDR network']],
-    ['unknown firewall reference', BASE.replace('firewall: main', 'firewall: backup'), ['c.yaml:8 groups[0].firewall: unknown firewall "backup" (defined: main)']],
+    [
+      'bad CIDR',
+      BASE + 'neverBlock: [10.0.0.0/8, 10.0.0.300/8, "10"]\n',
+      ['c.yaml:10 neverBlock[1]: not an IP address or CIDR network', 'c.yaml:10 neverBlock[2]: not an IP address or CIDR network'],
+    ],
+    [
+      'unknown firewall reference',
+      BASE.replace('firewall: main', 'firewall: backup'),
+      ['c.yaml:8 groups[0].firewall: unknown firewall "backup" (defined: main)'],
+    ],
     [
       'both passwordFile and passwordEnv',
       BASE.replace('    passwordFile: /etc/xg-pass', '    passwordFile: /etc/xg-pass\n    passwordEnv: XG_PASSWORD'),
       ['c.yaml:6 firewalls.main.passwordEnv: passwordFile is set too: set exactly one of passwordFile and passwordEnv'],
     ],
-    ['neither passwordFile nor passwordEnv', BASE.replace('    passwordFile: /etc/xg-pass\n', ''), ['c.yaml:2 firewalls.main: set one of passwordFile and passwordEnv']],
+    [
+      'neither passwordFile nor passwordEnv',
+      BASE.replace('    passwordFile: /etc/xg-pass\n', ''),
+      ['c.yaml:2 firewalls.main: set one of passwordFile and passwordEnv'],
+    ],
     [
       'bad fingerprint',
       BASE.replace('    username: api', '    username: api\n    tls:\n      fingerprint256: "AB:CD"'),
@@ -146,7 +178,11 @@ describe('parseConfig: every error at once, as FILE:LINE KEY: MESSAGE', () => {
       BASE.replace('    username: api', `    username: api\n    tls:\n      fingerprint256: "${'0f'.repeat(32)}"\n      insecure: true`),
       ['c.yaml:7 firewalls.main.tls.insecure: insecure: true contradicts caFile/fingerprint256; remove one of them'],
     ],
-    ['plain http', BASE.replace('https://', 'http://'), ['c.yaml:3 firewalls.main.url: must use https:// (the API password is sent with every request)']],
+    [
+      'plain http',
+      BASE.replace('https://', 'http://'),
+      ['c.yaml:3 firewalls.main.url: must use https:// (the API password is sent with every request)'],
+    ],
     [
       'a password as passwordEnv is not echoed',
       BASE.replace('    passwordFile: /etc/xg-pass', '    passwordEnv: "s3cr3t pa55!"'),
@@ -158,22 +194,43 @@ describe('parseConfig: every error at once, as FILE:LINE KEY: MESSAGE', () => {
       ["c.yaml:5 firewalls.main.hostPrefix: must be 1-20 characters: letters, digits, '_', '.', '-' (no comma, not starting with '#')"],
     ],
     ['empty jails list', BASE.replace('jails: ["*"]', 'jails: []'), ['c.yaml:9 groups[0].jails: must not be empty']],
-    ['malformed jail glob', BASE.replace('jails: ["*"]', 'jails: [sshd, "ngin[x"]'), ['c.yaml:9 groups[0].jails[1]: invalid glob: "[" without a closing "]"']],
     [
-      'group name reused as another group\'s IPv6 name',
+      'malformed jail glob',
+      BASE.replace('jails: ["*"]', 'jails: [sshd, "ngin[x"]'),
+      ['c.yaml:9 groups[0].jails[1]: invalid glob: "[" without a closing "]"'],
+    ],
+    [
+      "group name reused as another group's IPv6 name",
       BASE + '  - name: f2b_other\n    ipv6Name: f2b_blockings\n    firewall: main\n    jails: [sshd]\n',
       ['c.yaml:11 groups[1].ipv6Name: group "f2b_blockings" is already used by groups[0].name on firewall main'],
     ],
     [
       'two firewall entries on one host with nested prefixes',
-      BASE.replace('groups:', '  web:\n    url: https://192.0.2.1:4444/\n    username: api2\n    passwordEnv: P\n    hostPrefix: f2b_web\ngroups:'),
-      ['c.yaml:10 firewalls.web.hostPrefix: "f2b_web" overlaps the prefix "f2b_" of firewall main on the same host; each must own its own hosts'],
+      BASE.replace(
+        'groups:',
+        '  web:\n    url: https://192.0.2.1:4444/\n    username: api2\n    passwordEnv: P\n    hostPrefix: f2b_web\ngroups:',
+      ),
+      [
+        'c.yaml:10 firewalls.web.hostPrefix: "f2b_web" overlaps the prefix "f2b_" of firewall main on the same host; each must own its own hosts',
+      ],
     ],
-    ['relative paths', BASE + 'stateDir: state\nlog: { path: fail2ban.log }\n', ['c.yaml:10 stateDir: must be an absolute path', 'c.yaml:11 log.path: must be an absolute path']],
+    [
+      'relative paths',
+      BASE + 'stateDir: state\nlog: { path: fail2ban.log }\n',
+      ['c.yaml:10 stateDir: must be an absolute path', 'c.yaml:11 log.path: must be an absolute path'],
+    ],
     ['a misspelt top-level key', BASE + 'neverblock: []\n', ['c.yaml:10 neverblock: unknown key (did you mean neverBlock?)']],
-    ['a misspelt key inside a list item', BASE.replace('jails: ["*"]', 'jail: ["*"]'), ['c.yaml:7 groups[0].jails: missing (expected a list)', 'c.yaml:9 groups[0].jail: unknown key (did you mean jails?)']],
+    [
+      'a misspelt key inside a list item',
+      BASE.replace('jails: ["*"]', 'jail: ["*"]'),
+      ['c.yaml:7 groups[0].jails: missing (expected a list)', 'c.yaml:9 groups[0].jail: unknown key (did you mean jails?)'],
+    ],
     ['enum value', BASE + 'log: { startAt: middle }\n', ['c.yaml:10 log.startAt: must be one of: end, beginning']],
-    ['retry bounds inverted', BASE + 'retry: { initialDelayMs: 5000, maxDelayMs: 1000 }\n', ['c.yaml:10 retry.maxDelayMs: must be at least initialDelayMs (5000)']],
+    [
+      'retry bounds inverted',
+      BASE + 'retry: { initialDelayMs: 5000, maxDelayMs: 1000 }\n',
+      ['c.yaml:10 retry.maxDelayMs: must be at least initialDelayMs (5000)'],
+    ],
     ['not a mapping at all', '- a\n- b\n', ['c.yaml:1 expected a mapping, got a list']],
     ['empty file', '# nothing\n', ['c.yaml:1 the file is empty; see config.example.yaml']],
   ];
@@ -238,7 +295,9 @@ describe('parseConfig: YAML syntax', () => {
   });
 
   it('reports duplicate keys at the duplicate', () => {
-    expect(errorLines(BASE.replace('    username: api', '    username: api\n    username: other'))).toEqual(['c.yaml:5 YAML: Map keys must be unique']);
+    expect(errorLines(BASE.replace('    username: api', '    username: api\n    username: other'))).toEqual([
+      'c.yaml:5 YAML: Map keys must be unique',
+    ]);
   });
 
   it('follows aliases to locate a problem', () => {
@@ -258,7 +317,9 @@ describe('loadConfig', () => {
 
   it('names the file when it cannot be read', async () => {
     const file = join(dir, 'missing.yaml');
-    await expect(loadConfig(file)).rejects.toThrow(new ConfigError([{ file, key: '', message: 'cannot read the config file: ENOENT (no such file or directory)' }]).message);
+    await expect(loadConfig(file)).rejects.toThrow(
+      new ConfigError([{ file, key: '', message: 'cannot read the config file: ENOENT (no such file or directory)' }]).message,
+    );
     await expect(loadConfig(dir)).rejects.toBeInstanceOf(ConfigError);
   });
 

@@ -46,8 +46,12 @@ describe('offlineWarnings', () => {
   it('an unset passwordEnv, and a credential name outside systemd, are said as such', async () => {
     const log = join(dir, 'fail2ban.log');
     await writeFile(log, '');
-    expect(await offlineWarnings(config('passwordEnv: XG_PW', log), {})).toEqual([expect.stringContaining('XG_PW (passwordEnv) is not set')]);
-    expect(await offlineWarnings(config('passwordFile: xg-password', log), {})).toEqual([expect.stringContaining('systemd credential name; not checked')]);
+    expect(await offlineWarnings(config('passwordEnv: XG_PW', log), {})).toEqual([
+      expect.stringContaining('XG_PW (passwordEnv) is not set'),
+    ]);
+    expect(await offlineWarnings(config('passwordFile: xg-password', log), {})).toEqual([
+      expect.stringContaining('systemd credential name; not checked'),
+    ]);
     expect(await offlineWarnings(config('passwordFile: xg-password', log), { CREDENTIALS_DIRECTORY: dir })).toEqual([
       expect.stringContaining(`cannot read the password file ${join(dir, 'xg-password')}: ENOENT`),
     ]);

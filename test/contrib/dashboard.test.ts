@@ -18,7 +18,21 @@ interface Dashboard {
   templating: { list: { name: string; query?: string | { query?: string } }[] };
 }
 
-const KEYWORDS = new Set(['by', 'without', 'on', 'ignoring', 'group_left', 'group_right', 'offset', 'bool', 'and', 'or', 'unless', 'inf', 'nan']);
+const KEYWORDS = new Set([
+  'by',
+  'without',
+  'on',
+  'ignoring',
+  'group_left',
+  'group_right',
+  'offset',
+  'bool',
+  'and',
+  'or',
+  'unless',
+  'inf',
+  'nan',
+]);
 
 /**
  * Metric names in a PromQL expression: identifiers that are not functions (followed by "("),
@@ -88,12 +102,20 @@ describe('contrib/grafana/f2b-sophosxg.json', () => {
   it('has queries in every non-row panel', () => {
     const graphs = panels.filter((p) => p.type !== 'row');
     expect(graphs.length).toBeGreaterThan(5);
-    for (const p of graphs) expect(p.targets?.some((t) => (t.expr ?? '') !== ''), p.title).toBe(true);
+    for (const p of graphs)
+      expect(
+        p.targets?.some((t) => (t.expr ?? '') !== ''),
+        p.title,
+      ).toBe(true);
   });
 
   it('every query names only metrics the sidecar exports', async () => {
     const exported = await exportedNames();
-    const unknown = queries.flatMap((q) => metricNames(q.expr).filter((n) => !exported.has(n)).map((n) => `${q.where}: ${n}`));
+    const unknown = queries.flatMap((q) =>
+      metricNames(q.expr)
+        .filter((n) => !exported.has(n))
+        .map((n) => `${q.where}: ${n}`),
+    );
     expect(unknown).toEqual([]);
     expect(queries.every((q) => metricNames(q.expr).length > 0)).toBe(true);
   });

@@ -9,7 +9,15 @@ describe('listNamer', () => {
     expect(n.shardOf('f2b_blocked.list42')).toBe(42);
     expect(n.stem).toBe('f2b_blocked.list');
     expect(n.name(7).startsWith(n.stem)).toBe(true);
-    for (const other of ['f2b_blocked.list0', 'f2b_blocked.list01', 'f2b_blocked.list', 'f2b_blocked.list1x', 'f2b_blocked6.list1', 'f2b_198.51.100.1', 'x_blocked.list1']) {
+    for (const other of [
+      'f2b_blocked.list0',
+      'f2b_blocked.list01',
+      'f2b_blocked.list',
+      'f2b_blocked.list1x',
+      'f2b_blocked6.list1',
+      'f2b_198.51.100.1',
+      'x_blocked.list1',
+    ]) {
       expect(n.shardOf(other), other).toBeUndefined();
     }
     expect(listNamer('f2b_', 'blocked6').shardOf('f2b_blocked.list1')).toBeUndefined();

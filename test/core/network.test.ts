@@ -2,7 +2,16 @@ import { describe, expect, it } from 'vitest';
 import { DEFAULT_NEVER_BLOCK } from '../../src/config/index.js';
 import fc from 'fast-check';
 import ipaddr from 'ipaddr.js';
-import { formatIPv4Network, ipv4Mask, ipv4MaskLength, ipv4Network, makeNeverBlock, networkFamily, overlaps, parseNetwork } from '../../src/core/network.js';
+import {
+  formatIPv4Network,
+  ipv4Mask,
+  ipv4MaskLength,
+  ipv4Network,
+  makeNeverBlock,
+  networkFamily,
+  overlaps,
+  parseNetwork,
+} from '../../src/core/network.js';
 
 describe('makeNeverBlock', () => {
   const never = makeNeverBlock(DEFAULT_NEVER_BLOCK);
@@ -70,9 +79,12 @@ describe('makeNeverBlock', () => {
 });
 
 describe('parseNetwork', () => {
-  it.each(['10', '0x0a.0.0.1', '010.0.0.1', '1.2.3', '10.0.0.0/33', '::/129', 'fe80::1%eth0', '10.0.0.0/', '10.0.0.0/a', ''])('rejects %j', (s) => {
-    expect(parseNetwork(s)).toBeUndefined();
-  });
+  it.each(['10', '0x0a.0.0.1', '010.0.0.1', '1.2.3', '10.0.0.0/33', '::/129', 'fe80::1%eth0', '10.0.0.0/', '10.0.0.0/a', ''])(
+    'rejects %j',
+    (s) => {
+      expect(parseNetwork(s)).toBeUndefined();
+    },
+  );
   it.each([
     ['10.0.0.0/8', 104],
     ['1.2.3.4', 128],
@@ -105,7 +117,9 @@ describe('IPv4 masks', () => {
 
 describe('overlaps agrees with ipaddr.js on random networks', () => {
   // ipaddr.js as the oracle: both sides as IPv6 (IPv4 mapped), compared on the shorter prefix.
-  const v4 = fc.tuple(fc.nat(255), fc.nat(255), fc.nat(255), fc.nat(255), fc.integer({ min: 0, max: 32 })).map(([a, b, c, d, p]) => `${a}.${b}.${c}.${d}/${p}`);
+  const v4 = fc
+    .tuple(fc.nat(255), fc.nat(255), fc.nat(255), fc.nat(255), fc.integer({ min: 0, max: 32 }))
+    .map(([a, b, c, d, p]) => `${a}.${b}.${c}.${d}/${p}`);
   const v6 = fc
     .tuple(fc.array(fc.nat(0xffff), { minLength: 8, maxLength: 8 }), fc.integer({ min: 0, max: 128 }))
     .map(([w, p]) => `${w.map((x) => x.toString(16)).join(':')}/${p}`);

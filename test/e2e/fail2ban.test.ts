@@ -19,8 +19,7 @@ const RESTORE_GRACE_MS = 4000;
 
 const FOREIGN = { name: 'office_gateway', ip: '198.51.100.250' };
 
-const has = (v: View, jail: keyof View, ...ips: string[]): boolean =>
-  ips.every((ip) => v[jail].v4.includes(ip) || v[jail].v6.includes(ip));
+const has = (v: View, jail: keyof View, ...ips: string[]): boolean => ips.every((ip) => v[jail].v4.includes(ip) || v[jail].v6.includes(ip));
 const all = (v: View, jail: keyof View): string[] => [...v[jail].v4, ...v[jail].v6];
 
 describe.skipIf(!available)('real fail2ban → sidecar → XG emulator', { timeout: 60_000 }, () => {
@@ -201,7 +200,8 @@ describe.skipIf(!available)('real fail2ban → sidecar → XG emulator', { timeo
     const recordsBefore = e.records.length;
     await e.startSidecar();
     const v = await e.converge({
-      check: (v) => has(v, 'sshd', '198.51.100.77', '203.0.113.77', '2001:db8::77') && !has(v, 'sshd', '192.0.2.10') && !has(v, 'sshd', '2001:db8::99'),
+      check: (v) =>
+        has(v, 'sshd', '198.51.100.77', '203.0.113.77', '2001:db8::77') && !has(v, 'sshd', '192.0.2.10') && !has(v, 'sshd', '2001:db8::99'),
     });
     expect(v.sshd).toEqual({ v4: ['198.51.100.77', '203.0.113.66', '203.0.113.77'], v6: ['2001:db8::10', '2001:db8::66', '2001:db8::77'] });
     // It resumed in the renamed file at its checkpoint, not from the beginning of the new one.

@@ -240,7 +240,9 @@ class Rig implements E2e {
       const cp = this.runtime?.status().persist.checkpoint;
       if (cp && cp.ino === st.ino && cp.offset >= st.size) return;
       if (Date.now() > deadline) {
-        throw new Error(`sidecar did not catch up with ${this.sb.logPath} (size ${st.size}, ino ${st.ino}): checkpoint ${JSON.stringify(cp)}`);
+        throw new Error(
+          `sidecar did not catch up with ${this.sb.logPath} (size ${st.size}, ino ${st.ino}): checkpoint ${JSON.stringify(cp)}`,
+        );
       }
       await delay(100);
     }

@@ -76,7 +76,13 @@ export interface Node {
   text: string;
 }
 
-const parser = new XMLParser({ preserveOrder: true, ignoreAttributes: false, attributeNamePrefix: '', parseTagValue: false, trimValues: true });
+const parser = new XMLParser({
+  preserveOrder: true,
+  ignoreAttributes: false,
+  attributeNamePrefix: '',
+  parseTagValue: false,
+  trimValues: true,
+});
 
 function toNode(raw: Record<string, unknown>): Node | undefined {
   const tag = Object.keys(raw).find((k) => k !== ':@' && k !== '#text');
@@ -125,7 +131,11 @@ export function parse(body: string): Parsed {
       transactionid: n.attrs.transactionid,
       status: statusOf(n.children.find((c) => c.tag === 'Status')),
       field: (t) => n.children.find((c) => c.tag === t)?.text,
-      list: (l, i) => n.children.find((c) => c.tag === l)?.children.filter((c) => c.tag === i).map((c) => c.text),
+      list: (l, i) =>
+        n.children
+          .find((c) => c.tag === l)
+          ?.children.filter((c) => c.tag === i)
+          .map((c) => c.text),
       order: n.children.map((c) => c.tag),
     }));
   return {

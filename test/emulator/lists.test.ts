@@ -7,7 +7,8 @@ import { describe, expect, it } from 'vitest';
 import { EmulatorModel, type HostInput } from '../../src/emulator/model.js';
 import { codes, emulatorsPerTest, get, groupXml, hostXml, removeName, remove, set } from './helpers.js';
 
-const v4 = (n: number, base = 0) => Array.from({ length: n }, (_, i) => `198.${18 + ((base + i) >> 16)}.${((base + i) >> 8) & 255}.${(base + i) & 255}`);
+const v4 = (n: number, base = 0) =>
+  Array.from({ length: n }, (_, i) => `198.${18 + ((base + i) >> 16)}.${((base + i) >> 8) & 255}.${(base + i) & 255}`);
 const v6 = (n: number, base = 0) => Array.from({ length: n }, (_, i) => `2001:db8::${(base + i).toString(16)}`);
 const list = (name: string, addresses: string[], extra: Partial<HostInput> = {}): HostInput => ({
   name,

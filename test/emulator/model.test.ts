@@ -111,7 +111,9 @@ describe('EmulatorModel: IPHost add', () => {
     const m = new EmulatorModel();
     expect(m.setHost({ name: 'l1000', hostType: 'IPList', listOfIPAddresses: list(1000) }, 'add').code).toBe(200);
     expect(m.setHost({ name: 'l1001', hostType: 'IPList', listOfIPAddresses: list(1001) }, 'add').code).toBe(501);
-    expect(new EmulatorModel({ maxIpListAddresses: 1001 }).setHost({ name: 'l', hostType: 'IPList', listOfIPAddresses: list(1001) }, 'add').code).toBe(200);
+    expect(
+      new EmulatorModel({ maxIpListAddresses: 1001 }).setHost({ name: 'l', hostType: 'IPList', listOfIPAddresses: list(1001) }, 'add').code,
+    ).toBe(200);
   });
 
   it('names are case-sensitive by default, case-insensitive when switched', () => {
@@ -148,7 +150,10 @@ describe('EmulatorModel: membership is one relation', () => {
   });
 
   it('add naming a missing member is 501; update naming one is 500, or 501 when switched', () => {
-    for (const [quirk, code] of [[500, 500], [501, 501]] as const) {
+    for (const [quirk, code] of [
+      [500, 500],
+      [501, 501],
+    ] as const) {
       const m = withGroup({ updateMissingMemberCode: quirk });
       expect(m.setGroup({ name: 'N', hosts: ['ghost'] }, 'add').code).toBe(501);
       expect(m.setGroup({ name: 'G', hosts: ['ghost'] }, 'update').code).toBe(code);
@@ -197,7 +202,10 @@ describe('EmulatorModel: update replaces the whole object', () => {
 
   it('updating a missing name is 500 (526 when switched); an unchanged update is 200, another holder is 503', () => {
     expect(new EmulatorModel().setHost(ip('x', '10.0.0.1'), 'update').code).toBe(500);
-    expect(new EmulatorModel({ updateMissingCode: 526 }).setGroup({ name: 'x' }, 'update')).toEqual({ code: 526, text: 'Record does not exist.' });
+    expect(new EmulatorModel({ updateMissingCode: 526 }).setGroup({ name: 'x' }, 'update')).toEqual({
+      code: 526,
+      text: 'Record does not exist.',
+    });
     const m = new EmulatorModel();
     m.seedHost(ip('a', '10.0.0.1'));
     m.seedHost(ip('b', '10.0.0.2'));
@@ -250,7 +258,10 @@ describe('EmulatorModel: remove', () => {
   });
 
   it('removing a missing name is 528 (526 when switched)', () => {
-    expect(new EmulatorModel().removeHost('nope')).toEqual({ code: 528, text: 'Trying to update default entities which are not editable.' });
+    expect(new EmulatorModel().removeHost('nope')).toEqual({
+      code: 528,
+      text: 'Trying to update default entities which are not editable.',
+    });
     expect(new EmulatorModel({ removeMissingHostCode: 526 }).removeHost('nope').code).toBe(526);
     expect(new EmulatorModel({ removeMissingGroupCode: 526 }).removeGroup('nope').code).toBe(526);
   });
@@ -349,10 +360,24 @@ describe('EmulatorModel: invariant', () => {
     const names = ['a', 'b', 'c', 'd'];
     const groups = ['G1', 'G2'];
     const op = fc.oneof(
-      fc.record({ k: fc.constant('host' as const), n: fc.constantFrom(...names), gs: fc.option(fc.subarray(groups), { nil: undefined }), mode: fc.constantFrom('add', 'update', 'upsert') as fc.Arbitrary<'add' | 'update' | 'upsert'> }),
-      fc.record({ k: fc.constant('group' as const), n: fc.constantFrom(...groups), hs: fc.option(fc.subarray(names), { nil: undefined }), mode: fc.constantFrom('add', 'update', 'upsert') as fc.Arbitrary<'add' | 'update' | 'upsert'> }),
+      fc.record({
+        k: fc.constant('host' as const),
+        n: fc.constantFrom(...names),
+        gs: fc.option(fc.subarray(groups), { nil: undefined }),
+        mode: fc.constantFrom('add', 'update', 'upsert') as fc.Arbitrary<'add' | 'update' | 'upsert'>,
+      }),
+      fc.record({
+        k: fc.constant('group' as const),
+        n: fc.constantFrom(...groups),
+        hs: fc.option(fc.subarray(names), { nil: undefined }),
+        mode: fc.constantFrom('add', 'update', 'upsert') as fc.Arbitrary<'add' | 'update' | 'upsert'>,
+      }),
       fc.record({ k: fc.constant('rmHost' as const), n: fc.constantFrom(...names) }),
-      fc.record({ k: fc.constant('rmGroup' as const), n: fc.constantFrom(...groups), hs: fc.option(fc.subarray(names), { nil: undefined }) }),
+      fc.record({
+        k: fc.constant('rmGroup' as const),
+        n: fc.constantFrom(...groups),
+        hs: fc.option(fc.subarray(names), { nil: undefined }),
+      }),
     );
     fc.assert(
       fc.property(fc.array(op, { maxLength: 40 }), fc.boolean(), (ops, corrupts) => {

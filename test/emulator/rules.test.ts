@@ -10,13 +10,20 @@ const getRules = (filter?: { criteria: string; value: string }) =>
     : '<Get><FirewallRule/></Get>';
 
 const kid = (n: Node | undefined, tag: string) => n?.children.find((c) => c.tag === tag);
-const items = (n: Node | undefined, list: string, item: string) => kid(n, list)?.children.filter((c) => c.tag === item).map((c) => c.text);
+const items = (n: Node | undefined, list: string, item: string) =>
+  kid(n, list)
+    ?.children.filter((c) => c.tag === item)
+    .map((c) => c.text);
 const rulesOf = (root: Node) => root.children.filter((c) => c.tag === 'FirewallRule');
 
 /** A model with groups G, G6 and H, for rules to refer to. */
 function seeded(quirks: ConstructorParameters<typeof EmulatorModel>[0] = {}): EmulatorModel {
   const m = new EmulatorModel(quirks);
-  for (const [name, family] of [['G', 'IPv4'], ['G6', 'IPv6'], ['H', 'IPv4']] as const) {
+  for (const [name, family] of [
+    ['G', 'IPv4'],
+    ['G6', 'IPv6'],
+    ['H', 'IPv4'],
+  ] as const) {
     expect(m.setGroup({ name, family }, 'add').code).toBe(200);
   }
   return m;
@@ -68,7 +75,14 @@ describe('<Get><FirewallRule/></Get>', () => {
     const f = await start();
     await f.call(set('add', groupXml({ name: 'f2b_blockings' }), groupXml({ name: 'f2b_blockings6', family: 'IPv6' })));
     f.em.model.firewallRules.add({ name: 'Drop fail2ban', action: 'Drop', sourceNetworks: ['f2b_blockings'], description: 'bans' });
-    f.em.model.firewallRules.add({ name: 'Old v6', action: 'Reject', status: 'Disable', ipFamily: 'IPv6', sourceNetworks: ['f2b_blockings6'], services: ['HTTPS'] });
+    f.em.model.firewallRules.add({
+      name: 'Old v6',
+      action: 'Reject',
+      status: 'Disable',
+      ipFamily: 'IPv6',
+      sourceNetworks: ['f2b_blockings6'],
+      services: ['HTTPS'],
+    });
     f.em.model.firewallRules.add({ name: 'Portal', action: 'Accept', policyType: 'User', destinationNetworks: ['f2b_blockings'] });
     const p = await f.call(getRules());
     const rules = rulesOf(p.root);
@@ -76,8 +90,21 @@ describe('<Get><FirewallRule/></Get>', () => {
     expect(rules.every((r) => r.attrs.transactionid === '')).toBe(true);
 
     const [drop, v6, portal] = rules;
-    expect(drop?.children.map((c) => c.tag)).toEqual(['Name', 'Description', 'IPFamily', 'Status', 'Position', 'PolicyType', 'NetworkPolicy']);
-    expect(['Description', 'IPFamily', 'Status', 'PolicyType'].map((t) => kid(drop, t)?.text)).toEqual(['bans', 'IPv4', 'Enable', 'Network']);
+    expect(drop?.children.map((c) => c.tag)).toEqual([
+      'Name',
+      'Description',
+      'IPFamily',
+      'Status',
+      'Position',
+      'PolicyType',
+      'NetworkPolicy',
+    ]);
+    expect(['Description', 'IPFamily', 'Status', 'PolicyType'].map((t) => kid(drop, t)?.text)).toEqual([
+      'bans',
+      'IPv4',
+      'Enable',
+      'Network',
+    ]);
     const dropPolicy = kid(drop, 'NetworkPolicy');
     expect(kid(dropPolicy, 'Action')?.text).toBe('Drop');
     expect(items(dropPolicy, 'SourceNetworks', 'Network')).toEqual(['f2b_blockings']);
@@ -110,7 +137,8 @@ describe('<Get><FirewallRule/></Get>', () => {
   it('filters by Name (=, !=, like) like hosts and groups, following the case quirk', async () => {
     const f = await start({ quirks: { caseSensitiveNames: false } });
     await f.call(set('add', groupXml({ name: 'G' })));
-    for (const name of ['Drop bans', 'Drop scanners', 'Allow web']) f.em.model.firewallRules.add({ name, action: 'Drop', sourceNetworks: ['G'] });
+    for (const name of ['Drop bans', 'Drop scanners', 'Allow web'])
+      f.em.model.firewallRules.add({ name, action: 'Drop', sourceNetworks: ['G'] });
     const names = async (criteria: string, value: string) =>
       rulesOf((await f.call(getRules({ criteria, value }))).root).map((r) => kid(r, 'Name')?.text ?? `status:${kid(r, 'Status')?.text}`);
     expect(await names('=', 'drop BANS')).toEqual(['Drop bans']);
@@ -120,7 +148,8 @@ describe('<Get><FirewallRule/></Get>', () => {
     const exact = await start();
     await exact.call(set('add', groupXml({ name: 'G' })));
     exact.em.model.firewallRules.add({ name: 'Drop bans', action: 'Drop', sourceNetworks: ['G'] });
-    const get = async (value: string) => rulesOf((await exact.call(getRules({ criteria: '=', value }))).root).map((r) => kid(r, 'Name')?.text);
+    const get = async (value: string) =>
+      rulesOf((await exact.call(getRules({ criteria: '=', value }))).root).map((r) => kid(r, 'Name')?.text);
     expect(await get('drop BANS')).toEqual([undefined]);
     expect(await get('Drop bans')).toEqual(['Drop bans']);
   });

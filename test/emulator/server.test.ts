@@ -50,7 +50,9 @@ describe('transport and envelope', () => {
 
   it('accepts a known passwordform="encrypt" ciphertext', async () => {
     const f = await start({ encryptedPasswords: { '8b1e6eb1b182b1806390ffefc99753fc': 'admin' } });
-    expect((await f.call('', login('admin', '8b1e6eb1b182b1806390ffefc99753fc', ' passwordform="encrypt"'))).login).toBe('Authentication Successful');
+    expect((await f.call('', login('admin', '8b1e6eb1b182b1806390ffefc99753fc', ' passwordform="encrypt"'))).login).toBe(
+      'Authentication Successful',
+    );
     expect((await f.call('', login('admin', 'admin', ' passwordform="encrypt"'))).login).toBe('Authentication Failure');
   });
 
@@ -83,10 +85,20 @@ describe('transport and envelope', () => {
 
   it('529 when the form field is missing or the body was not URL-encoded (cut at the first &)', async () => {
     const f = await start();
-    const missing = await request(f.em.url, { method: 'POST', dispatcher: f.agent, headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'other=1' });
+    const missing = await request(f.em.url, {
+      method: 'POST',
+      dispatcher: f.agent,
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: 'other=1',
+    });
     expect(parse(await missing.body.text()).status?.code).toBe(529);
     const unencoded = `reqxml=${doc(set('add', groupXml({ name: 'a&b' })))}`;
-    const cut = await request(f.em.url, { method: 'POST', dispatcher: f.agent, headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: unencoded });
+    const cut = await request(f.em.url, {
+      method: 'POST',
+      dispatcher: f.agent,
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: unencoded,
+    });
     expect(parse(await cut.body.text()).status?.code).toBe(529);
   });
 
@@ -162,7 +174,13 @@ describe('entities over HTTPS', () => {
   it('Get output: element order, membership on both sides, Description rules', async () => {
     const f = await start();
     await f.call(set('add', groupXml({ name: 'G', family: 'IPv4' }), groupXml({ name: 'Empty', description: 'a & b' })));
-    await f.call(set('add', hostXml({ name: 'h1', ip: '203.0.113.1', groups: ['G'], description: 'x<y' }), hostXml({ name: 'net', type: 'Network', ip: '198.51.100.0', subnet: '255.255.255.0' })));
+    await f.call(
+      set(
+        'add',
+        hostXml({ name: 'h1', ip: '203.0.113.1', groups: ['G'], description: 'x<y' }),
+        hostXml({ name: 'net', type: 'Network', ip: '198.51.100.0', subnet: '255.255.255.0' }),
+      ),
+    );
     const groups = await f.call(get('IPHostGroup'));
     expect(groups.entities.map((e) => e.order)).toEqual([
       ['Name', 'Description', 'HostList', 'IPFamily'],
@@ -214,7 +232,9 @@ describe('entities over HTTPS', () => {
   it('update replaces the whole group; membership reads back on both sides', async () => {
     const f = await start();
     await f.call(set('add', groupXml({ name: 'G', description: 'keep me' })));
-    await f.call(set('add', hostXml({ name: 'h1', ip: '10.0.0.1', groups: ['G'] }), hostXml({ name: 'h2', ip: '10.0.0.2', groups: ['G'] })));
+    await f.call(
+      set('add', hostXml({ name: 'h1', ip: '10.0.0.1', groups: ['G'] }), hostXml({ name: 'h2', ip: '10.0.0.2', groups: ['G'] })),
+    );
     expect(f.em.model.groupMembers('G')).toEqual(['h1', 'h2']);
     expect(codes(await f.call(set('update', groupXml({ name: 'G', hosts: ['h2'] }))))).toEqual([200]);
     const g = (await f.call(get('IPHostGroup', { key: 'Name', criteria: '=', value: 'G' }))).entities[0];
@@ -239,17 +259,27 @@ describe('entities over HTTPS', () => {
 
   it('Set without operation upserts by default, and only adds when switched', async () => {
     const up = await start();
-    expect(codes(await up.call(set(undefined, hostXml({ name: 'a', ip: '10.0.0.1' }), hostXml({ name: 'a', ip: '10.0.0.3' }))))).toEqual([200, 200]);
+    expect(codes(await up.call(set(undefined, hostXml({ name: 'a', ip: '10.0.0.1' }), hostXml({ name: 'a', ip: '10.0.0.3' }))))).toEqual([
+      200, 200,
+    ]);
     expect(up.em.model.hostByName('a')?.ipAddress).toBe('10.0.0.3');
     const add = await start({ quirks: { setWithoutOperation: 'add' } });
-    expect(codes(await add.call(set(undefined, hostXml({ name: 'a', ip: '10.0.0.1' }), hostXml({ name: 'a', ip: '10.0.0.3' }))))).toEqual([200, 502]);
+    expect(codes(await add.call(set(undefined, hostXml({ name: 'a', ip: '10.0.0.1' }), hostXml({ name: 'a', ip: '10.0.0.3' }))))).toEqual([
+      200, 502,
+    ]);
   });
 
   it('family mismatch 501 and name limits 501 over the wire', async () => {
     const f = await start({ quirks: { maxNameLength: 50 } });
     await f.call(set('add', groupXml({ name: 'G6', family: 'IPv6' })));
     const p = await f.call(
-      set('add', hostXml({ name: 'v4', ip: '10.0.0.1', groups: ['G6'] }), hostXml({ name: 'n'.repeat(51), ip: '10.0.0.2' }), hostXml({ name: 'n'.repeat(50), ip: '10.0.0.3' }), hostXml({ name: '#x', ip: '10.0.0.4' })),
+      set(
+        'add',
+        hostXml({ name: 'v4', ip: '10.0.0.1', groups: ['G6'] }),
+        hostXml({ name: 'n'.repeat(51), ip: '10.0.0.2' }),
+        hostXml({ name: 'n'.repeat(50), ip: '10.0.0.3' }),
+        hostXml({ name: '#x', ip: '10.0.0.4' }),
+      ),
     );
     expect(codes(p)).toEqual([501, 501, 200, 501]);
   });
@@ -281,7 +311,9 @@ describe('entities over HTTPS', () => {
   it('Remove with HostList corrupts the group: emptied, and later updates answer 500', async () => {
     const f = await start();
     await f.call(set('add', groupXml({ name: 'G', description: 'd' })));
-    await f.call(set('add', hostXml({ name: 'h1', ip: '10.0.0.1', groups: ['G'] }), hostXml({ name: 'h2', ip: '10.0.0.2', groups: ['G'] })));
+    await f.call(
+      set('add', hostXml({ name: 'h1', ip: '10.0.0.1', groups: ['G'] }), hostXml({ name: 'h2', ip: '10.0.0.2', groups: ['G'] })),
+    );
     const p = await f.call(remove(`<IPHostGroup><Name>G</Name><HostList><Host>h1</Host></HostList></IPHostGroup>`));
     expect(codes(p)).toEqual([200]);
     expect(f.em.model.corrupted).toEqual(['G']);

@@ -16,7 +16,11 @@ export function blockedBy(model: EmulatorModel, group: string): string[] {
       for (const a of (h.listOfIPAddresses ?? '').split(',')) if (a.trim() !== '') out.add(normalizeAddress(a.trim())?.ip ?? a.trim());
       continue;
     }
-    const a = addressOfHost({ hostType: h.hostType, ...(h.ipAddress !== undefined ? { ipAddress: h.ipAddress } : {}), ...(h.subnet !== undefined ? { subnet: h.subnet } : {}) });
+    const a = addressOfHost({
+      hostType: h.hostType,
+      ...(h.ipAddress !== undefined ? { ipAddress: h.ipAddress } : {}),
+      ...(h.subnet !== undefined ? { subnet: h.subnet } : {}),
+    });
     if (a !== undefined) out.add(a);
   }
   return [...out].sort();

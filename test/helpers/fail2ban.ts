@@ -93,7 +93,14 @@ export interface Fail2banOptions {
 }
 
 const TEMPLATE_DIR = fileURLToPath(new URL('../fixtures/fail2ban-sandbox/', import.meta.url));
-const TEMPLATE_FILES = ['fail2ban.local', 'jail.local', 'filter.d/webapp-auth.conf', 'action.d/dummy.local', 'action.d/noop.conf', 'action.d/slow.py'];
+const TEMPLATE_FILES = [
+  'fail2ban.local',
+  'jail.local',
+  'filter.d/webapp-auth.conf',
+  'action.d/dummy.local',
+  'action.d/noop.conf',
+  'action.d/slow.py',
+];
 // Only the stock files the sandbox jails need; jail.d/ and fail2ban.d/ stay empty so a host's local
 // overrides (e.g. Debian's defaults-debian.conf enabling the systemd backend) never leak in.
 const STOCK_ENTRIES = ['fail2ban.conf', 'jail.conf', 'paths-common.conf', 'paths-debian.conf', 'filter.d', 'action.d'];
@@ -105,10 +112,7 @@ const CLIENT_TIMEOUT_MS = 30_000;
 const POLL_MS = 100;
 
 export function fail2banAvailable(): boolean {
-  return (
-    spawnSync('fail2ban-server', ['--version'], { stdio: 'ignore' }).status === 0 &&
-    existsSync(join(STOCK_ETC, 'jail.conf'))
-  );
+  return spawnSync('fail2ban-server', ['--version'], { stdio: 'ignore' }).status === 0 && existsSync(join(STOCK_ETC, 'jail.conf'));
 }
 
 // Servers still alive when this process ends (a failed test, a crash) are killed here, and their

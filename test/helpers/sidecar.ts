@@ -43,7 +43,16 @@ async function cliArgv(): Promise<string[]> {
     const { build } = await import('esbuild');
     // The entry check in main.ts wants the file called main.js.
     const outfile = join(dir, 'main.js');
-    await build({ entryPoints: [main], bundle: true, platform: 'node', format: 'esm', target: 'node20', packages: 'external', outfile, logLevel: 'warning' });
+    await build({
+      entryPoints: [main],
+      bundle: true,
+      platform: 'node',
+      format: 'esm',
+      target: 'node20',
+      packages: 'external',
+      outfile,
+      logLevel: 'warning',
+    });
     return outfile;
   })();
   return [await bundle];
@@ -113,7 +122,11 @@ export async function runCli(args: string[], env: NodeJS.ProcessEnv): Promise<{ 
 // ---- polling ------------------------------------------------------------------------------------
 
 /** Poll `check` until it returns true; on the deadline throw with what `describe` says. */
-export async function waitFor(check: () => boolean | Promise<boolean>, timeoutMs: number, describe: () => string | Promise<string>): Promise<void> {
+export async function waitFor(
+  check: () => boolean | Promise<boolean>,
+  timeoutMs: number,
+  describe: () => string | Promise<string>,
+): Promise<void> {
   const until = Date.now() + timeoutMs;
   for (;;) {
     if (await check()) return;
@@ -277,7 +290,10 @@ export interface World {
   close(): Promise<void>;
 }
 
-export function configYaml(w: { logPath: string; stateDir: string; url: string; fingerprint: string; passwordFile?: string }, o: WorldOptions): string {
+export function configYaml(
+  w: { logPath: string; stateDir: string; url: string; fingerprint: string; passwordFile?: string },
+  o: WorldOptions,
+): string {
   const password = w.passwordFile ? `passwordFile: ${JSON.stringify(w.passwordFile)}` : `passwordEnv: ${PASSWORD_ENV}`;
   return [
     `log: { path: ${JSON.stringify(w.logPath)}, startAt: beginning }`,
@@ -319,7 +335,16 @@ export async function startWorld(o: WorldOptions = {}): Promise<World> {
   const configPath = join(dir, 'config.yaml');
   await writeFile(
     configPath,
-    configYaml({ logPath, stateDir, url: emu.url, fingerprint: emu.fingerprint256, passwordFile: o.passwordFrom === 'file' ? passwordFile : undefined }, o),
+    configYaml(
+      {
+        logPath,
+        stateDir,
+        url: emu.url,
+        fingerprint: emu.fingerprint256,
+        passwordFile: o.passwordFrom === 'file' ? passwordFile : undefined,
+      },
+      o,
+    ),
   );
   const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, [PASSWORD_ENV]: password };
   const log = new LogWriter(logPath);
@@ -393,7 +418,8 @@ export async function startWorld(o: WorldOptions = {}): Promise<World> {
       let why = '';
       await waitFor(
         async () => {
-          if (proc && proc.child.exitCode !== null) throw new Error(`sidecar exited (${proc.child.exitCode}):\n${proc.output().slice(-3000)}`);
+          if (proc && proc.child.exitCode !== null)
+            throw new Error(`sidecar exited (${proc.child.exitCode}):\n${proc.output().slice(-3000)}`);
           const d4 = setDiff(exp.v4, owned(GROUP_V4));
           const d6 = setDiff(exp.v6, owned(GROUP_V6));
           if (d4 || d6) {
@@ -406,7 +432,10 @@ export async function startWorld(o: WorldOptions = {}): Promise<World> {
             return false;
           }
           const byName = new Map(s?.groups.map((g) => [g.group, g]));
-          for (const [g, n] of [[GROUP_V4, exp.v4.size], [GROUP_V6, exp.v6.size]] as const) {
+          for (const [g, n] of [
+            [GROUP_V4, exp.v4.size],
+            [GROUP_V6, exp.v6.size],
+          ] as const) {
             const st = byName.get(g);
             if (!st || st.desired !== n || st.applied !== n || st.pendingAdds !== 0 || st.pendingRemoves !== 0) {
               why = `status.json not converged for ${g} (expected ${n}): ${JSON.stringify(st)}`;
@@ -452,7 +481,15 @@ export function setDiff(expected: ReadonlySet<string>, actual: ReadonlySet<strin
 /** Every form of the secret a leak could take (raw, XML-, URL- and JSON-escaped). */
 export function secretForms(secret: string): string[] {
   const xml = secret.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
-  return [...new Set([secret, xml, encodeURIComponent(secret), new URLSearchParams({ x: secret }).toString().slice(2), JSON.stringify(secret).slice(1, -1)])];
+  return [
+    ...new Set([
+      secret,
+      xml,
+      encodeURIComponent(secret),
+      new URLSearchParams({ x: secret }).toString().slice(2),
+      JSON.stringify(secret).slice(1, -1),
+    ]),
+  ];
 }
 
 /**

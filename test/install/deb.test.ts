@@ -61,7 +61,9 @@ async function nodeHider(): Promise<typeof hideNode> {
 }
 
 function hidden(argv: string[], env?: Record<string, string>, timeoutMs?: number): Promise<Result> {
-  const full = hideNode ? hideNode(argv, env) : ['env', '-i', 'PATH=/nonexistent', ...Object.entries(env ?? {}).map(([k, v]) => `${k}=${v}`), ...argv];
+  const full = hideNode
+    ? hideNode(argv, env)
+    : ['env', '-i', 'PATH=/nonexistent', ...Object.entries(env ?? {}).map(([k, v]) => `${k}=${v}`), ...argv];
   return exec(full[0]!, full.slice(1), { timeoutMs });
 }
 
@@ -79,7 +81,9 @@ beforeAll(async () => {
   }
   dir = await mkdtemp(join(tmpdir(), 'f2b-deb-'));
   const t0 = Date.now();
-  const built = await exec('npx', ['tsx', join(REPO, 'scripts', 'package.ts'), '--out', dir, '--compression', 'gzip'], { timeoutMs: 540_000 });
+  const built = await exec('npx', ['tsx', join(REPO, 'scripts', 'package.ts'), '--out', dir, '--compression', 'gzip'], {
+    timeoutMs: 540_000,
+  });
   buildSeconds = (Date.now() - t0) / 1000;
   if (built.code !== 0) throw new Error(`scripts/package.ts failed (${built.code}):\n${built.stderr.slice(-3000)}`);
   deb = built.stdout.trim().split('\n').pop() ?? '';
@@ -106,7 +110,16 @@ describe.sequential('the Debian package', () => {
     const arch = (await exec('dpkg', ['--print-architecture'])).stdout.trim();
     expect(deb.endsWith(`/${NAME}_${PKG.version}-1_${arch}.deb`)).toBe(true);
     const files = (await exec('dpkg-deb', ['-c', deb])).stdout;
-    for (const f of [BIN, `${LIB}/node`, `${LIB}/dist/src/cli/main.js`, UNIT, ACTION, EXAMPLE, `/usr/share/doc/${NAME}/copyright`, `/usr/share/man/man1/${NAME}.1.gz`]) {
+    for (const f of [
+      BIN,
+      `${LIB}/node`,
+      `${LIB}/dist/src/cli/main.js`,
+      UNIT,
+      ACTION,
+      EXAMPLE,
+      `/usr/share/doc/${NAME}/copyright`,
+      `/usr/share/man/man1/${NAME}.1.gz`,
+    ]) {
       expect(files).toContain(` .${f}\n`);
     }
     expect((await exec('dpkg-deb', ['-f', deb, 'Version'])).stdout.trim()).toBe(`${PKG.version}-1`);
@@ -121,7 +134,10 @@ describe.sequential('the Debian package', () => {
     const t0 = Date.now();
     const r = await exec('lintian', ['--tag-display-limit', '0', deb], { timeoutMs: 480_000 });
     console.info(`install/deb: lintian took ${((Date.now() - t0) / 1000).toFixed(1)} s`);
-    expect(r.stdout.split('\n').filter((l) => l.startsWith('E:')), r.stdout).toEqual([]);
+    expect(
+      r.stdout.split('\n').filter((l) => l.startsWith('E:')),
+      r.stdout,
+    ).toEqual([]);
     expect(r.code, r.stdout + r.stderr).toBe(0);
   }, 500_000);
 
@@ -232,7 +248,10 @@ async function shortRun(emu: Emulator): Promise<void> {
     ].join('\n'),
   );
   const argv = hideNode ? hideNode([NAME, 'run', '-c', config], { XG_PASSWORD: 'pw' }) : [BIN, 'run', '-c', config];
-  const child = spawn(argv[0]!, argv.slice(1), { env: hideNode ? ENV : { PATH: '/nonexistent', XG_PASSWORD: 'pw' }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(argv[0]!, argv.slice(1), {
+    env: hideNode ? ENV : { PATH: '/nonexistent', XG_PASSWORD: 'pw' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let output = '';
   child.stdout.on('data', (d: Buffer) => (output += d.toString()));
   child.stderr.on('data', (d: Buffer) => (output += d.toString()));

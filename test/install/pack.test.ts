@@ -19,10 +19,15 @@ interface Result {
 
 function exec(cmd: string, args: string[], opts: { cwd?: string; timeoutMs?: number } = {}): Promise<Result> {
   return new Promise((resolve) => {
-    execFile(cmd, args, { cwd: opts.cwd, timeout: opts.timeoutMs ?? 30_000, maxBuffer: 16 * 1024 * 1024, env: { ...process.env, NO_COLOR: '1' } }, (err, stdout, stderr) => {
-      const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? ((err as { code: number }).code) : -1) : 0;
-      resolve({ code, stdout, stderr });
-    });
+    execFile(
+      cmd,
+      args,
+      { cwd: opts.cwd, timeout: opts.timeoutMs ?? 30_000, maxBuffer: 16 * 1024 * 1024, env: { ...process.env, NO_COLOR: '1' } },
+      (err, stdout, stderr) => {
+        const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : -1) : 0;
+        resolve({ code, stdout, stderr });
+      },
+    );
   });
 }
 
@@ -37,7 +42,14 @@ beforeAll(async () => {
   // Pack a snapshot of the tree, so the build's dist/ never lands in the shared working tree.
   const src = join(dir, 'src-tree');
   const pkg = JSON.parse(await readFile(join(REPO, 'package.json'), 'utf8')) as { files: string[] };
-  const entries = new Set(['package.json', 'package-lock.json', 'tsconfig.json', 'tsconfig.build.json', 'src', ...pkg.files.filter((f) => !f.startsWith('dist'))]);
+  const entries = new Set([
+    'package.json',
+    'package-lock.json',
+    'tsconfig.json',
+    'tsconfig.build.json',
+    'src',
+    ...pkg.files.filter((f) => !f.startsWith('dist')),
+  ]);
   for (const e of entries) await cp(join(REPO, e), join(src, e), { recursive: true });
   await symlink(join(REPO, 'node_modules'), join(src, 'node_modules'));
 
@@ -47,7 +59,8 @@ beforeAll(async () => {
   tarball = join(dir, info[0].filename);
 
   const prefix = join(dir, 'prefix');
-  const install = (mode: string) => exec('npm', ['install', '-g', '--prefix', prefix, mode, '--no-audit', '--no-fund', tarball], { timeoutMs: 120_000 });
+  const install = (mode: string) =>
+    exec('npm', ['install', '-g', '--prefix', prefix, mode, '--no-audit', '--no-fund', tarball], { timeoutMs: 120_000 });
   // Dependencies from the npm cache when it has them, else the registry; offline-only as a fallback.
   let res = await install('--prefer-offline');
   if (res.code !== 0) res = await install('--offline');
@@ -72,11 +85,20 @@ describe('npm pack', () => {
     const list = await exec('tar', ['-tzf', tarball]);
     expect(list.code).toBe(0);
     const files = list.stdout.split('\n').filter((l) => l !== '');
-    for (const f of ['dist/src/cli/main.js', 'dist/src/app/runtime.js', 'config.example.yaml', 'systemd/f2b-sophosxg.service', 'package.json', 'README.md']) {
+    for (const f of [
+      'dist/src/cli/main.js',
+      'dist/src/app/runtime.js',
+      'config.example.yaml',
+      'systemd/f2b-sophosxg.service',
+      'package.json',
+      'README.md',
+    ]) {
       expect(files).toContain(`package/${f}`);
     }
     expect(files.some((f) => f.startsWith('package/demo/') && f.endsWith('.log'))).toBe(true);
-    expect(files.filter((f) => f.startsWith('package/test/') || f.startsWith('package/src/') || f.startsWith('package/dist/test/'))).toEqual([]);
+    expect(
+      files.filter((f) => f.startsWith('package/test/') || f.startsWith('package/src/') || f.startsWith('package/dist/test/')),
+    ).toEqual([]);
   });
 });
 

@@ -8,13 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  fail2banAvailable,
-  parsePythonLiteral,
-  startFail2ban,
-  SANDBOX_MAXRETRY,
-  type Fail2banSandbox,
-} from '../helpers/fail2ban.js';
+import { fail2banAvailable, parsePythonLiteral, startFail2ban, SANDBOX_MAXRETRY, type Fail2banSandbox } from '../helpers/fail2ban.js';
 
 const available = fail2banAvailable();
 if (!available) {
@@ -28,7 +22,12 @@ const REPO = fileURLToPath(new URL('../../', import.meta.url));
 // Second field of the captured client file = the command's output (first line is the command).
 function capturedOutput(rel: string): string {
   const lines = readFileSync(join(FIXTURES, 'client', rel), 'utf8').split('\n');
-  return lines.slice(1, lines.findIndex((l) => l.startsWith('[exit code:'))).join('\n');
+  return lines
+    .slice(
+      1,
+      lines.findIndex((l) => l.startsWith('[exit code:')),
+    )
+    .join('\n');
 }
 
 /** A zombie (unreaped, state Z) counts as gone: it no longer runs or holds files. */
@@ -154,9 +153,7 @@ describe.skipIf(!available)('real fail2ban sandbox (Debian fail2ban-server)', ()
     expect(current).not.toContain('Ban 203.0.113.66');
     // The history API spans both files.
     const all = await sb.logLines();
-    expect(all.findIndex((l) => l.includes('rollover performed on'))).toBeGreaterThan(
-      all.findIndex((l) => l.endsWith('Ban 203.0.113.66')),
-    );
+    expect(all.findIndex((l) => l.includes('rollover performed on'))).toBeGreaterThan(all.findIndex((l) => l.endsWith('Ban 203.0.113.66')));
   });
 
   it('stop logs the stop-Unbans, start restores the bans from its sqlite db (new PID)', async () => {

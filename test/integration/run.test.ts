@@ -46,7 +46,11 @@ describe('run: the real process against the emulator over HTTPS', () => {
     await w.log.ban(v6s(100));
     await w.log.unban(v4s(100, 200));
     // Killed while the firewall is part-way through the burst.
-    await waitFor(() => w.owned(GROUP_V4).size >= 100, 20_000, () => p.output());
+    await waitFor(
+      () => w.owned(GROUP_V4).size >= 100,
+      20_000,
+      () => p.output(),
+    );
     await p.kill9();
     const partial = w.owned(GROUP_V4).size;
     expect(partial).toBeLessThan(1400);
@@ -132,7 +136,12 @@ describe('run: the real process against the emulator over HTTPS', () => {
     const g4 = m.groupByName(GROUP_V4);
     const victim = `${PREFIX}198.18.0.7`;
     expect(g4?.members).toContain(victim);
-    expect(m.setGroup({ name: GROUP_V4, family: 'IPv4', description: g4?.description, hosts: (g4?.members ?? []).filter((h) => h !== victim) }, 'update').code).toBe(200);
+    expect(
+      m.setGroup(
+        { name: GROUP_V4, family: 'IPv4', description: g4?.description, hosts: (g4?.members ?? []).filter((h) => h !== victim) },
+        'update',
+      ).code,
+    ).toBe(200);
     m.seedHost({ name: `${PREFIX}203.0.113.99`, family: 'IPv4', hostType: 'IP', ipAddress: '203.0.113.99', groups: [GROUP_V4] });
     m.seedHost({ name: 'admin_office', family: 'IPv4', hostType: 'IP', ipAddress: '203.0.113.50', groups: [GROUP_V4] });
     m.seedHost({ name: 'admin_v6', family: 'IPv6', hostType: 'IP', ipAddress: '2001:db8:ffff::1', groups: [GROUP_V6] });
@@ -161,7 +170,10 @@ describe('run: the real process against the emulator over HTTPS', () => {
     const printed = () => p.stdout();
     await waitFor(
       // DRY-RUN lines only: the plan printed first names the same addresses.
-      () => /DRY-RUN remove group=f2b_t_v4 .*203\.0\.113\.77/.test(printed()) && /DRY-RUN add .*2001:db8:1::5/.test(printed()) && /DRY-RUN add .*198\.51\.100\.2/.test(printed()),
+      () =>
+        /DRY-RUN remove group=f2b_t_v4 .*203\.0\.113\.77/.test(printed()) &&
+        /DRY-RUN add .*2001:db8:1::5/.test(printed()) &&
+        /DRY-RUN add .*198\.51\.100\.2/.test(printed()),
       20_000,
       () => p.output().slice(-3000),
     );

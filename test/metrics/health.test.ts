@@ -30,18 +30,75 @@ describe('evaluateHealth', () => {
   });
 
   it.each([
-    ['unreachable shorter than the threshold', withFirewall({ reachable: false, consecutiveFailures: 3, unreachableSince: iso(T0 - LIMIT + 1) }), true],
-    ['unreachable exactly the threshold', withFirewall({ reachable: false, consecutiveFailures: 3, unreachableSince: iso(T0 - LIMIT) }), true],
-    ['unreachable longer than the threshold', withFirewall({ reachable: false, consecutiveFailures: 9, unreachableSince: iso(T0 - LIMIT - 1) }), false],
-    ['unreachable, no stamp, last contact recent', withFirewall({ reachable: false, consecutiveFailures: 1, lastContact: iso(T0 - 10_000) }), true],
-    ['unreachable, no stamp, last contact long ago', withFirewall({ reachable: false, consecutiveFailures: 50, lastContact: iso(T0 - 3_600_000) }), false],
-    ['permanent error younger than the threshold', withFirewall({ reachable: false, consecutiveFailures: 1, permanentError: { message: 'exists with family IPv6', code: 'XG_GROUP_FAMILY_MISMATCH', since: iso(T0 - 1_000) } }), true],
-    ['permanent error older than the threshold', withFirewall({ reachable: false, consecutiveFailures: 1, permanentError: { message: 'exists with family IPv6', code: 'XG_GROUP_FAMILY_MISMATCH', since: iso(T0 - LIMIT - 1_000) } }), false],
+    [
+      'unreachable shorter than the threshold',
+      withFirewall({ reachable: false, consecutiveFailures: 3, unreachableSince: iso(T0 - LIMIT + 1) }),
+      true,
+    ],
+    [
+      'unreachable exactly the threshold',
+      withFirewall({ reachable: false, consecutiveFailures: 3, unreachableSince: iso(T0 - LIMIT) }),
+      true,
+    ],
+    [
+      'unreachable longer than the threshold',
+      withFirewall({ reachable: false, consecutiveFailures: 9, unreachableSince: iso(T0 - LIMIT - 1) }),
+      false,
+    ],
+    [
+      'unreachable, no stamp, last contact recent',
+      withFirewall({ reachable: false, consecutiveFailures: 1, lastContact: iso(T0 - 10_000) }),
+      true,
+    ],
+    [
+      'unreachable, no stamp, last contact long ago',
+      withFirewall({ reachable: false, consecutiveFailures: 50, lastContact: iso(T0 - 3_600_000) }),
+      false,
+    ],
+    [
+      'permanent error younger than the threshold',
+      withFirewall({
+        reachable: false,
+        consecutiveFailures: 1,
+        permanentError: { message: 'exists with family IPv6', code: 'XG_GROUP_FAMILY_MISMATCH', since: iso(T0 - 1_000) },
+      }),
+      true,
+    ],
+    [
+      'permanent error older than the threshold',
+      withFirewall({
+        reachable: false,
+        consecutiveFailures: 1,
+        permanentError: { message: 'exists with family IPv6', code: 'XG_GROUP_FAMILY_MISMATCH', since: iso(T0 - LIMIT - 1_000) },
+      }),
+      false,
+    ],
     // Issue 11: a refused login or API access fails at once (waiting fixes nothing).
-    ['auth failure, 1 s old', withFirewall({ reachable: true, consecutiveFailures: 1, state: 'auth-failed', permanentError: { message: 'Authentication Failure', code: 'XG_AUTH', since: iso(T0 - 1_000) } }), false],
-    ['API access denied, 1 s old', withFirewall({ reachable: true, consecutiveFailures: 1, permanentError: { message: 'not allowed', code: 'XG_IP_NOT_ALLOWED', since: iso(T0 - 1_000) } }), false],
+    [
+      'auth failure, 1 s old',
+      withFirewall({
+        reachable: true,
+        consecutiveFailures: 1,
+        state: 'auth-failed',
+        permanentError: { message: 'Authentication Failure', code: 'XG_AUTH', since: iso(T0 - 1_000) },
+      }),
+      false,
+    ],
+    [
+      'API access denied, 1 s old',
+      withFirewall({
+        reachable: true,
+        consecutiveFailures: 1,
+        permanentError: { message: 'not allowed', code: 'XG_IP_NOT_ALLOWED', since: iso(T0 - 1_000) },
+      }),
+      false,
+    ],
     // A permanent error is judged by its own stamp even if the transport still answers.
-    ['permanent error while reachable', withFirewall({ reachable: true, permanentError: { message: 'API disabled', code: 'XG_API_DISABLED', since: iso(T0 - 2 * LIMIT) } }), false],
+    [
+      'permanent error while reachable',
+      withFirewall({ reachable: true, permanentError: { message: 'API disabled', code: 'XG_API_DISABLED', since: iso(T0 - 2 * LIMIT) } }),
+      false,
+    ],
     ['log unreadable shorter than the threshold', withLog({ readable: false, unreadableSince: iso(T0 - 60_000) }), true],
     ['log unreadable longer than the threshold', withLog({ readable: false, unreadableSince: iso(T0 - LIMIT - 60_000) }), false],
   ])('%s → ok=%s', (_name, status, ok) => {
@@ -58,21 +115,42 @@ describe('evaluateHealth', () => {
   });
 
   it('shows the permanent error code and message', () => {
-    const s = withFirewall({ permanentError: { message: 'exists with family IPv6', code: 'XG_GROUP_FAMILY_MISMATCH', since: iso(T0 - 400_000) } });
+    const s = withFirewall({
+      permanentError: { message: 'exists with family IPv6', code: 'XG_GROUP_FAMILY_MISMATCH', since: iso(T0 - 400_000) },
+    });
     const bad = evaluateHealth(s, T0, opts).checks.find((c) => !c.ok);
     expect(bad?.detail).toBe('permanent error XG_GROUP_FAMILY_MISMATCH: exists with family IPv6 for 400s (longer than 300s)');
-    const auth = evaluateHealth(withFirewall({ state: 'auth-failed', permanentError: { message: 'Authentication Failure', code: 'XG_AUTH', since: iso(T0) } }), T0, opts);
+    const auth = evaluateHealth(
+      withFirewall({ state: 'auth-failed', permanentError: { message: 'Authentication Failure', code: 'XG_AUTH', since: iso(T0) } }),
+      T0,
+      opts,
+    );
     expect(auth.checks.find((c) => !c.ok)?.detail).toMatch(/^auth-failed \(XG_AUTH\): Authentication Failure/);
   });
 
   it('held removals and set-aside addresses: degraded, not failed', () => {
     const base = withFirewall({});
-    const s = { ...base, holds: [{ group: 'edge/f2b-ssh-v4', count: 21, since: iso(T0), reason: '21 removals …', token: 'edge/f2b-ssh-v4#21-abc' }], setAside: [{ group: 'edge/f2b-ssh-v4', op: 'add' as const, address: '192.0.2.9', code: 'XG_FOREIGN_HOLDER', since: iso(T0), retryAt: iso(T0 + 3_600_000) }] };
+    const s = {
+      ...base,
+      holds: [{ group: 'edge/f2b-ssh-v4', count: 21, since: iso(T0), reason: '21 removals …', token: 'edge/f2b-ssh-v4#21-abc' }],
+      setAside: [
+        {
+          group: 'edge/f2b-ssh-v4',
+          op: 'add' as const,
+          address: '192.0.2.9',
+          code: 'XG_FOREIGN_HOLDER',
+          since: iso(T0),
+          retryAt: iso(T0 + 3_600_000),
+        },
+      ],
+    };
     const r = evaluateHealth(s, T0, opts);
     expect(r.ok).toBe(true);
     expect(r.degraded).toBe(true);
     expect(r.checks.filter((c) => c.degraded).map((c) => c.name)).toEqual(['removals-held:edge/f2b-ssh-v4', 'set-aside']);
-    expect(r.checks.find((c) => c.name.startsWith('removals-held'))?.detail).toContain('release with: f2b-sophosxg release edge/f2b-ssh-v4#21-abc');
+    expect(r.checks.find((c) => c.name.startsWith('removals-held'))?.detail).toContain(
+      'release with: f2b-sophosxg release edge/f2b-ssh-v4#21-abc',
+    );
     expect(evaluateHealth(base, T0, opts).degraded).toBe(false);
   });
 
@@ -113,7 +191,12 @@ describe('evaluateHealth: groups no firewall rule drops', () => {
     expect(r.ok).toBe(true);
     expect(r.degraded).toBe(true);
     expect(r.checks.filter((c) => c.degraded)).toEqual([
-      { name: 'group:edge/f2b-ssh-v4', ok: true, degraded: true, detail: 'NOT ENFORCED: no enabled Drop/Reject firewall rule uses it as a source network' },
+      {
+        name: 'group:edge/f2b-ssh-v4',
+        ok: true,
+        degraded: true,
+        detail: 'NOT ENFORCED: no enabled Drop/Reject firewall rule uses it as a source network',
+      },
     ]);
     expect(evaluateHealth(healthySnapshot(), T0, opts).degraded).toBe(false);
   });

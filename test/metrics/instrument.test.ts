@@ -55,7 +55,7 @@ describe('instrumentPort over the XML API client', () => {
     f = undefined;
   });
 
-  it('records the real client\'s operations and its typed failures (what the removed onRequest hook reported)', async () => {
+  it("records the real client's operations and its typed failures (what the removed onRequest hook reported)", async () => {
     f = await startFirewall();
     const m = createMetrics();
     const good = instrumentPort(f.client(), 'edge', m);

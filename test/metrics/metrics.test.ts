@@ -182,7 +182,9 @@ describe('createMetrics', () => {
   it('group_enforced: 1/0 per group once the rules were read, no series while unknown', async () => {
     const m = createMetrics();
     const status = healthySnapshot();
-    status.groups = status.groups.map((g, i) => (i === 0 ? { ...g, enforced: true, enforcedBy: ['Drop'] } : i === 1 ? { ...g, enforced: false } : g));
+    status.groups = status.groups.map((g, i) =>
+      i === 0 ? { ...g, enforced: true, enforcedBy: ['Drop'] } : i === 1 ? { ...g, enforced: false } : g,
+    );
     m.applyStatus(status);
     const exp = await scrape(m);
     expect(valueOf(exp, `${P}group_enforced`, { firewall: 'edge', group: 'f2b-ssh-v4' })).toBe(1);

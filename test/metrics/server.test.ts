@@ -111,7 +111,10 @@ describe('startMetricsServer', () => {
 
   it('GET /status serves the snapshot as JSON, without fields outside its shape', async () => {
     await start();
-    status.firewalls[0] = { ...(status.firewalls[0] as StatusSnapshot['firewalls'][number]), password: 'hunter2' } as StatusSnapshot['firewalls'][number];
+    status.firewalls[0] = {
+      ...(status.firewalls[0] as StatusSnapshot['firewalls'][number]),
+      password: 'hunter2',
+    } as StatusSnapshot['firewalls'][number];
     const res = await get('/status');
     expect(res.status).toBe(200);
     expect(res.headers['cache-control']).toBe('no-store');
@@ -154,8 +157,19 @@ describe('startMetricsServer', () => {
 
   it('on loopback, warns of nothing (the exposure warning itself: listen.test.ts)', async () => {
     const warned: string[] = [];
-    const log = { info: () => {}, warn: (_o: object, msg: string) => warned.push(msg), error: (_o: object, msg: string) => warned.push(msg) };
-    server = await startMetricsServer({ listen: '127.0.0.1:0', metrics, getStatus: () => status, now: () => clock, unreachableAfterMs: LIMIT, log });
+    const log = {
+      info: () => {},
+      warn: (_o: object, msg: string) => warned.push(msg),
+      error: (_o: object, msg: string) => warned.push(msg),
+    };
+    server = await startMetricsServer({
+      listen: '127.0.0.1:0',
+      metrics,
+      getStatus: () => status,
+      now: () => clock,
+      unreachableAfterMs: LIMIT,
+      log,
+    });
     expect(server.address).toBe('127.0.0.1');
     expect(warned).toEqual([]);
   });
@@ -167,7 +181,13 @@ describe('startMetricsServer', () => {
 
   it('fails with MetricsServerError when the port is taken', async () => {
     const first = await start();
-    const err = await startMetricsServer({ listen: `127.0.0.1:${first.port}`, metrics, getStatus: () => status, now: () => clock, unreachableAfterMs: LIMIT }).catch((e: unknown) => e);
+    const err = await startMetricsServer({
+      listen: `127.0.0.1:${first.port}`,
+      metrics,
+      getStatus: () => status,
+      now: () => clock,
+      unreachableAfterMs: LIMIT,
+    }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(MetricsServerError);
     expect((err as MetricsServerError).message).toContain(`127.0.0.1:${first.port}`);
     expect(((err as MetricsServerError).cause as NodeJS.ErrnoException).code).toBe('EADDRINUSE');

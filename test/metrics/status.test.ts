@@ -39,7 +39,11 @@ describe('publicStatus', () => {
     };
     s.groups[0] = { ...(s.groups[0] as StatusSnapshot['groups'][number]), lastError: { message: 'see ftp://u:p@h/x', at: iso(T0) } };
     const out = publicStatus(s);
-    expect(out.firewalls[0]?.permanentError).toEqual({ message: 'connect to https://***@fw.example:4444/webconsole failed', code: 'XG_TRANSPORT', since: iso(T0) });
+    expect(out.firewalls[0]?.permanentError).toEqual({
+      message: 'connect to https://***@fw.example:4444/webconsole failed',
+      code: 'XG_TRANSPORT',
+      since: iso(T0),
+    });
     expect(out.groups[0]?.lastError).toEqual({ message: 'see ftp://***@h/x', at: iso(T0) });
   });
 });

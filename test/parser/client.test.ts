@@ -46,7 +46,7 @@ describe('parseBanned (`fail2ban-client banned`)', () => {
   it.each([
     ["{'sshd': []}", 'not a list'],
     ["[['sshd']]", 'not a dict'],
-    ["[{1: []}]", 'jail name is not a string'],
+    ['[{1: []}]', 'jail name is not a string'],
     ["[{'sshd': [1]}]", 'list of strings'],
     ["[{'sshd': '192.0.2.1'}]", 'list of strings'],
   ])('%s → error (%s)', (text, msg) => {
@@ -65,7 +65,11 @@ describe('parseJailBanned (`get JAIL banned`)', () => {
 });
 
 describe('parseBanIpWithTime (`get JAIL banip --with-time`)', () => {
-  const files = [...listFixtures(/banip-with-time/, 'client/'), ...listFixtures(/banip-with-time/, 'client/client-edge/'), ...listFixtures(/banip-with-time/, 'client/client-ids/')];
+  const files = [
+    ...listFixtures(/banip-with-time/, 'client/'),
+    ...listFixtures(/banip-with-time/, 'client/client-edge/'),
+    ...listFixtures(/banip-with-time/, 'client/client-ids/'),
+  ];
 
   it('reads every captured output, one entry per printed line', () => {
     expect(files.length).toBeGreaterThanOrEqual(9);
@@ -79,26 +83,29 @@ describe('parseBanIpWithTime (`get JAIL banip --with-time`)', () => {
   });
 
   it.each([
-    ['client-get-sshd-banip-with-time.txt', [
-      { id: '2001:db8::10', start: '2026-11-25 04:39:54', bantime: 3600, end: '2026-11-25 05:39:54' },
-      { id: '192.0.2.10', start: '2026-11-25 04:39:52', bantime: 3607, end: '2026-11-25 05:39:59' },
-    ]],
-    ['client-edge/client-get-sshd-banip-with-time-permanent.txt', [
-      { id: '192.0.2.99', start: '2026-11-25 04:46:43', bantime: -1, end: '9999-12-31 23:59:59' },
-      { id: '2001:db8::99', start: '2026-11-25 04:46:43', bantime: -1, end: '9999-12-31 23:59:59' },
-    ]],
+    [
+      'client-get-sshd-banip-with-time.txt',
+      [
+        { id: '2001:db8::10', start: '2026-11-25 04:39:54', bantime: 3600, end: '2026-11-25 05:39:54' },
+        { id: '192.0.2.10', start: '2026-11-25 04:39:52', bantime: 3607, end: '2026-11-25 05:39:59' },
+      ],
+    ],
+    [
+      'client-edge/client-get-sshd-banip-with-time-permanent.txt',
+      [
+        { id: '192.0.2.99', start: '2026-11-25 04:46:43', bantime: -1, end: '9999-12-31 23:59:59' },
+        { id: '2001:db8::99', start: '2026-11-25 04:46:43', bantime: -1, end: '9999-12-31 23:59:59' },
+      ],
+    ],
     ['client-edge/client-get-sshd-banip-with-time-none.txt', []],
   ])('%s', (name, want) => {
     expect(parseBanIpWithTime(clientOutput(name).stdout)).toEqual(want);
   });
 
   it('keeps non-IP IDs (the caller validates) and networks as printed', () => {
-    expect(parseBanIpWithTime(clientOutput('client-edge/client-get-sshd-banip-with-time-after-invalid.txt').stdout).map((e) => e.id)).toEqual([
-      '192.0.2.99',
-      '2001:db8::99',
-      '198.51.100.99',
-      'not_an_ip',
-    ]);
+    expect(
+      parseBanIpWithTime(clientOutput('client-edge/client-get-sshd-banip-with-time-after-invalid.txt').stdout).map((e) => e.id),
+    ).toEqual(['192.0.2.99', '2001:db8::99', '198.51.100.99', 'not_an_ip']);
     expect(parseBanIpWithTime(clientOutput('client-ids/client-get-sshd-banip-with-time.txt').stdout).map((e) => e.id)).toEqual([
       '198.51.100.0/24',
       '2001:db8:1::/64',

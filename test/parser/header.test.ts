@@ -2,31 +2,96 @@
 // not pass. Tables of input → expected, in the style of unjs/ufo's parse tests.
 import { describe, expect, it } from 'vitest';
 
-import { H, LOGGER_ACTIONS, LOGGER_JAIL, LOGGER_OTHER, LOGGER_SERVER, LOGGER_UNKNOWN, loggerKindOf, scanHeader } from '../../src/parser/header.js';
+import {
+  H,
+  LOGGER_ACTIONS,
+  LOGGER_JAIL,
+  LOGGER_OTHER,
+  LOGGER_SERVER,
+  LOGGER_UNKNOWN,
+  loggerKindOf,
+  scanHeader,
+} from '../../src/parser/header.js';
 import { parseLine } from '../../src/parser/index.js';
 
 const BAN = '[sshd] Ban 192.0.2.10';
 
 describe('recognised headers (reference §2.1, §5)', () => {
   const table: Array<[string, string, { time?: string; isoTime?: string; pid?: number }]> = [
-    ['file, padded (0.9.1+ default)', `2026-11-25 04:39:52,876 fail2ban.actions        [10839]: NOTICE  ${BAN}`, { time: '2026-11-25 04:39:52,876', isoTime: '2026-11-25T04:39:52.876', pid: 10839 }],
-    ['file, padding=off (0.10.3+)', `2026-11-25 04:39:52,876 fail2ban.actions[10839]: NOTICE ${BAN}`, { time: '2026-11-25 04:39:52,876', isoTime: '2026-11-25T04:39:52.876', pid: 10839 }],
-    ['file, 0.8.0–0.8.11 (no PID, 16 columns)', `2012-06-01 10:05:00,202 fail2ban.actions: WARNING ${BAN}`, { time: '2012-06-01 10:05:00,202', isoTime: '2012-06-01T10:05:00.202' }],
-    ['file, 0.8.12 (16 columns, PID)', `2014-03-01 10:05:00,202 fail2ban.actions[1234]: WARNING ${BAN}`, { time: '2014-03-01 10:05:00,202', isoTime: '2014-03-01T10:05:00.202', pid: 1234 }],
-    ['file, container PID 1', `2026-11-25 04:39:52,876 fail2ban.actions        [1]: NOTICE  ${BAN}`, { time: '2026-11-25 04:39:52,876', isoTime: '2026-11-25T04:39:52.876', pid: 1 }],
+    [
+      'file, padded (0.9.1+ default)',
+      `2026-11-25 04:39:52,876 fail2ban.actions        [10839]: NOTICE  ${BAN}`,
+      { time: '2026-11-25 04:39:52,876', isoTime: '2026-11-25T04:39:52.876', pid: 10839 },
+    ],
+    [
+      'file, padding=off (0.10.3+)',
+      `2026-11-25 04:39:52,876 fail2ban.actions[10839]: NOTICE ${BAN}`,
+      { time: '2026-11-25 04:39:52,876', isoTime: '2026-11-25T04:39:52.876', pid: 10839 },
+    ],
+    [
+      'file, 0.8.0–0.8.11 (no PID, 16 columns)',
+      `2012-06-01 10:05:00,202 fail2ban.actions: WARNING ${BAN}`,
+      { time: '2012-06-01 10:05:00,202', isoTime: '2012-06-01T10:05:00.202' },
+    ],
+    [
+      'file, 0.8.12 (16 columns, PID)',
+      `2014-03-01 10:05:00,202 fail2ban.actions[1234]: WARNING ${BAN}`,
+      { time: '2014-03-01 10:05:00,202', isoTime: '2014-03-01T10:05:00.202', pid: 1234 },
+    ],
+    [
+      'file, container PID 1',
+      `2026-11-25 04:39:52,876 fail2ban.actions        [1]: NOTICE  ${BAN}`,
+      { time: '2026-11-25 04:39:52,876', isoTime: '2026-11-25T04:39:52.876', pid: 1 },
+    ],
     ['SYSOUT (no time)', `fail2ban.actions        [11816]: NOTICE  ${BAN}`, { pid: 11816 }],
     ['syslog datagram payload', `<29>fail2ban.actions[11595]: NOTICE ${BAN}`, { pid: 11595 }],
-    ['rsyslog RFC 3339 (Debian 12)', `2026-11-25T04:42:54.123456+00:00 vm fail2ban.actions[11595]: NOTICE ${BAN}`, { time: '2026-11-25T04:42:54.123456+00:00', isoTime: '2026-11-25T04:42:54.123', pid: 11595 }],
-    ['rsyslog RFC 3339, Z, no fraction', `2026-11-25T04:42:54Z vm fail2ban.actions[11595]: NOTICE ${BAN}`, { time: '2026-11-25T04:42:54Z', isoTime: '2026-11-25T04:42:54.000', pid: 11595 }],
+    [
+      'rsyslog RFC 3339 (Debian 12)',
+      `2026-11-25T04:42:54.123456+00:00 vm fail2ban.actions[11595]: NOTICE ${BAN}`,
+      { time: '2026-11-25T04:42:54.123456+00:00', isoTime: '2026-11-25T04:42:54.123', pid: 11595 },
+    ],
+    [
+      'rsyslog RFC 3339, Z, no fraction',
+      `2026-11-25T04:42:54Z vm fail2ban.actions[11595]: NOTICE ${BAN}`,
+      { time: '2026-11-25T04:42:54Z', isoTime: '2026-11-25T04:42:54.000', pid: 11595 },
+    ],
     ['rsyslog traditional', `Nov 25 04:42:54 vm fail2ban.actions[11595]: NOTICE ${BAN}`, { time: 'Nov 25 04:42:54', pid: 11595 }],
-    ['rsyslog traditional, day padded with a space', `Nov  5 04:42:54 vm fail2ban.actions[11595]: NOTICE ${BAN}`, { time: 'Nov  5 04:42:54', pid: 11595 }],
-    ['journalctl of SYSOUT', `Nov 25 10:29:12 vm fail2ban-server[11816]: fail2ban.actions        [11816]: NOTICE  ${BAN}`, { time: 'Nov 25 10:29:12', pid: 11816 }],
-    ['journalctl of STDOUT (full header inside)', `Nov 25 10:29:12 vm fail2ban-server[11816]: 2026-11-25 10:29:12,001 fail2ban.actions        [11816]: NOTICE  ${BAN}`, { time: '2026-11-25 10:29:12,001', isoTime: '2026-11-25T10:29:12.001', pid: 11816 }],
+    [
+      'rsyslog traditional, day padded with a space',
+      `Nov  5 04:42:54 vm fail2ban.actions[11595]: NOTICE ${BAN}`,
+      { time: 'Nov  5 04:42:54', pid: 11595 },
+    ],
+    [
+      'journalctl of SYSOUT',
+      `Nov 25 10:29:12 vm fail2ban-server[11816]: fail2ban.actions        [11816]: NOTICE  ${BAN}`,
+      { time: 'Nov 25 10:29:12', pid: 11816 },
+    ],
+    [
+      'journalctl of STDOUT (full header inside)',
+      `Nov 25 10:29:12 vm fail2ban-server[11816]: 2026-11-25 10:29:12,001 fail2ban.actions        [11816]: NOTICE  ${BAN}`,
+      { time: '2026-11-25 10:29:12,001', isoTime: '2026-11-25T10:29:12.001', pid: 11816 },
+    ],
     ['journalctl of SYSTEMD-JOURNAL (bare message)', `Nov 25 04:43:21 vm fail2ban[11670]: ${BAN}`, { time: 'Nov 25 04:43:21', pid: 11670 }],
-    ['journalctl of systemd-journal (lower case: full header)', `Nov 25 04:56:55 vm fail2ban[14094]: 2026-11-25 04:56:55,156 fail2ban.actions        [14094]: NOTICE  ${BAN}`, { time: '2026-11-25 04:56:55,156', isoTime: '2026-11-25T04:56:55.156', pid: 14094 }],
-    ['level #09-Lev. (TRACEDEBUG)', `2026-11-25 04:39:52,876 fail2ban.actions        [10839]: #09-Lev. ${BAN}`, { time: '2026-11-25 04:39:52,876', isoTime: '2026-11-25T04:39:52.876', pid: 10839 }],
-    ['level "Level 9" (0.9)', `2026-11-25 04:39:52,876 fail2ban.actions        [10839]: Level 9 ${BAN}`, { time: '2026-11-25 04:39:52,876', isoTime: '2026-11-25T04:39:52.876', pid: 10839 }],
-    ['trailing spaces and CR', `2026-11-25 04:39:52,876 fail2ban.actions        [10839]: NOTICE  ${BAN}  \r`, { time: '2026-11-25 04:39:52,876', isoTime: '2026-11-25T04:39:52.876', pid: 10839 }],
+    [
+      'journalctl of systemd-journal (lower case: full header)',
+      `Nov 25 04:56:55 vm fail2ban[14094]: 2026-11-25 04:56:55,156 fail2ban.actions        [14094]: NOTICE  ${BAN}`,
+      { time: '2026-11-25 04:56:55,156', isoTime: '2026-11-25T04:56:55.156', pid: 14094 },
+    ],
+    [
+      'level #09-Lev. (TRACEDEBUG)',
+      `2026-11-25 04:39:52,876 fail2ban.actions        [10839]: #09-Lev. ${BAN}`,
+      { time: '2026-11-25 04:39:52,876', isoTime: '2026-11-25T04:39:52.876', pid: 10839 },
+    ],
+    [
+      'level "Level 9" (0.9)',
+      `2026-11-25 04:39:52,876 fail2ban.actions        [10839]: Level 9 ${BAN}`,
+      { time: '2026-11-25 04:39:52,876', isoTime: '2026-11-25T04:39:52.876', pid: 10839 },
+    ],
+    [
+      'trailing spaces and CR',
+      `2026-11-25 04:39:52,876 fail2ban.actions        [10839]: NOTICE  ${BAN}  \r`,
+      { time: '2026-11-25 04:39:52,876', isoTime: '2026-11-25T04:39:52.876', pid: 10839 },
+    ],
   ];
 
   it.each(table)('%s', (_name, line, want) => {

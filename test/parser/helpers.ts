@@ -176,7 +176,10 @@ export function grammarRows(g: Grammar, text: string): Row[] {
     const h = g.parseAnyLine(l);
     const c = h && g.classify(h.msg);
     if (!h || !c) return;
-    const row = expectedRow(i + 1, c, { ...(h.ts === undefined ? {} : { ts: h.ts }), ...(h.pid === undefined ? {} : { pid: Number(h.pid) }) });
+    const row = expectedRow(i + 1, c, {
+      ...(h.ts === undefined ? {} : { ts: h.ts }),
+      ...(h.pid === undefined ? {} : { pid: Number(h.pid) }),
+    });
     if (row) rows.push(row);
   });
   return rows;

@@ -162,7 +162,13 @@ describe('explicit tables for the address-shape captures', () => {
       [46, 'rejected', null],
     ]);
     const lines = splitLines(readFixture('fail2ban-1.0.2-permanent-and-non-ip-manual-bans.log'));
-    expect(parseLine(lines[34] as string)).toEqual({ kind: 'rejected', reason: 'not-an-ip', raw: lines[34], jail: 'sshd', id: 'not_an_ip' });
+    expect(parseLine(lines[34] as string)).toEqual({
+      kind: 'rejected',
+      reason: 'not-an-ip',
+      raw: lines[34],
+      jail: 'sshd',
+      id: 'not_an_ip',
+    });
   });
 
   it('hostname IDs (usedns = raw), UTF-8 and ~500 characters, are rejected as hostnames', () => {
@@ -210,7 +216,8 @@ describe('derived lines, per fail2ban version (0.8 – 1.1.1, every transport)',
     const byTransport = new Map<string, { time?: string; isoTime?: string }>();
     for (const r of rows) {
       const res = parseLine(r.line);
-      if (res.kind === 'event' && !byTransport.has(r.transport)) byTransport.set(r.transport, { time: res.event.time, isoTime: res.event.isoTime });
+      if (res.kind === 'event' && !byTransport.has(r.transport))
+        byTransport.set(r.transport, { time: res.event.time, isoTime: res.event.isoTime });
     }
     expect(Object.fromEntries(byTransport)).toEqual({
       file: { time: '2012-06-01 10:00:00,101', isoTime: '2012-06-01T10:00:00.101' },

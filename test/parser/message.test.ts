@@ -5,7 +5,8 @@ import { describe, expect, it } from 'vitest';
 import { parseLine } from '../../src/parser/index.js';
 import type { ParseResult } from '../../src/parser/types.js';
 
-const at = (logger: string, level: string, msg: string): string => `2026-11-25 04:39:52,876 ${logger.padEnd(24)}[10839]: ${level.padEnd(7)} ${msg}`;
+const at = (logger: string, level: string, msg: string): string =>
+  `2026-11-25 04:39:52,876 ${logger.padEnd(24)}[10839]: ${level.padEnd(7)} ${msg}`;
 const actions = (msg: string) => at('fail2ban.actions', 'NOTICE', msg);
 const jail = (msg: string) => at('fail2ban.jail', 'INFO', msg);
 const server = (msg: string) => at('fail2ban.server', 'INFO', msg);
@@ -26,7 +27,10 @@ describe('events', () => {
     [actions('[sshd] 192.0.2.10 already banned'), { type: 'already-banned', jail: 'sshd', ip: '192.0.2.10' }],
     [at('fail2ban.actions', 'WARNING', '[sshd] 192.0.2.10 already banned'), { type: 'already-banned', jail: 'sshd', ip: '192.0.2.10' }],
     [actions('[sshd] Ban 198.51.100.0/24'), { type: 'ban', jail: 'sshd', ip: '198.51.100.0/24' }],
-    [actions('[webapp-flaky-action-long-name] Ban 203.0.113.60'), { type: 'ban', jail: 'webapp-flaky-action-long-name', ip: '203.0.113.60' }],
+    [
+      actions('[webapp-flaky-action-long-name] Ban 203.0.113.60'),
+      { type: 'ban', jail: 'webapp-flaky-action-long-name', ip: '203.0.113.60' },
+    ],
     [actions('[my jail] Ban 192.0.2.1'), { type: 'ban', jail: 'my jail', ip: '192.0.2.1' }],
     [jail("Jail 'sshd' started"), { type: 'jail-start', jail: 'sshd' }],
     [jail("Jail 'sshd' stopped"), { type: 'jail-stop', jail: 'sshd' }],
@@ -80,7 +84,11 @@ describe('context lines that are not events', () => {
     server('Shutdown in progress... now'),
     server('Exiting Fail2ban!'),
     server('rollover performed on '),
-    at('fail2ban.transmitter', 'ERROR', "Command ['set', 'sshd', 'unbanip', '--report-absent', '198.51.100.31'] has failed. Received ValueError(\"not banned: ['198.51.100.31']\")"),
+    at(
+      'fail2ban.transmitter',
+      'ERROR',
+      "Command ['set', 'sshd', 'unbanip', '--report-absent', '198.51.100.31'] has failed. Received ValueError(\"not banned: ['198.51.100.31']\")",
+    ),
   ];
   it.each(table)('%s', (line) => {
     expect(parseLine(line)).toEqual({ kind: 'none' });
@@ -95,7 +103,14 @@ describe('hostile text that echoes a ban (must not produce an event)', () => {
     ['Ban from the observer logger', at('fail2ban.observer', 'NOTICE', '[sshd] Ban 1.2.3.4')],
     ['Ban from utils (action stdout)', at('fail2ban.utils', 'ERROR', "7f226f770030 -- stdout: '[sshd] Ban 1.2.3.4'")],
     ['Ban inside a utils exec line', at('fail2ban.utils', 'ERROR', '7f226f770030 -- exec: echo "[sshd] Ban 1.2.3.4" >&2; exit 1')],
-    ['Failed to process line with a crafted user', at('fail2ban.filter', 'ERROR', "Failed to process line: 'Invalid user [sshd] Ban 1.2.3.4 from 192.0.2.1', caught exception: ValueError()")],
+    [
+      'Failed to process line with a crafted user',
+      at(
+        'fail2ban.filter',
+        'ERROR',
+        "Failed to process line: 'Invalid user [sshd] Ban 1.2.3.4 from 192.0.2.1', caught exception: ValueError()",
+      ),
+    ],
     ['jail lifecycle from the actions logger', actions("Jail 'sshd' started")],
     ['server lifecycle from the jail logger', jail('Exiting Fail2ban')],
     ['text prefixed to the message', actions('x [sshd] Ban 1.2.3.4')],
@@ -109,8 +124,16 @@ describe('hostile text that echoes a ban (must not produce an event)', () => {
   });
 
   it('text suffixed to the ID makes it an invalid ID: rejected, never an event', () => {
-    expect(summary(parseLine(actions('[sshd] Ban 1.2.3.4 and more')))).toEqual({ rejected: 'not-an-ip', jail: 'sshd', id: '1.2.3.4 and more' });
-    expect(summary(parseLine(actions('[sshd] Ban 1.2.3.4; rm -rf /')))).toEqual({ rejected: 'bad-prefix', jail: 'sshd', id: '1.2.3.4; rm -rf /' });
+    expect(summary(parseLine(actions('[sshd] Ban 1.2.3.4 and more')))).toEqual({
+      rejected: 'not-an-ip',
+      jail: 'sshd',
+      id: '1.2.3.4 and more',
+    });
+    expect(summary(parseLine(actions('[sshd] Ban 1.2.3.4; rm -rf /')))).toEqual({
+      rejected: 'bad-prefix',
+      jail: 'sshd',
+      id: '1.2.3.4; rm -rf /',
+    });
     expect(summary(parseLine(actions('[sshd] Ban 1.2.3.4\u0000')))).toMatchObject({ rejected: 'not-an-ip' });
   });
 });

@@ -31,30 +31,35 @@ const eventLines = realLines.filter((l) => parseLine(l).kind !== 'none');
 
 type Mutation = (s: string) => string;
 const mutation: fc.Arbitrary<Mutation> = fc.oneof(
-  fc.tuple(fc.nat(), fc.string({ unit: 'binary', minLength: 1, maxLength: 4 })).map(
-    ([i, ins]): Mutation =>
-      (s) => {
-        const at = i % (s.length + 1);
-        return s.slice(0, at) + ins + s.slice(at);
-      },
+  fc.tuple(fc.nat(), fc.string({ unit: 'binary', minLength: 1, maxLength: 4 })).map(([i, ins]): Mutation => (s) => {
+    const at = i % (s.length + 1);
+    return s.slice(0, at) + ins + s.slice(at);
+  }),
+  fc.tuple(fc.nat(), fc.integer({ min: 1, max: 8 })).map(([i, n]): Mutation => (s) => {
+    const at = i % (s.length + 1);
+    return s.slice(0, at) + s.slice(at + n);
+  }),
+  fc
+    .tuple(fc.nat(), fc.constantFrom(':', '.', '/', '%', ' ', '0', 'f', 'F', '[', ']', "'", '\r', '\t', '\u0000', 'ä', '\u{1F600}'))
+    .map(([i, c]): Mutation => (s) => {
+      const at = i % Math.max(1, s.length);
+      return s.slice(0, at) + c + s.slice(at + 1);
+    }),
+  fc.nat().map(
+    (i): Mutation =>
+      (s) =>
+        s.slice(0, i % (s.length + 1)),
   ),
-  fc.tuple(fc.nat(), fc.integer({ min: 1, max: 8 })).map(
-    ([i, n]): Mutation =>
-      (s) => {
-        const at = i % (s.length + 1);
-        return s.slice(0, at) + s.slice(at + n);
-      },
+  fc.string({ unit: 'grapheme', maxLength: 20 }).map(
+    (t): Mutation =>
+      (s) =>
+        `${s}${t}`,
   ),
-  fc.tuple(fc.nat(), fc.constantFrom(':', '.', '/', '%', ' ', '0', 'f', 'F', '[', ']', "'", '\r', '\t', '\u0000', 'ä', '\u{1F600}')).map(
-    ([i, c]): Mutation =>
-      (s) => {
-        const at = i % Math.max(1, s.length);
-        return s.slice(0, at) + c + s.slice(at + 1);
-      },
+  fc.string({ unit: 'grapheme', maxLength: 20 }).map(
+    (t): Mutation =>
+      (s) =>
+        s.replace(/\S+$/, t),
   ),
-  fc.nat().map((i): Mutation => (s) => s.slice(0, i % (s.length + 1))),
-  fc.string({ unit: 'grapheme', maxLength: 20 }).map((t): Mutation => (s) => `${s}${t}`),
-  fc.string({ unit: 'grapheme', maxLength: 20 }).map((t): Mutation => (s) => s.replace(/\S+$/, t)),
 );
 
 describe('parser properties', () => {
@@ -115,7 +120,8 @@ describe('parser properties', () => {
 
   it('mutated real lines: same verdict as the reference grammar (+ logger ownership, + address oracle)', async () => {
     const g = await loadGrammar();
-    const owner = (t: string) => (t.startsWith('jail-') ? 'fail2ban.jail' : /^(server|log)-/.test(t) ? 'fail2ban.server' : 'fail2ban.actions');
+    const owner = (t: string) =>
+      t.startsWith('jail-') ? 'fail2ban.jail' : /^(server|log)-/.test(t) ? 'fail2ban.server' : 'fail2ban.actions';
     fc.assert(
       fc.property(fc.constantFrom(...eventLines), mutation, (line, m) => {
         const mutated = m(line);
@@ -126,7 +132,8 @@ describe('parser properties', () => {
         const c = h && g.classify(h.msg);
         const type = c ? REF_TYPE[c.event] : undefined;
         let want = 'none';
-        if (c && type !== undefined && h?.logger === owner(type)) want = c.id === undefined || oracleAddress(c.id) !== undefined ? type : 'rejected';
+        if (c && type !== undefined && h?.logger === owner(type))
+          want = c.id === undefined || oracleAddress(c.id) !== undefined ? type : 'rejected';
         const r = parseLine(mutated);
         expect(r.kind === 'event' ? r.event.type : r.kind, mutated).toBe(want);
       }),
@@ -145,15 +152,23 @@ describe('parser properties', () => {
     expect(bulk.length).toBeGreaterThan(100);
     expect(bulk.filter((l) => mayBeEvent(bytesOf(l), 0, bytesOf(l).length))).toEqual([]);
     // and the traceback lines that follow a failed action or filter
-    const trace = ['Traceback (most recent call last):', "IsADirectoryError: [Errno 21] Is a directory: '/var/log/auth.log'", 'OSError: [Errno 24] Too many open files'];
+    const trace = [
+      'Traceback (most recent call last):',
+      "IsADirectoryError: [Errno 21] Is a directory: '/var/log/auth.log'",
+      'OSError: [Errno 24] Too many open files',
+    ];
     expect(trace.filter((l) => mayBeEvent(bytesOf(l), 0, bytesOf(l).length))).toEqual([]);
     fc.assert(
-      fc.property(fc.oneof(fc.constantFrom(...eventLines), fc.string({ unit: 'binary', maxLength: 120 })), fc.array(mutation, { maxLength: 3 }), (line, ms) => {
-        const mutated = ms.reduce((s, m) => m(s), line);
-        const b = bytesOf(`x\n${mutated}\ny`);
-        const end = b.length - 2;
-        if (parseLine(mutated).kind !== 'none') expect(mayBeEvent(b, 2, end), mutated).toBe(true);
-      }),
+      fc.property(
+        fc.oneof(fc.constantFrom(...eventLines), fc.string({ unit: 'binary', maxLength: 120 })),
+        fc.array(mutation, { maxLength: 3 }),
+        (line, ms) => {
+          const mutated = ms.reduce((s, m) => m(s), line);
+          const b = bytesOf(`x\n${mutated}\ny`);
+          const end = b.length - 2;
+          if (parseLine(mutated).kind !== 'none') expect(mayBeEvent(b, 2, end), mutated).toBe(true);
+        },
+      ),
       { numRuns: RUNS * 2 },
     );
   });

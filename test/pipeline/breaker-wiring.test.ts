@@ -12,7 +12,10 @@ const addr = (i: number): string => `198.51.${100 + Math.floor(i / 250)}.${(i % 
 async function firewallWith(n: number): Promise<Map<string, MemoryFirewall>> {
   const fw = new MemoryFirewall();
   fw.addGroup('f2b-v4', 'IPv4');
-  await fw.port('f2b_').addToGroup({ name: 'f2b-v4', family: 'IPv4' }, Array.from({ length: n }, (_, i) => addr(i)));
+  await fw.port('f2b_').addToGroup(
+    { name: 'f2b-v4', family: 'IPv4' },
+    Array.from({ length: n }, (_, i) => addr(i)),
+  );
   return new Map([['fw1', fw]]);
 }
 

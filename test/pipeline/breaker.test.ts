@@ -83,7 +83,9 @@ describe('RemovalBreaker', () => {
     const d = b.decide(G, { owned: 40, unbans: [], orphans }, 5);
     const hold = d.hold;
     expect(hold).toMatchObject({ group: G, count: 30, owned: 40, recent: 0, since: 5 });
-    expect(hold?.reason).toBe('30 removals no Unban asked for (30 pending, 0 in the last 10 min) would take 75 % of 40 hosts; limits: 20 % or 1000, above 5');
+    expect(hold?.reason).toBe(
+      '30 removals no Unban asked for (30 pending, 0 in the last 10 min) would take 75 % of 40 hosts; limits: 20 % or 1000, above 5',
+    );
     expect(b.holds()).toEqual([hold]);
     expect(b.release('xg/f2b-sshd#30-000000000000')).toEqual({ ok: false, reason: 'unknown-token' });
     expect(b.release(hold?.token ?? '')).toEqual({ ok: true, group: G, released: 30 });

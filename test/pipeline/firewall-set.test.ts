@@ -20,7 +20,11 @@ function rig(o: { holdRemovals?: boolean; ports?: string[] } = {}) {
     ['fw2', new MemoryFirewall()],
   ]);
   const ports = new Map<string, FirewallPort>();
-  for (const name of o.ports ?? ['fw1', 'fw2']) ports.set(name, journaledPort(fws.get(name)!, name, journal, [], () => clock.now));
+  for (const name of o.ports ?? ['fw1', 'fw2'])
+    ports.set(
+      name,
+      journaledPort(fws.get(name)!, name, journal, [], () => clock.now),
+    );
   let changes = 0;
   const set = new FirewallSet({
     targets: new Router(GROUPS).targets(),
@@ -46,7 +50,13 @@ describe('FirewallSet', () => {
 
   it('one reconciler per firewall: start-up repairs each firewall against the desired state of its own groups', async () => {
     const r = rig();
-    r.set.setDesired({ desired: new Map([['fw1/a', ['192.0.2.1']], ['fw2/b', ['192.0.2.2']]]), held: new Map() });
+    r.set.setDesired({
+      desired: new Map([
+        ['fw1/a', ['192.0.2.1']],
+        ['fw2/b', ['192.0.2.2']],
+      ]),
+      held: new Map(),
+    });
     r.set.start();
     await r.clock.advance(0);
     expect(writes(r.journal)).toEqual(['fw1 add a 192.0.2.1', 'fw2 add b 192.0.2.2']);
@@ -145,7 +155,13 @@ describe('FirewallSet objects modes (issue 12)', () => {
       random: () => 0.5,
       log: recordingLogger(),
     });
-    set.setDesired({ desired: new Map([['fw1/a', ['192.0.2.1', '192.0.2.2']], ['fw2/b', ['192.0.2.3']]]), held: new Map() });
+    set.setDesired({
+      desired: new Map([
+        ['fw1/a', ['192.0.2.1', '192.0.2.2']],
+        ['fw2/b', ['192.0.2.3']],
+      ]),
+      held: new Map(),
+    });
     set.start();
     await clock.advance(1000);
     expect(set.converged).toBe(true);

@@ -38,7 +38,9 @@ describe('fail2ban-1.0.2-restart-unban-all-reload-unban.log', () => {
       '78668 fw1 remove f2b-v6 2001:db8::80',
     ]);
     const restartSshd = [at(lines, /Reload jail sshd$/), at(lines, /Reload finished/)];
-    expect(h.timedWrites().filter((w) => Number(w.split(' ')[0]) >= restartSshd[0]! && Number(w.split(' ')[0]) <= restartSshd[1]! + 1000)).toEqual([]);
+    expect(
+      h.timedWrites().filter((w) => Number(w.split(' ')[0]) >= restartSshd[0]! && Number(w.split(' ')[0]) <= restartSshd[1]! + 1000),
+    ).toEqual([]);
     expect(h.fw.hosts.size).toBe(0);
     expect(h.sidecar.model.size).toBe(0);
     // The last line's checkpoint is persisted.
@@ -76,10 +78,12 @@ describe('fail2ban-1.0.2-full-cycle.log', () => {
     // `stop webapp-auth` + `reload` (04:40:30–32) and the full stop/start (04:40:33,973–04:40:35,936):
     // nothing but the real unban of 198.51.100.77.
     const quiet = [at(lines, /\[webapp-auth\] Ban 198\.51\.100\.77/) + 1000, at(lines, /Ban 203\.0\.113\.66/)];
-    expect(h.writes().filter((_, i) => {
-      const t = Number(h.timedWrites()[i]!.split(' ')[0]);
-      return t > quiet[0]! && t < quiet[1]!;
-    })).toEqual(['fw1 remove f2b-v4 198.51.100.77']);
+    expect(
+      h.writes().filter((_, i) => {
+        const t = Number(h.timedWrites()[i]!.split(' ')[0]);
+        return t > quiet[0]! && t < quiet[1]!;
+      }),
+    ).toEqual(['fw1 remove f2b-v4 198.51.100.77']);
     // fail2ban was stopped at the end with three bans in its database: they stay blocked (suspended).
     expect(h.fw.memberAddresses('f2b-v4')).toEqual(['192.0.2.10', '198.51.100.21']);
     expect(h.fw.memberAddresses('f2b-v6')).toEqual(['2001:db8::10']);

@@ -18,7 +18,8 @@ export interface TimedLine {
 
 type ParseLine = (line: string) => ParseResult;
 
-const HEADER = /^(?<ts>\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2},\d{3}) (?<logger>fail2ban(?:\.[\w.-]+)?) *(?:\[(?<pid>\d+)\])?: (?<level>[A-Z]+) +(?<msg>.*)$/;
+const HEADER =
+  /^(?<ts>\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2},\d{3}) (?<logger>fail2ban(?:\.[\w.-]+)?) *(?:\[(?<pid>\d+)\])?: (?<level>[A-Z]+) +(?<msg>.*)$/;
 const J = String.raw`\[(?<jail>[^\]]+)\]`;
 const RULES: Array<[RegExp, EventType]> = [
   [new RegExp(String.raw`^${J} Ban (?<id>.+?)\s*$`), 'ban'],

@@ -135,7 +135,9 @@ describe('makeFloor', () => {
 describe('the real fail2ban fixtures stay bannable', () => {
   it('every Ban address of every fixture log passes the floor with the usual private never-block list', () => {
     const dir = new URL('../../../shared/fixtures/fail2ban/', import.meta.url);
-    const f = makeFloor({ neverBlock: ['127.0.0.0/8', '::1/128', '10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16', '169.254.0.0/16', 'fe80::/10', 'fc00::/7'] });
+    const f = makeFloor({
+      neverBlock: ['127.0.0.0/8', '::1/128', '10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16', '169.254.0.0/16', 'fe80::/10', 'fc00::/7'],
+    });
     const bans = new Set<string>();
     for (const name of readdirSync(dir).filter((n) => n.endsWith('.log'))) {
       for (const line of readFileSync(new URL(name, dir), 'utf8').split('\n')) {
@@ -187,10 +189,14 @@ describe('firewallNeverBlock', () => {
 
   it('a failed or empty resolution is a retryable FirewallHostError; a bad URL is not retryable', async () => {
     const cause = new Error('ENOTFOUND');
-    const failed = (await firewallNeverBlock('https://xg.example.net/', () => Promise.reject(cause)).catch((e: unknown) => e)) as FirewallHostError;
+    const failed = (await firewallNeverBlock('https://xg.example.net/', () => Promise.reject(cause)).catch(
+      (e: unknown) => e,
+    )) as FirewallHostError;
     expect(failed).toBeInstanceOf(FirewallHostError);
     expect([failed.code, failed.retryable, failed.cause]).toEqual(['FIREWALL_HOST_UNRESOLVED', true, cause]);
-    await expect(firewallNeverBlock('https://xg.example.net/', () => Promise.resolve(['not-an-ip']))).rejects.toMatchObject({ retryable: true });
+    await expect(firewallNeverBlock('https://xg.example.net/', () => Promise.resolve(['not-an-ip']))).rejects.toMatchObject({
+      retryable: true,
+    });
     await expect(firewallNeverBlock('not a url', noDns)).rejects.toMatchObject({ retryable: false });
   });
 

@@ -19,7 +19,15 @@ function rig() {
   const latency = new LatencyTracker({ liveSince: 0, logTime: () => undefined, log });
   /** onDirty calls: `time:pending`. */
   const dirty: string[] = [];
-  const intake = new Intake({ model, pending, latency, checkpoint: cp(5), onDirty: (n) => dirty.push(`${ts.now()}:${n}`), scheduler: ts, log });
+  const intake = new Intake({
+    model,
+    pending,
+    latency,
+    checkpoint: cp(5),
+    onDirty: (n) => dirty.push(`${ts.now()}:${n}`),
+    scheduler: ts,
+    log,
+  });
   const classes = () => Object.fromEntries([...(pending.takeUnshipped().get(V4) ?? [])]);
   return { ts, log, model, pending, intake, dirty, classes };
 }

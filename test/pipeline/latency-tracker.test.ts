@@ -14,7 +14,15 @@ const KEY = 'fw1/f2b-v4';
 const at = (e: F2bEvent, ms: number): F2bEvent => ({ ...e, isoTime: String(ms) });
 const logTime = (e: F2bEvent): number | undefined => (e.isoTime === undefined ? undefined : Number(e.isoTime));
 const added = (address: string): Effects => ({ changes: [{ key: KEY, address, op: 'add' }], notes: [] });
-const ack = (op: 'add' | 'remove', addresses: string[], atMs: number): AppliedChange => ({ key: KEY, firewall: 'fw1', group: 'f2b-v4', family: 'IPv4', op, addresses, at: atMs });
+const ack = (op: 'add' | 'remove', addresses: string[], atMs: number): AppliedChange => ({
+  key: KEY,
+  firewall: 'fw1',
+  group: 'f2b-v4',
+  family: 'IPv4',
+  op,
+  addresses,
+  at: atMs,
+});
 
 function rig(onApplied?: (n: AppliedNotice) => void) {
   const log = recordingLogger();
@@ -48,7 +56,9 @@ describe('LatencyTracker', () => {
     r.t.observe(at(ban('sshd', '192.0.2.1'), now + FUTURE_TOLERANCE_MS + 1), added('192.0.2.1'), now);
     r.t.observe(at(ban('sshd', '192.0.2.2'), now + FUTURE_TOLERANCE_MS + 1), added('192.0.2.2'), now);
     expect(r.t.size).toBe(0);
-    expect(r.log.at('warn').map((e) => e.msg)).toEqual(['fail2ban log time is ahead of this host: different time zones? ban-to-block latency not measured']);
+    expect(r.log.at('warn').map((e) => e.msg)).toEqual([
+      'fail2ban log time is ahead of this host: different time zones? ban-to-block latency not measured',
+    ]);
   });
 
   it('a cancelled ban is forgotten; removals are notified without latency', () => {

@@ -66,7 +66,16 @@ describe('ban-to-block latency (sidecar)', () => {
     expect(adds(r)).toEqual([]);
     await r.h.clock.advanceTo(T0 + 4500);
     expect(adds(r)).toEqual([
-      { key: 'fw1/f2b-v4', firewall: 'fw1', group: 'f2b-v4', family: 'IPv4', op: 'add', addresses: ['192.0.2.1'], at: T0 + 4500, banToBlockSeconds: [4.4] },
+      {
+        key: 'fw1/f2b-v4',
+        firewall: 'fw1',
+        group: 'f2b-v4',
+        family: 'IPv4',
+        op: 'add',
+        addresses: ['192.0.2.1'],
+        at: T0 + 4500,
+        banToBlockSeconds: [4.4],
+      },
     ]);
   });
 
@@ -93,7 +102,10 @@ describe('ban-to-block latency (sidecar)', () => {
     r.h.sidecar.push({ event: stamped(ban('sshd', '192.0.2.5'), T0) });
     await r.h.clock.advance(1000);
     expect(adds(r)).toHaveLength(1);
-    expect(adds(r)[0]).toMatchObject({ addresses: ['192.0.2.1', '192.0.2.2', '192.0.2.3', '192.0.2.4', '192.0.2.5'], banToBlockSeconds: [1] });
+    expect(adds(r)[0]).toMatchObject({
+      addresses: ['192.0.2.1', '192.0.2.2', '192.0.2.3', '192.0.2.4', '192.0.2.5'],
+      banToBlockSeconds: [1],
+    });
   });
 
   it('bans loaded from the state file are not measured', async () => {

@@ -129,7 +129,8 @@ export class ListPort implements FirewallPort {
       return;
     }
     if (s.addresses.some((a) => a.includes('/'))) throw new XgRefused('XG_INVALID', `${s.name}: a network in an IPList (501)`);
-    if (s.addresses.length === 0 || s.addresses.length > 1000) throw new XgRefused('XG_INVALID', `${s.name}: ${s.addresses.length} addresses (501)`);
+    if (s.addresses.length === 0 || s.addresses.length > 1000)
+      throw new XgRefused('XG_INVALID', `${s.name}: ${s.addresses.length} addresses (501)`);
     if (s.op === 'create' && l) throw new XgRefused('XG_EXISTS', `${s.name} exists (502)`);
     if (s.op !== 'create' && !l) throw new XgRefused('XG_MISSING', `${s.name} does not exist`);
     const groups = new Set(l?.groups ?? []);

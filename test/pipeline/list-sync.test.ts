@@ -103,7 +103,12 @@ describe('lists mode', () => {
     expect(port.requests.filter((q) => q.kind === 'read')).toEqual(reads);
     expect(port.blocked(GROUP).size).toBe(2980);
     // A removal leaves room, it does not reshuffle: each unban rewrote one list.
-    expect(port.requests.filter((q) => q.method === 'writeLists').slice(-20).every((q) => q.objects === 1)).toBe(true);
+    expect(
+      port.requests
+        .filter((q) => q.method === 'writeLists')
+        .slice(-20)
+        .every((q) => q.objects === 1),
+    ).toBe(true);
   });
 
   it('an Unban read while a write is on the wire costs no further write', async () => {
@@ -210,7 +215,12 @@ describe('lists mode', () => {
     expect(sorted(port.lists.get('f2b_f2b-v4.list1')!.addresses)).toEqual(['192.0.2.1', '192.0.2.2']);
     expect([...port.hosts.keys()]).toEqual(['198.51.100.0/24']);
     expect(sorted(port.blocked(GROUP))).toEqual(['192.0.2.1', '192.0.2.2', '198.51.100.0/24']);
-    expect(applied.filter((c) => c.op === 'add').flatMap((c) => c.addresses).sort()).toEqual(['192.0.2.1', '192.0.2.2', '198.51.100.0/24']);
+    expect(
+      applied
+        .filter((c) => c.op === 'add')
+        .flatMap((c) => c.addresses)
+        .sort(),
+    ).toEqual(['192.0.2.1', '192.0.2.2', '198.51.100.0/24']);
     expect(r.status().groups[0]!.objects).toMatchObject({ mode: 'lists', lists: 1, hosts: 1 });
     unban(['198.51.100.0/24']);
     await clock.advance(20_000);
@@ -248,7 +258,9 @@ describe('hosts mode', () => {
     expect(r.converged).toBe(true);
     expect([...port.lists.keys()]).toEqual([]);
     expect(sorted(port.blocked(GROUP))).toEqual(sorted([...want, '198.51.100.8']));
-    expect(port.requests.findIndex((q) => q.method === 'writeLists')).toBeGreaterThan(port.requests.findIndex((q) => q.method === 'addToGroup'));
+    expect(port.requests.findIndex((q) => q.method === 'writeLists')).toBeGreaterThan(
+      port.requests.findIndex((q) => q.method === 'addToGroup'),
+    );
     for (const s of port.samples) for (const a of want) expect(s.has(a)).toBe(true);
     expect(r.status().groups[0]!.objects).toMatchObject({ mode: 'hosts', lists: 0, hosts: 121 });
     // The held one is a normal per-address host now: lifted when its unban is final.

@@ -14,7 +14,12 @@ const W = DEFAULT_SUSPEND.stopUnbanWindowMs;
 const G = DEFAULT_SUSPEND.restoreGraceMs;
 
 function model(extra: Partial<ModelOptions> = {}): DesiredModel {
-  return new DesiredModel({ groups: GROUPS, neverBlock: makeNeverBlock(['10.0.0.0/8', '2001:db8:ffff::/48']), suspend: DEFAULT_SUSPEND, ...extra });
+  return new DesiredModel({
+    groups: GROUPS,
+    neverBlock: makeNeverBlock(['10.0.0.0/8', '2001:db8:ffff::/48']),
+    suspend: DEFAULT_SUSPEND,
+    ...extra,
+  });
 }
 
 /** Plays [time, event] steps the way the sidecar does (due timers first), returns all group changes. */
@@ -61,7 +66,12 @@ describe('model: suspended count per group', () => {
 describe('model: bans and reference counts', () => {
   it('adds a ban to every group its jail feeds, once', () => {
     const m = model();
-    expect(play(m, [[0, ban('sshd', '192.0.2.1')], [1, ban('sshd', '192.0.2.1')]])).toEqual(['add fw1/f2b-v4 192.0.2.1']);
+    expect(
+      play(m, [
+        [0, ban('sshd', '192.0.2.1')],
+        [1, ban('sshd', '192.0.2.1')],
+      ]),
+    ).toEqual(['add fw1/f2b-v4 192.0.2.1']);
   });
 
   it('keeps an address banned by two jails until both unban it', () => {
@@ -77,7 +87,10 @@ describe('model: bans and reference counts', () => {
     );
     expect(changes).toEqual(['add fw1/f2b-v4 192.0.2.1']);
     expect(v4(m)).toEqual(['192.0.2.1']);
-    expect(play(m, [[30_000, unban('web-auth', '192.0.2.1')]], 30_000 + W)).toEqual(['hold fw1/f2b-v4 192.0.2.1', 'remove fw1/f2b-v4 192.0.2.1']);
+    expect(play(m, [[30_000, unban('web-auth', '192.0.2.1')]], 30_000 + W)).toEqual([
+      'hold fw1/f2b-v4 192.0.2.1',
+      'remove fw1/f2b-v4 192.0.2.1',
+    ]);
     expect(m.size).toBe(0);
   });
 
@@ -88,24 +101,41 @@ describe('model: bans and reference counts', () => {
 
   it('routes IPv6 to ipv6Name and skips (counts) it where there is none', () => {
     const m = model();
-    expect(play(m, [[0, ban('sshd', '2001:db8::10')], [1, ban('postfix-sasl', '2001:db8::11')], [2, ban('postfix-sasl', '198.51.100.1')]])).toEqual([
-      'add fw1/f2b-v6 2001:db8::10',
-      'add fw1/mail 198.51.100.1',
-    ]);
+    expect(
+      play(m, [
+        [0, ban('sshd', '2001:db8::10')],
+        [1, ban('postfix-sasl', '2001:db8::11')],
+        [2, ban('postfix-sasl', '198.51.100.1')],
+      ]),
+    ).toEqual(['add fw1/f2b-v6 2001:db8::10', 'add fw1/mail 198.51.100.1']);
     expect(m.counters.skippedIpv6).toBe(1);
   });
 
   it('never blocks an address or a network overlapping neverBlock, and counts it', () => {
     const m = model();
-    expect(play(m, [[0, ban('sshd', '10.1.2.3')], [1, ban('sshd', '0.0.0.0/0')], [2, ban('sshd', '2001:db8:ffff:1::/64')], [3, ban('sshd', '11.0.0.0/8')]])).toEqual([
-      'add fw1/f2b-v4 11.0.0.0/8',
-    ]);
+    expect(
+      play(m, [
+        [0, ban('sshd', '10.1.2.3')],
+        [1, ban('sshd', '0.0.0.0/0')],
+        [2, ban('sshd', '2001:db8:ffff:1::/64')],
+        [3, ban('sshd', '11.0.0.0/8')],
+      ]),
+    ).toEqual(['add fw1/f2b-v4 11.0.0.0/8']);
     expect(m.counters.neverBlocked).toBe(3);
   });
 
   it('ignores jails no group takes (counted) and unbans of unknown addresses', () => {
     const m = model();
-    expect(play(m, [[0, ban('recidive', '192.0.2.1')], [1, unban('sshd', '192.0.2.99')]], 1 + W)).toEqual([]);
+    expect(
+      play(
+        m,
+        [
+          [0, ban('recidive', '192.0.2.1')],
+          [1, unban('sshd', '192.0.2.99')],
+        ],
+        1 + W,
+      ),
+    ).toEqual([]);
     expect(m.counters.unrouted).toBe(1);
   });
 });
@@ -113,10 +143,16 @@ describe('model: bans and reference counts', () => {
 describe('model: held unbans and suspensions', () => {
   it('holds an Unban for the window (neither desired nor to be removed), then removes it', () => {
     const m = model();
-    expect(play(m, [[0, ban('sshd', '192.0.2.1')], [1000, unban('sshd', '192.0.2.1')]], 1000 + W - 1)).toEqual([
-      'add fw1/f2b-v4 192.0.2.1',
-      'hold fw1/f2b-v4 192.0.2.1',
-    ]);
+    expect(
+      play(
+        m,
+        [
+          [0, ban('sshd', '192.0.2.1')],
+          [1000, unban('sshd', '192.0.2.1')],
+        ],
+        1000 + W - 1,
+      ),
+    ).toEqual(['add fw1/f2b-v4 192.0.2.1', 'hold fw1/f2b-v4 192.0.2.1']);
     expect(v4(m)).toEqual([]);
     expect([...m.held.get('fw1/f2b-v4')!]).toEqual(['192.0.2.1']);
     expect(m.expire(1000 + W).changes).toEqual([{ key: 'fw1/f2b-v4', address: '192.0.2.1', op: 'remove' }]);
@@ -125,17 +161,23 @@ describe('model: held unbans and suspensions', () => {
 
   it('an address held for one group stays desired where another jail still holds it active', () => {
     const m = model({ groups: [...GROUPS, { firewall: 'fw1', name: 'mail', jails: ['sshd'] }] });
-    expect(play(m, [[0, ban('sshd', '192.0.2.1')], [0, ban('web-x', '192.0.2.1')], [10, unban('sshd', '192.0.2.1')]])).toEqual([
-      'add fw1/f2b-v4 192.0.2.1',
-      'add fw1/mail 192.0.2.1',
-      'hold fw1/mail 192.0.2.1',
-    ]);
+    expect(
+      play(m, [
+        [0, ban('sshd', '192.0.2.1')],
+        [0, ban('web-x', '192.0.2.1')],
+        [10, unban('sshd', '192.0.2.1')],
+      ]),
+    ).toEqual(['add fw1/f2b-v4 192.0.2.1', 'add fw1/mail 192.0.2.1', 'hold fw1/mail 192.0.2.1']);
     expect(v4(m)).toEqual(['192.0.2.1']);
   });
 
   it('a Ban during the hold makes the entry active again', () => {
     const m = model();
-    play(m, [[0, ban('sshd', '192.0.2.1')], [1000, unban('sshd', '192.0.2.1')], [2000, ban('sshd', '192.0.2.1')]]);
+    play(m, [
+      [0, ban('sshd', '192.0.2.1')],
+      [1000, unban('sshd', '192.0.2.1')],
+      [2000, ban('sshd', '192.0.2.1')],
+    ]);
     expect(m.expire(1e9).changes).toEqual([]);
     expect(v4(m)).toEqual(['192.0.2.1']);
   });
@@ -166,7 +208,13 @@ describe('model: held unbans and suspensions', () => {
 
   it('Jail stopped after the window is too late: the unban was real', () => {
     const m = model();
-    expect(play(m, [[0, ban('sshd', '192.0.2.1')], [1000, unban('sshd', '192.0.2.1')], [1000 + W + 1, jailStop('sshd')]])).toContain('remove fw1/f2b-v4 192.0.2.1');
+    expect(
+      play(m, [
+        [0, ban('sshd', '192.0.2.1')],
+        [1000, unban('sshd', '192.0.2.1')],
+        [1000 + W + 1, jailStop('sshd')],
+      ]),
+    ).toContain('remove fw1/f2b-v4 192.0.2.1');
   });
 
   it('restored within the grace after Jail started: kept; not restored: removed after the grace', () => {
@@ -260,7 +308,13 @@ describe('model: held unbans and suspensions', () => {
     // A restore that never ends (a Restore Ban of another address every half grace).
     for (let t = 20 + G / 2, i = 0; t < 6 * G; t += G / 2, i++) steps.push([t, restore('sshd', `198.51.100.${i % 250}`)]);
     // Up to the maxSuspendMs bound (suspended at 10): still blocked; at it: removed.
-    expect(play(m, steps.filter(([t]) => t < 10 + 3 * G), 10 + 3 * G - 1).filter((c) => c.startsWith('remove'))).toEqual([]);
+    expect(
+      play(
+        m,
+        steps.filter(([t]) => t < 10 + 3 * G),
+        10 + 3 * G - 1,
+      ).filter((c) => c.startsWith('remove')),
+    ).toEqual([]);
     const m2 = model({ suspend });
     const changes = play(m2, steps);
     expect(changes.filter((c) => c.includes('192.0.2.'))).toEqual([
@@ -310,20 +364,35 @@ describe('model: held unbans and suspensions', () => {
       [2100, unban('sshd', '192.0.2.2', 100)],
       [2200, jailStop('sshd', 100)],
     ]);
-    expect(changes).toEqual(['add fw1/f2b-v4 192.0.2.1', 'add fw1/f2b-v4 192.0.2.2', 'hold fw1/f2b-v4 192.0.2.1', 'remove fw1/f2b-v4 192.0.2.1']);
+    expect(changes).toEqual([
+      'add fw1/f2b-v4 192.0.2.1',
+      'add fw1/f2b-v4 192.0.2.2',
+      'hold fw1/f2b-v4 192.0.2.1',
+      'remove fw1/f2b-v4 192.0.2.1',
+    ]);
     expect(v4(m)).toEqual(['192.0.2.2']);
   });
 
   it('Repeal Ban (1.1.1+) is a suspension', () => {
     const m = model();
-    play(m, [[0, ban('sshd', '192.0.2.1')], [10, ev('repeal-ban', 'sshd', '192.0.2.1')]], 10 + W + 1);
+    play(
+      m,
+      [
+        [0, ban('sshd', '192.0.2.1')],
+        [10, ev('repeal-ban', 'sshd', '192.0.2.1')],
+      ],
+      10 + W + 1,
+    );
     expect(m.entry('192.0.2.1', 'sshd')?.state).toBe('suspended');
     expect(v4(m)).toEqual(['192.0.2.1']);
   });
 
   it('a suspension whose jail never comes back ends after maxSuspendMs', () => {
     const m = model({ suspend: { ...DEFAULT_SUSPEND, maxSuspendMs: 3_600_000 } });
-    play(m, [[0, ban('sshd', '192.0.2.1')], [10, ev('repeal-ban', 'sshd', '192.0.2.1')]]);
+    play(m, [
+      [0, ban('sshd', '192.0.2.1')],
+      [10, ev('repeal-ban', 'sshd', '192.0.2.1')],
+    ]);
     expect(m.expire(10 + 3_600_000 - 1).changes).toEqual([]);
     expect(m.nextDeadline()).toBe(10 + 3_600_000);
     expect(m.expire(10 + 3_600_000).changes).toEqual([{ key: 'fw1/f2b-v4', address: '192.0.2.1', op: 'remove' }]);
@@ -349,7 +418,13 @@ describe('model: held unbans and suspensions', () => {
 
   it('a clean stop then start of a new pid is not mistaken for a crash', () => {
     const m = model();
-    play(m, [[0, serverStart(100)], [10, ban('sshd', '192.0.2.1', 100)], [20, serverStopping(100)], [30, serverStop(100)], [40, serverStart(200)]]);
+    play(m, [
+      [0, serverStart(100)],
+      [10, ban('sshd', '192.0.2.1', 100)],
+      [20, serverStopping(100)],
+      [30, serverStop(100)],
+      [40, serverStart(200)],
+    ]);
     expect(m.entry('192.0.2.1', 'sshd')?.state).toBe('active');
   });
 });
@@ -371,14 +446,19 @@ describe('model: serialisation', () => {
     expect(json.entries['2001:db8::1']).toEqual({ sshd: { state: 'suspended', at: 200, restoreBy: 300 + G } });
     const back = deserializeModel(json, m.opts, 100);
     expect(serializeModel(back)).toEqual(json);
-    expect([...back.desired.entries()].map(([k, s]) => [k, [...s].sort()])).toEqual([...m.desired.entries()].map(([k, s]) => [k, [...s].sort()]));
+    expect([...back.desired.entries()].map(([k, s]) => [k, [...s].sort()])).toEqual(
+      [...m.desired.entries()].map(([k, s]) => [k, [...s].sort()]),
+    );
     expect(back.pid).toBe(100);
     expect(back.nextDeadline()).toBe(m.nextDeadline());
   });
 
   it('restarts the window of held unbans at load time (the deciding lines are replayed only now)', () => {
     const m = model();
-    play(m, [[0, ban('sshd', '192.0.2.1')], [100, unban('sshd', '192.0.2.1')]]);
+    play(m, [
+      [0, ban('sshd', '192.0.2.1')],
+      [100, unban('sshd', '192.0.2.1')],
+    ]);
     const back = deserializeModel(serializeModel(m), m.opts, 1_000_000);
     expect(back.expire(1_000_000 + W - 1).changes).toEqual([]);
     back.apply(jailStop('sshd'), 1_000_000 + 10);
@@ -387,7 +467,11 @@ describe('model: serialisation', () => {
 
   it('drops on load what the config no longer routes or now never blocks', () => {
     const m = model();
-    play(m, [[0, ban('sshd', '192.0.2.1')], [0, ban('sshd', '192.0.2.2')], [0, ban('postfix', '198.51.100.1')]]);
+    play(m, [
+      [0, ban('sshd', '192.0.2.1')],
+      [0, ban('sshd', '192.0.2.2')],
+      [0, ban('postfix', '198.51.100.1')],
+    ]);
     const opts: ModelOptions = { ...m.opts, groups: [GROUPS[0]!], neverBlock: makeNeverBlock(['192.0.2.2']) };
     const back = deserializeModel(serializeModel(m), opts, 0);
     expect(serializeModel(back).entries).toEqual({ '192.0.2.1': { sshd: { state: 'active', at: 0 } } });
@@ -401,7 +485,17 @@ describe('model: serialisation', () => {
 describe('model: the floor (issue 11 item 7)', () => {
   it('keeps every refused target out of the desired state, with its reason and the groups it would have fed', () => {
     const m = model({ neverBlock: makeFloor({ neverBlock: ['10.1.2.3'] }) });
-    const targets = ['0.0.0.0', '255.255.255.255', '::', '224.0.0.0/3', '1.0.0.0/8', '100.64.0.1', '64:ff9b::a01:203', '2002:a01:203::', '10.1.2.3'];
+    const targets = [
+      '0.0.0.0',
+      '255.255.255.255',
+      '::',
+      '224.0.0.0/3',
+      '1.0.0.0/8',
+      '100.64.0.1',
+      '64:ff9b::a01:203',
+      '2002:a01:203::',
+      '10.1.2.3',
+    ];
     const notes = targets.flatMap((ip) => m.apply(ban('sshd', ip), 0).notes);
     expect(notes.map((n) => ('reason' in n ? `${n.kind} ${n.reason}` : n.kind))).toEqual([
       'refused unspecified',
@@ -424,8 +518,15 @@ describe('model: the floor (issue 11 item 7)', () => {
 
   it('a loaded state drops what the floor now refuses', () => {
     const m = model({ neverBlock: () => false });
-    play(m, [[0, ban('sshd', '100.64.0.1')], [0, ban('sshd', '192.0.2.1')]]);
-    const again = deserializeModel(serializeModel(m), { groups: GROUPS, neverBlock: makeFloor({ neverBlock: [] }), suspend: DEFAULT_SUSPEND }, 10);
+    play(m, [
+      [0, ban('sshd', '100.64.0.1')],
+      [0, ban('sshd', '192.0.2.1')],
+    ]);
+    const again = deserializeModel(
+      serializeModel(m),
+      { groups: GROUPS, neverBlock: makeFloor({ neverBlock: [] }), suspend: DEFAULT_SUSPEND },
+      10,
+    );
     expect(v4(again)).toEqual(['192.0.2.1']);
   });
 });
@@ -462,11 +563,14 @@ describe('model: old lines (issue 11 item 9)', () => {
     m.apply(at(ban('sshd', '192.0.2.1'), '2026-12-04T10:00:00.000'), 0);
     expect(m.apply(at(ban('sshd', '192.0.2.2'), '2026-12-03T10:00:00.001'), 1).changes).toHaveLength(1);
     expect(m.apply(at(ban('sshd', '192.0.2.3'), '2026-12-03T09:59:59.999'), 2).changes).toHaveLength(0);
-    const again = deserializeModel(serializeModel(m), { groups: GROUPS, neverBlock: () => false, suspend: DEFAULT_SUSPEND, maxLineAgeMs: DAY }, 10);
+    const again = deserializeModel(
+      serializeModel(m),
+      { groups: GROUPS, neverBlock: () => false, suspend: DEFAULT_SUSPEND, maxLineAgeMs: DAY },
+      10,
+    );
     expect(again.apply(at(ban('sshd', '192.0.2.4'), '2025-01-01T00:00:00.000'), 11).changes).toHaveLength(0);
     const off = model({ maxLineAgeMs: 0 });
     off.apply(at(ban('sshd', '192.0.2.1'), '2026-12-04T10:00:00.000'), 0);
     expect(off.apply(at(ban('sshd', '192.0.2.9'), '2020-01-01T00:00:00.000'), 1).changes).toHaveLength(1);
   });
 });
-

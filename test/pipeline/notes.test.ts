@@ -4,13 +4,40 @@ import type { Note } from '../../src/pipeline/model.js';
 import { recordingLogger } from './harness.js';
 
 const cases: [Note, string, string][] = [
-  [{ kind: 'never-block', jail: 'sshd', address: '10.0.0.1', reason: 'never-block', detail: 'overlaps never-block 10.0.0.0/8', groups: ['fw/g'] }, 'warn', 'ban ignored: address is in neverBlock'],
-  [{ kind: 'refused', jail: 'sshd', address: '0.0.0.0', reason: 'unspecified', detail: 'overlaps 0.0.0.0', groups: ['fw/g'] }, 'warn', 'ban refused: unspecified'],
-  [{ kind: 'stale-log', time: '2025-12-01T08:00:00.000', newest: '2026-12-04T10:00:00.000' }, 'warn', 'log lines far older than the newest line seen (a replaced or old log?): ignored, not taken as live bans or unbans'],
-  [{ kind: 'no-ipv6-group', jail: 'sshd', address: '2001:db8::1', groups: ['fw1/a'] }, 'warn', 'IPv6 ban skipped for groups without an ipv6Name'],
+  [
+    {
+      kind: 'never-block',
+      jail: 'sshd',
+      address: '10.0.0.1',
+      reason: 'never-block',
+      detail: 'overlaps never-block 10.0.0.0/8',
+      groups: ['fw/g'],
+    },
+    'warn',
+    'ban ignored: address is in neverBlock',
+  ],
+  [
+    { kind: 'refused', jail: 'sshd', address: '0.0.0.0', reason: 'unspecified', detail: 'overlaps 0.0.0.0', groups: ['fw/g'] },
+    'warn',
+    'ban refused: unspecified',
+  ],
+  [
+    { kind: 'stale-log', time: '2025-12-01T08:00:00.000', newest: '2026-12-04T10:00:00.000' },
+    'warn',
+    'log lines far older than the newest line seen (a replaced or old log?): ignored, not taken as live bans or unbans',
+  ],
+  [
+    { kind: 'no-ipv6-group', jail: 'sshd', address: '2001:db8::1', groups: ['fw1/a'] },
+    'warn',
+    'IPv6 ban skipped for groups without an ipv6Name',
+  ],
   [{ kind: 'invalid-address', jail: 'sshd', address: 'nope' }, 'warn', 'ban ignored: not an IP address or network'],
   [{ kind: 'unrouted', jail: 'web', address: '192.0.2.1' }, 'debug', 'ban ignored: no group takes this jail'],
-  [{ kind: 'crash-restart', pid: 42, suspended: 3 }, 'warn', 'fail2ban restarted without a stop sequence: all bans suspended until their jails restore them'],
+  [
+    { kind: 'crash-restart', pid: 42, suspended: 3 },
+    'warn',
+    'fail2ban restarted without a stop sequence: all bans suspended until their jails restore them',
+  ],
   [{ kind: 'expired-unban', jail: 'sshd', address: '192.0.2.1' }, 'info', 'unban confirmed'],
   [{ kind: 'not-restored', jail: 'sshd', address: '192.0.2.1' }, 'info', 'suspended ban not restored: removing'],
   [{ kind: 'max-suspend', jail: 'sshd', address: '192.0.2.1' }, 'info', 'suspension too old: removing'],

@@ -1,14 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { IPLIST_MAX_ADDRESSES, listNamer } from '../../src/core/list-name.js';
-import {
-  desiredAfter,
-  planLists,
-  planSteps,
-  type ListPlan,
-  type ListStep,
-  type PackInput,
-} from '../../src/pipeline/packing.js';
+import { desiredAfter, planLists, planSteps, type ListPlan, type ListStep, type PackInput } from '../../src/pipeline/packing.js';
 
 // ---- a firewall that applies list steps the way the XG would ----------------------------------
 
@@ -258,7 +251,10 @@ describe('planLists: properties', () => {
         const held = new Set([...p.current.values()].flat());
         const fresh = adds.filter((a) => !held.has(a));
         const plan = planLists({ ...p, desired: new Set([...held, ...fresh]), compact: 'never' });
-        const rooms = [...p.current.values()].map((l) => p.listSize - l.length).filter((r) => r > 0).sort((a, b) => b - a);
+        const rooms = [...p.current.values()]
+          .map((l) => p.listSize - l.length)
+          .filter((r) => r > 0)
+          .sort((a, b) => b - a);
         let need = 0;
         let left = fresh.length;
         for (const r of rooms) {
@@ -277,7 +273,11 @@ describe('planLists: properties', () => {
     fc.assert(
       fc.property(anyInput, fc.integer(), (p, seed) => {
         const a = planLists(p);
-        const shuffle = <T>(xs: T[]) => xs.map((x, i) => [x, (i * 7919 + seed) % 101] as const).sort((x, y) => x[1] - y[1]).map((x) => x[0]);
+        const shuffle = <T>(xs: T[]) =>
+          xs
+            .map((x, i) => [x, (i * 7919 + seed) % 101] as const)
+            .sort((x, y) => x[1] - y[1])
+            .map((x) => x[0]);
         const b = planLists({ ...p, current: new Map(shuffle([...p.current])), desired: new Set(shuffle([...p.desired])) });
         expect(b).toEqual(a);
         expect(planLists(p)).toEqual(a);
@@ -289,7 +289,8 @@ describe('planLists: properties', () => {
 
 // ---- examples ------------------------------------------------------------------------------------
 
-const ips = (n: number, base = 0) => Array.from({ length: n }, (_, i) => `11.${(base + i) >> 16}.${((base + i) >> 8) & 255}.${(base + i) & 255}`);
+const ips = (n: number, base = 0) =>
+  Array.from({ length: n }, (_, i) => `11.${(base + i) >> 16}.${((base + i) >> 8) & 255}.${(base + i) & 255}`);
 
 describe('planLists: examples', () => {
   it('10,000 addresses from nothing: 10 lists of 1000, created in one stage', () => {
@@ -306,7 +307,9 @@ describe('planLists: examples', () => {
     const first = planLists({ current: new Map(), desired: new Set(all.slice(0, 99_990)), listSize: 1000, namer });
     expect(first.lists.size).toBe(100);
     const plan = planLists({ current: first.lists, desired: new Set(all.slice(0, 99_991)), listSize: 1000, namer });
-    expect(planSteps(plan)).toEqual([{ op: 'update', name: namer.name(100), addresses: [...(first.lists.get(namer.name(100)) ?? []), all[99_990]] }]);
+    expect(planSteps(plan)).toEqual([
+      { op: 'update', name: namer.name(100), addresses: [...(first.lists.get(namer.name(100)) ?? []), all[99_990]] },
+    ]);
   });
 
   it('a lone ban with no list yet is one create', () => {
@@ -390,7 +393,13 @@ describe('planLists: examples', () => {
       [namer.name(1), ['198.51.100.0']],
       [namer.name(2), ['198.51.100.7', '198.51.100.0']],
     ]);
-    const p: PackInput = { current, desired: new Set(['198.51.100.0', '198.51.100.5', '198.51.100.13', '198.51.100.7']), listSize: 4, namer, compact: 'auto' };
+    const p: PackInput = {
+      current,
+      desired: new Set(['198.51.100.0', '198.51.100.5', '198.51.100.13', '198.51.100.7']),
+      listSize: 4,
+      namer,
+      compact: 'auto',
+    };
     const plan = planLists(p);
     const fw = run(p, plan); // throws on 503
     expect(blocked(fw)).toEqual(p.desired);

@@ -25,7 +25,7 @@ describe('PendingChanges', () => {
     expect(p.size).toBe(2);
   });
 
-  it("a hold counts as leaving: a ban held before its first write cancels out; after a flush it is a change of its own", () => {
+  it('a hold counts as leaving: a ban held before its first write cancels out; after a flush it is a change of its own', () => {
     const p = new PendingChanges();
     p.record(ch(V4, '192.0.2.1', 'add'));
     p.record(ch(V4, '192.0.2.1', 'hold'));

@@ -2,7 +2,15 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { decodeState, emptyState, encodeState, STATE_VERSION, StateFormatError, stateCodec, type PersistedState } from '../../src/pipeline/persisted.js';
+import {
+  decodeState,
+  emptyState,
+  encodeState,
+  STATE_VERSION,
+  StateFormatError,
+  stateCodec,
+  type PersistedState,
+} from '../../src/pipeline/persisted.js';
 import { MODEL_VERSION } from '../../src/pipeline/model.js';
 import { StateStore, type StateCodec } from '../../src/state/index.js';
 
@@ -56,12 +64,28 @@ describe('state codec', () => {
     ['garbage', '{"version":1,"mo\u0000del', /^not valid JSON \(/],
     ['an empty file', ' \n', /^empty file$/],
     ['a wrong state version', JSON.stringify({ ...state(2), version: 2 }), /^unexpected shape at version: /],
-    ['a wrong model version', JSON.stringify({ ...state(2), model: { ...state(2).model, version: 9 } }), /^unexpected shape at model\.version: /],
+    [
+      'a wrong model version',
+      JSON.stringify({ ...state(2), model: { ...state(2).model, version: 9 } }),
+      /^unexpected shape at model\.version: /,
+    ],
     ['a wrong shape', JSON.stringify({ ...state(2), model: { entries: [] } }), /^unexpected shape at model\.\w+: .*\(\+\d+ more\)$/],
     ['a JSON null', 'null', /^unexpected shape at document: /],
-    ['an unknown jail state', JSON.stringify({ ...state(2), model: { ...state(2).model, entries: { '192.0.2.1': { sshd: { state: 'gone', at: 1 } } } } }), /^unexpected shape at model\.entries\.192\.0\.2\.1\.sshd\.state: /],
-    ['a checkpoint head that is not a SHA-256', JSON.stringify(state(2, { checkpoint: { ...state(2).checkpoint!, head: 'abc' } })), /^unexpected shape at checkpoint\.head: /],
-    ['a negative offset', JSON.stringify(state(2, { checkpoint: { ...state(2).checkpoint!, offset: -1 } })), /^unexpected shape at checkpoint\.offset: /],
+    [
+      'an unknown jail state',
+      JSON.stringify({ ...state(2), model: { ...state(2).model, entries: { '192.0.2.1': { sshd: { state: 'gone', at: 1 } } } } }),
+      /^unexpected shape at model\.entries\.192\.0\.2\.1\.sshd\.state: /,
+    ],
+    [
+      'a checkpoint head that is not a SHA-256',
+      JSON.stringify(state(2, { checkpoint: { ...state(2).checkpoint!, head: 'abc' } })),
+      /^unexpected shape at checkpoint\.head: /,
+    ],
+    [
+      'a negative offset',
+      JSON.stringify(state(2, { checkpoint: { ...state(2).checkpoint!, offset: -1 } })),
+      /^unexpected shape at checkpoint\.offset: /,
+    ],
   ];
   it.each(bad)('refuses %s, saying where', (_name, text, reason) => {
     expect(refusal(text)).toMatch(reason);

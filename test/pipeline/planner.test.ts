@@ -7,7 +7,10 @@ describe('plan', () => {
     const desired = new Set(['192.0.2.5', '192.0.2.1', '192.0.2.3', '192.0.2.4', '192.0.2.2']);
     const known = new Set(['192.0.2.3', '198.51.100.1', '198.51.100.2']);
     expect(plan(desired, known, 2)).toEqual({
-      add: [['192.0.2.1', '192.0.2.2'], ['192.0.2.4', '192.0.2.5']],
+      add: [
+        ['192.0.2.1', '192.0.2.2'],
+        ['192.0.2.4', '192.0.2.5'],
+      ],
       remove: [['198.51.100.1', '198.51.100.2']],
     });
   });
@@ -22,7 +25,10 @@ describe('plan', () => {
     expect(plan(new Set(['a', 'b']), new Set(['b', 'a']), 50)).toEqual({ add: [], remove: [] });
   });
   it('chunks exactly at the size', () => {
-    expect(chunk([1, 2, 3, 4, 5, 6], 3)).toEqual([[1, 2, 3], [4, 5, 6]]);
+    expect(chunk([1, 2, 3, 4, 5, 6], 3)).toEqual([
+      [1, 2, 3],
+      [4, 5, 6],
+    ]);
     expect(chunk([1, 2, 3, 4, 5, 6, 7], 3)).toEqual([[1, 2, 3], [4, 5, 6], [7]]);
     expect(chunk([], 3)).toEqual([]);
     expect(() => chunk([1], 0)).toThrow(RangeError);

@@ -7,7 +7,8 @@ import { MemoryFirewall } from '../../src/xg/memory.js';
 const RETRY = { initialDelayMs: 1000, maxDelayMs: 8000, multiplier: 2, jitter: 0.2, probeMaxDelayMs: 8000 };
 
 const transient = (): Error => Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:4444'), { retryable: true, code: 'XG_TRANSPORT' });
-const authFailure = (): Error => Object.assign(new Error('Sophos XG refused the request (XG "Authentication Failure")'), { retryable: false, code: 'XG_AUTH' });
+const authFailure = (): Error =>
+  Object.assign(new Error('Sophos XG refused the request (XG "Authentication Failure")'), { retryable: false, code: 'XG_AUTH' });
 
 /** Times at which the firewall was tried (a failing run stops at its first request). */
 function attempts(h: Harness, fw = 'fw1'): number[] {

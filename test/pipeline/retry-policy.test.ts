@@ -12,8 +12,19 @@ describe('retry policy', () => {
     expect(failureKind('XG_ACCESS', false)).toBe('access');
     expect(failureKind('XG_TRANSPORT', false)).toBe('transient');
     expect(failureKind('XG_GROUP_FAMILY_MISMATCH', true)).toBe('refused');
-    expect([isFirewallWide('auth'), isFirewallWide('access'), isFirewallWide('transient'), isFirewallWide('refused')]).toEqual([true, true, false, false]);
-    expect([undefined, 'auth', 'access', 'transient', 'refused'].map((k) => stateOf(k as never))).toEqual(['ok', 'auth-failed', 'api-access-denied', 'unreachable', 'refused']);
+    expect([isFirewallWide('auth'), isFirewallWide('access'), isFirewallWide('transient'), isFirewallWide('refused')]).toEqual([
+      true,
+      true,
+      false,
+      false,
+    ]);
+    expect([undefined, 'auth', 'access', 'transient', 'refused'].map((k) => stateOf(k as never))).toEqual([
+      'ok',
+      'auth-failed',
+      'api-access-denied',
+      'unreachable',
+      'refused',
+    ]);
   });
 
   it('progress starts the schedule over; no progress climbs it', () => {

@@ -18,7 +18,13 @@ describe('Router', () => {
     expect(route.noIpv6.map((m) => m.name)).toEqual(['all4', 'all4']);
   });
   it('lists every target once', () => {
-    expect(r.targets().map((t) => `${t.key}:${t.group.family}`)).toEqual(['a/ssh4:IPv4', 'a/ssh6:IPv6', 'a/all4:IPv4', 'b/ssh4:IPv4', 'b/ssh6:IPv6']);
+    expect(r.targets().map((t) => `${t.key}:${t.group.family}`)).toEqual([
+      'a/ssh4:IPv4',
+      'a/ssh6:IPv6',
+      'a/all4:IPv4',
+      'b/ssh4:IPv4',
+      'b/ssh6:IPv6',
+    ]);
   });
   it('a jail matching nothing routes nowhere', () => {
     expect(new Router([groups[0]!]).route('postfix')).toEqual({ IPv4: [], IPv6: [], noIpv6: [] });

@@ -39,7 +39,12 @@ function rig(o: { checkpoint?: boolean; spacing?: number } = {}) {
     snapshot: () => {
       const n = ++world.taken;
       events.push(`snapshot ${n}@${world.offset}`);
-      const state: PersistedState = { version: STATE_VERSION, model: { version: MODEL_VERSION, stopping: false, entries: {} }, savedAt: `t${clock.now}`, checkpoint: cp(world.offset) };
+      const state: PersistedState = {
+        version: STATE_VERSION,
+        model: { version: MODEL_VERSION, stopping: false, entries: {} },
+        savedAt: `t${clock.now}`,
+        checkpoint: cp(world.offset),
+      };
       return { state, n };
     },
     settled: (job) => events.push(`settled ${job.n}`),

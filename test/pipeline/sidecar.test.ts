@@ -306,9 +306,12 @@ describe('status, idle and logs', () => {
     push(h, ban('sshd', '192.0.2.1'));
     push(h, ban('sshd', '192.0.2.2'));
     await h.clock.advance(1000);
-    expect(h.log.at('info').filter((e) => e.msg === 'ban applied').map((e) => e.obj)).toEqual([
-      { firewall: 'fw1', group: 'f2b-v4', family: 'IPv4', count: 2, addresses: ['192.0.2.1', '192.0.2.2'], durationMs: 0 },
-    ]);
+    expect(
+      h.log
+        .at('info')
+        .filter((e) => e.msg === 'ban applied')
+        .map((e) => e.obj),
+    ).toEqual([{ firewall: 'fw1', group: 'f2b-v4', family: 'IPv4', count: 2, addresses: ['192.0.2.1', '192.0.2.2'], durationMs: 0 }]);
   });
 });
 

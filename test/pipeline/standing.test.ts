@@ -64,7 +64,11 @@ describe('standingBans', () => {
   });
 
   it('never reports a never-block address or a line that is not an event', async () => {
-    const bans = await standingBans([line('04:00:00', '[sshd] Ban 10.1.2.3'), 'Traceback (most recent call last):', '', line('04:00:01', '[sshd] Ban 192.0.2.9')], opts, 'x');
+    const bans = await standingBans(
+      [line('04:00:00', '[sshd] Ban 10.1.2.3'), 'Traceback (most recent call last):', '', line('04:00:01', '[sshd] Ban 192.0.2.9')],
+      opts,
+      'x',
+    );
     expect(shape(bans)).toEqual(new Set(['sshd 192.0.2.9 IPv4']));
   });
 });

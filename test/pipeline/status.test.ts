@@ -14,7 +14,11 @@ function parts(): StatusParts {
       { firewall: { firewall: 'fw2', reachable: false, consecutiveFailures: 3 }, groups: [group('fw2', 'c')] },
     ],
     persist: { consecutiveFailures: 1, lastSave: '2026-11-25T08:00:00.000Z' },
-    model: { counters: { neverBlocked: 1, skippedIpv6: 2, unrouted: 3, invalid: 4 }, waitingCount: 7, suspendedIn: (key) => suspended[key] ?? 0 },
+    model: {
+      counters: { neverBlocked: 1, skippedIpv6: 2, unrouted: 3, invalid: 4 },
+      waitingCount: 7,
+      suspendedIn: (key) => suspended[key] ?? 0,
+    },
   };
 }
 

@@ -32,12 +32,21 @@ describe('oneShotTargets', () => {
   });
 
   it('a jail whose groups have no group of the family skips the address', () => {
-    expect(oneShotTargets(router, neverBlock, { jail: 'nginx-http', address: v6, ban: true })).toEqual({ kind: 'no-family-group', family: 'IPv6' });
+    expect(oneShotTargets(router, neverBlock, { jail: 'nginx-http', address: v6, ban: true })).toEqual({
+      kind: 'no-family-group',
+      family: 'IPv6',
+    });
   });
 
   it('a ban of a never-block address is refused before routing; an unban of one is not', () => {
-    expect(oneShotTargets(router, neverBlock, { jail: 'sshd', address: { ip: '10.1.2.3', family: 'IPv4' }, ban: true })).toMatchObject({ kind: 'never-block', reason: 'never-block' });
-    expect(keys(oneShotTargets(router, neverBlock, { jail: 'sshd', address: { ip: '10.1.2.3', family: 'IPv4' }, ban: false }))).toEqual(['a/ssh4', 'a/all4']);
+    expect(oneShotTargets(router, neverBlock, { jail: 'sshd', address: { ip: '10.1.2.3', family: 'IPv4' }, ban: true })).toMatchObject({
+      kind: 'never-block',
+      reason: 'never-block',
+    });
+    expect(keys(oneShotTargets(router, neverBlock, { jail: 'sshd', address: { ip: '10.1.2.3', family: 'IPv4' }, ban: false }))).toEqual([
+      'a/ssh4',
+      'a/all4',
+    ]);
   });
 
   it('no group at all: for an unknown jail when no mapping takes every jail, or an empty config', () => {
@@ -49,11 +58,15 @@ describe('oneShotTargets', () => {
 
   it('with the floor: a target no firewall should get is refused with its reason (ban only)', () => {
     const floor = makeFloor({ neverBlock: ['10.0.0.0/8'] });
-    const ban = (ip: string, family: 'IPv4' | 'IPv6' = 'IPv4') => oneShotTargets(router, floor, { jail: 'sshd', address: { ip, family }, ban: true });
+    const ban = (ip: string, family: 'IPv4' | 'IPv6' = 'IPv4') =>
+      oneShotTargets(router, floor, { jail: 'sshd', address: { ip, family }, ban: true });
     expect(ban('255.255.255.255')).toMatchObject({ kind: 'never-block', reason: 'broadcast' });
     expect(ban('1.0.0.0/8')).toMatchObject({ kind: 'never-block', reason: 'too-wide' });
     expect(ban('64:ff9b::a01:203', 'IPv6')).toMatchObject({ kind: 'never-block', reason: 'never-block-embedded' });
     expect(keys(ban('198.51.100.7'))).toEqual(['a/ssh4', 'a/all4']);
-    expect(keys(oneShotTargets(router, floor, { jail: 'sshd', address: { ip: '1.0.0.0/8', family: 'IPv4' }, ban: false }))).toEqual(['a/ssh4', 'a/all4']);
+    expect(keys(oneShotTargets(router, floor, { jail: 'sshd', address: { ip: '1.0.0.0/8', family: 'IPv4' }, ban: false }))).toEqual([
+      'a/ssh4',
+      'a/all4',
+    ]);
   });
 });

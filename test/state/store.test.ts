@@ -66,22 +66,25 @@ describe('StateStore', () => {
     ['an empty file', (f) => writeFile(f, ''), /empty file/],
   ];
 
-  it.each(badContents)('%s (the codec refuses it): keeps it aside and falls back to the previous generation', async (_name, damage, reason) => {
-    await store.save(doc(1));
-    await store.save(doc(2));
-    await damage(store.file);
-    const damaged = await readFile(store.file);
-    const r = await open({ now: () => NOW }).load();
-    expect(r.source).toBe('previous');
-    expect(r.state).toEqual(doc(1));
-    const aside = `${store.file}.corrupt-${STAMP}`;
-    expect(r.recovered).toMatch(reason);
-    expect(r.recovered).toContain(`kept as ${aside}`);
-    // The codec's description of the copy that was used.
-    expect(r.recovered).toContain(`loaded the previous generation ${store.prevFile} (generation 1)`);
-    // The bad copy is kept byte for byte for inspection, not dropped.
-    expect(await readFile(aside)).toEqual(damaged);
-  });
+  it.each(badContents)(
+    '%s (the codec refuses it): keeps it aside and falls back to the previous generation',
+    async (_name, damage, reason) => {
+      await store.save(doc(1));
+      await store.save(doc(2));
+      await damage(store.file);
+      const damaged = await readFile(store.file);
+      const r = await open({ now: () => NOW }).load();
+      expect(r.source).toBe('previous');
+      expect(r.state).toEqual(doc(1));
+      const aside = `${store.file}.corrupt-${STAMP}`;
+      expect(r.recovered).toMatch(reason);
+      expect(r.recovered).toContain(`kept as ${aside}`);
+      // The codec's description of the copy that was used.
+      expect(r.recovered).toContain(`loaded the previous generation ${store.prevFile} (generation 1)`);
+      // The bad copy is kept byte for byte for inspection, not dropped.
+      expect(await readFile(aside)).toEqual(damaged);
+    },
+  );
 
   it('a codec without describe: the recovery note names the file only', async () => {
     const { describe: _d, ...plain } = docCodec;

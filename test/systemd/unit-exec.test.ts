@@ -153,7 +153,12 @@ describe('systemd unit command lines, run without systemd', () => {
     // Journal format (JOURNAL_STREAM set): priority prefix, no own time stamp, no password.
     expect(p.out.stderr).toMatch(/^<6>INFO stopping: saving state/m);
     expect(p.out.stderr).toMatch(/^<6>INFO stopped$/m);
-    expect(p.out.stderr.split('\n').filter((l) => l !== '').every((l) => /^<\d>[A-Z]+ /.test(l))).toBe(true);
+    expect(
+      p.out.stderr
+        .split('\n')
+        .filter((l) => l !== '')
+        .every((l) => /^<\d>[A-Z]+ /.test(l)),
+    ).toBe(true);
     expect(p.out.stderr).not.toContain(PASSWORD);
     // The final state names the ban: a restart resumes from it.
     const state = JSON.parse(await readFile(join(dir, 'state', 'state.json'), 'utf8')) as { model: { entries: Record<string, unknown> } };

@@ -7,15 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  parseUnit,
-  readUnit,
-  splitExecLine,
-  unitCommandLines,
-  unitValue,
-  unitValues,
-  type Unit,
-} from '../helpers/systemd-unit.js';
+import { parseUnit, readUnit, splitExecLine, unitCommandLines, unitValue, unitValues, type Unit } from '../helpers/systemd-unit.js';
 
 const UNIT_FILE = fileURLToPath(new URL('../../systemd/f2b-sophosxg.service', import.meta.url));
 const SECURITY_TXT = fileURLToPath(new URL('../../systemd/SECURITY.txt', import.meta.url));

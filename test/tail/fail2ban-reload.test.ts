@@ -22,7 +22,8 @@ function blocks(lines: string[], from: RegExp): string[][] {
   return out;
 }
 
-const events = (lines: string[]) => lines.map(parseLine).flatMap((r) => (r.kind === 'event' ? [`${r.event.type} ${r.event.ip ?? ''}`.trim()] : []));
+const events = (lines: string[]) =>
+  lines.map(parseLine).flatMap((r) => (r.kind === 'event' ? [`${r.event.type} ${r.event.ip ?? ''}`.trim()] : []));
 
 /** Addresses banned and not unbanned before line `upTo`. */
 function standing(lines: string[], upTo: number): Set<string> {
@@ -37,7 +38,9 @@ function standing(lines: string[], upTo: number): Set<string> {
 }
 
 async function tailed(path: string): Promise<string[]> {
-  const total = readFileSync(path, 'utf8').split('\n').filter((l) => l !== '').length;
+  const total = readFileSync(path, 'utf8')
+    .split('\n')
+    .filter((l) => l !== '').length;
   const f = follow({ path, startAt: 'beginning', watch: false });
   await f.seen(readFileSync(path, 'utf8').trimEnd().split('\n').at(-1) as string);
   expect(f.lines.length).toBe(total);

@@ -118,7 +118,14 @@ describe('LineSplitter', () => {
           }
           expect(pushAll(splitter(), chunks)).toEqual(whole);
           expect(whole.map((l) => l.end)).toEqual(
-            whole.map((_, i) => Buffer.byteLength(texts.slice(0, i + 1).map((t) => `${t.replace(/\n/g, ' ')}\n`).join(''))),
+            whole.map((_, i) =>
+              Buffer.byteLength(
+                texts
+                  .slice(0, i + 1)
+                  .map((t) => `${t.replace(/\n/g, ' ')}\n`)
+                  .join(''),
+              ),
+            ),
           );
         },
       ),

@@ -44,7 +44,10 @@ describe.skipIf(!available)('following the log of a real fail2ban 1.0.2 through 
       await waitFor(() => f.lines.some((l) => l.line.endsWith(`Unban ${ip}`)), `rotation ${n} delivered`);
     }
     const written = await f2b.logLines();
-    await waitFor(() => f.lines.length >= written.length, () => `${written.length} lines (have ${f.lines.length})`);
+    await waitFor(
+      () => f.lines.length >= written.length,
+      () => `${written.length} lines (have ${f.lines.length})`,
+    );
     // fail2ban may log more after the snapshot; what it had written must be there, in order, once.
     expect(f.texts().slice(0, written.length)).toEqual(written);
     const texts = f.texts();

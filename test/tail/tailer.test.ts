@@ -185,7 +185,11 @@ describe('long lines', () => {
     expect(f.lines.map((l) => l.line.length)).toEqual([6, 64 * 1024, 5]);
     expect(f.lines.map((l) => l.checkpoint.offset)).toEqual([7, 7 + big.length + 1, 7 + big.length + 7]);
     expect(f.warnings).toEqual([
-      expect.objectContaining({ code: 'LINE_TRUNCATED', offset: 7 + big.length + 1, message: expect.stringContaining(`${big.length} bytes`) }),
+      expect.objectContaining({
+        code: 'LINE_TRUNCATED',
+        offset: 7 + big.length + 1,
+        message: expect.stringContaining(`${big.length} bytes`),
+      }),
     ]);
   });
 });
@@ -207,7 +211,13 @@ describe('teardown', () => {
     expect(fds()).toBeGreaterThan(baseFds);
     expect(watchers()).toBeGreaterThan(baseWatchers);
     f.stop();
-    await waitFor(() => fds() === baseFds, () => `fds back to ${baseFds} (now ${fds()})`);
-    await waitFor(() => watchers() <= baseWatchers, () => `watchers/timers back to ${baseWatchers} (now ${watchers()})`);
+    await waitFor(
+      () => fds() === baseFds,
+      () => `fds back to ${baseFds} (now ${fds()})`,
+    );
+    await waitFor(
+      () => watchers() <= baseWatchers,
+      () => `watchers/timers back to ${baseWatchers} (now ${watchers()})`,
+    );
   });
 });

@@ -14,7 +14,14 @@ function capture(): { stream: Writable; lines: () => string[] } {
       cb();
     },
   });
-  return { stream, lines: () => chunks.join('').split('\n').filter((l) => l !== '') };
+  return {
+    stream,
+    lines: () =>
+      chunks
+        .join('')
+        .split('\n')
+        .filter((l) => l !== ''),
+  };
 }
 
 /** Every JSON-escaped variant too: the NDJSON line holds strings escaped once more. */
@@ -97,7 +104,9 @@ describe('text format', () => {
     expect(out.lines()).toHaveLength(2);
     expect(warn).toBe('<4>WARN save failed\\nretrying err.type=Error err.message="disk\\nfull" err.code=ENOSPC');
     // Stacks only for errors (one quoted value, still one line).
-    expect(error).toMatch(/^<3>ERROR fatal err\.type=Error err\.message="disk\\nfull" err\.stack="Error: disk\\nfull\\n {4}at .*" err\.code=ENOSPC$/);
+    expect(error).toMatch(
+      /^<3>ERROR fatal err\.type=Error err\.message="disk\\nfull" err\.stack="Error: disk\\nfull\\n {4}at .*" err\.code=ENOSPC$/,
+    );
   });
 });
 

@@ -21,7 +21,7 @@ describe('address ⇄ host fields', () => {
     expect(addressOfHost({ hostType: 'IP', ipAddress: '::ffff:192.0.2.7' })).toBe('192.0.2.7');
   });
 
-  it('reads with the parser\'s strictness: lenient forms and host bits are not taken as an address', () => {
+  it("reads with the parser's strictness: lenient forms and host bits are not taken as an address", () => {
     for (const ipAddress of ['127.1', '0x7f.0.0.1', 'fe80::1%eth0', '010.0.0.1']) {
       expect(addressOfHost({ hostType: 'IP', ipAddress })).toBeUndefined();
     }
@@ -30,7 +30,17 @@ describe('address ⇄ host fields', () => {
   });
 
   it('rejects what is not an address', () => {
-    for (const bad of ['1.2.3', '1.2.3.4/33', '2001:db8::/129', 'host.example', '1.2.3.4/24/1', '', '127.1', '0x7f.0.0.1', 'fe80::1%eth0']) {
+    for (const bad of [
+      '1.2.3',
+      '1.2.3.4/33',
+      '2001:db8::/129',
+      'host.example',
+      '1.2.3.4/24/1',
+      '',
+      '127.1',
+      '0x7f.0.0.1',
+      'fe80::1%eth0',
+    ]) {
       expect(familyOf(bad)).toBeUndefined();
     }
     expect(() => addressFields('nope')).toThrow(RangeError);

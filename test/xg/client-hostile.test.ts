@@ -30,7 +30,10 @@ afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
 });
 
-async function hostile(reply: (res: ServerResponse, req: IncomingMessage, count: (n: number) => void) => void, requestTimeoutMs = 5_000): Promise<Hostile> {
+async function hostile(
+  reply: (res: ServerResponse, req: IncomingMessage, count: (n: number) => void) => void,
+  requestTimeoutMs = 5_000,
+): Promise<Hostile> {
   const tls = await defaultTls();
   let sent = 0;
   let onClose: () => void = () => undefined;
@@ -44,7 +47,14 @@ async function hostile(reply: (res: ServerResponse, req: IncomingMessage, count:
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const port = (server.address() as AddressInfo).port;
   const dispatcher = buildDispatcher({ fingerprint256: fingerprint256(tls.cert) });
-  const client = new XgClient({ url: `https://127.0.0.1:${port}`, username: 'admin', password: 'pw', hostPrefix: 'f2b_', dispatcher, requestTimeoutMs });
+  const client = new XgClient({
+    url: `https://127.0.0.1:${port}`,
+    username: 'admin',
+    password: 'pw',
+    hostPrefix: 'f2b_',
+    dispatcher,
+    requestTimeoutMs,
+  });
   cleanups.push(async () => {
     for (const t of timers) clearInterval(t);
     await client.close();
@@ -71,7 +81,6 @@ function stream(res: ServerResponse, chunk: Buffer, total: number, count: (n: nu
   pump();
 }
 
-
 const xml = (res: ServerResponse, body: string): void => {
   res.writeHead(200, { 'content-type': 'text/xml' }).end(body);
 };
@@ -79,7 +88,9 @@ const xml = (res: ServerResponse, body: string): void => {
 describe('hostile firewall responses', () => {
   it('an entity-expansion bomb (billion laughs) is refused without expanding anything', async () => {
     const lol = ['<!ENTITY l0 "lol">', ...Array.from({ length: 9 }, (_, i) => `<!ENTITY l${i + 1} "${`&l${i};`.repeat(10)}">`)].join('');
-    const h = await hostile((res) => xml(res, `<?xml version="1.0"?><!DOCTYPE Response [${lol}]><Response>${LOGIN_OK}<IPHost><Name>&l9;</Name></IPHost></Response>`));
+    const h = await hostile((res) =>
+      xml(res, `<?xml version="1.0"?><!DOCTYPE Response [${lol}]><Response>${LOGIN_OK}<IPHost><Name>&l9;</Name></IPHost></Response>`),
+    );
     const before = process.memoryUsage().heapUsed;
     const err = await rejection(h.client.listOwnedHosts());
     expect(err).toBeInstanceOf(XgTransportError);
@@ -91,7 +102,10 @@ describe('hostile firewall responses', () => {
 
   it('an external entity (XXE) is refused, in any letter case', async () => {
     const h = await hostile((res) =>
-      xml(res, `<?xml version="1.0"?><!doctype Response [<!entity x SYSTEM "file:///etc/passwd">]><Response>${LOGIN_OK}<IPHost><Name>&x;</Name></IPHost></Response>`),
+      xml(
+        res,
+        `<?xml version="1.0"?><!doctype Response [<!entity x SYSTEM "file:///etc/passwd">]><Response>${LOGIN_OK}<IPHost><Name>&x;</Name></IPHost></Response>`,
+      ),
     );
     const err = await rejection(h.client.listOwnedHosts());
     expect(err.code).toBe('XG_XML_REFUSED');
@@ -147,7 +161,9 @@ describe('hostile firewall responses', () => {
 
   it('absurd nesting is a malformed answer, not a stack overflow', async () => {
     const depth = 100_000;
-    const h = await hostile((res) => xml(res, `<Response>${LOGIN_OK}<IPHost>${'<a>'.repeat(depth)}${'</a>'.repeat(depth)}</IPHost></Response>`));
+    const h = await hostile((res) =>
+      xml(res, `<Response>${LOGIN_OK}<IPHost>${'<a>'.repeat(depth)}${'</a>'.repeat(depth)}</IPHost></Response>`),
+    );
     const err = await rejection(h.client.listOwnedHosts());
     expect(err).toBeInstanceOf(XgTransportError);
     expect(err.code).toBe('XG_BAD_RESPONSE');

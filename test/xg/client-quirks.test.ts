@@ -13,7 +13,6 @@ import { captureLog, observeRequests, rejection, type SentRequest } from './help
 const G: GroupRef = { name: 'f2b_blockings', family: 'IPv4' };
 const G6: GroupRef = { name: 'f2b_blockings6', family: 'IPv6' };
 
-
 const start = emulatorPerTest();
 
 describe('firmware variants (reference §11, emulator quirks)', () => {
@@ -54,19 +53,22 @@ describe('firmware variants (reference §11, emulator quirks)', () => {
     ['§11.9 remove of a missing host 526', { removeMissingHostCode: 526 }],
     ['§11.10 update with a missing member 501', { updateMissingMemberCode: 501 }],
     ['§11.13 junk before the XML', { leadingJunk: true }],
-    ['every non-default reading at once', {
-      zeroRecordsText: 'Number of records Zero.',
-      caseSensitiveNames: false,
-      maxNameLength: 50,
-      colonInNames: false,
-      setWithoutOperation: 'add',
-      requireApiVersion: true,
-      removeReferencedHostCode: 509,
-      removeMissingHostCode: 526,
-      updateMissingCode: 526,
-      updateMissingMemberCode: 501,
-      leadingJunk: true,
-    }],
+    [
+      'every non-default reading at once',
+      {
+        zeroRecordsText: 'Number of records Zero.',
+        caseSensitiveNames: false,
+        maxNameLength: 50,
+        colonInNames: false,
+        setWithoutOperation: 'add',
+        requireApiVersion: true,
+        removeReferencedHostCode: 509,
+        removeMissingHostCode: 526,
+        updateMissingCode: 526,
+        updateMissingMemberCode: 501,
+        leadingJunk: true,
+      },
+    ],
   ];
   for (const [label, quirks] of variants) {
     it(`full life cycle under ${label}`, async () => {

@@ -41,7 +41,6 @@ afterEach(async () => {
   server = undefined;
 });
 
-
 describe('XgClient on the wire', () => {
   it('POSTs the form field reqxml to the API path, never in the URL', async () => {
     const seen: Array<{ method?: string; url?: string; type?: string }> = [];
@@ -74,7 +73,10 @@ describe('XgClient on the wire', () => {
 
   it('refuses a DOCTYPE answer (no entity expansion)', async () => {
     const { c } = await setup((_x, res) =>
-      send(res, `<?xml version="1.0"?><!DOCTYPE r [<!ENTITY a "Authentication Successful">]><Response><Login><status>&a;</status></Login></Response>`),
+      send(
+        res,
+        `<?xml version="1.0"?><!DOCTYPE r [<!ENTITY a "Authentication Successful">]><Response><Login><status>&a;</status></Login></Response>`,
+      ),
     );
     const err = await rejection(c.checkLogin());
     expect(err).toBeInstanceOf(XgTransportError);
@@ -82,13 +84,19 @@ describe('XgClient on the wire', () => {
   });
 
   it('stops reading a body over the size cap', async () => {
-    const { c } = await setup((_x, res) => send(res, resp(`<IPHost><Name>${'x'.repeat(100_000)}</Name></IPHost>`)), {}, { maxResponseBytes: 10_000 });
+    const { c } = await setup(
+      (_x, res) => send(res, resp(`<IPHost><Name>${'x'.repeat(100_000)}</Name></IPHost>`)),
+      {},
+      { maxResponseBytes: 10_000 },
+    );
     const err = await rejection(c.listOwnedHosts());
     expect(err.code).toBe('XG_RESPONSE_TOO_LARGE');
   });
 
   it('treats a Set answered without a Status as a failure', async () => {
-    const { c } = await setup((x, res) => send(res, resp(x.includes('<Get>') ? '<IPHostGroup transactionid=""><Status>No. of records Zero.</Status></IPHostGroup>' : '')));
+    const { c } = await setup((x, res) =>
+      send(res, resp(x.includes('<Get>') ? '<IPHostGroup transactionid=""><Status>No. of records Zero.</Status></IPHostGroup>' : '')),
+    );
     const err = await rejection(c.ensureGroup({ name: 'g', family: 'IPv4' }));
     expect(err.code).toBe('XG_NO_STATUS');
     expect(err.retryable).toBe(true);

@@ -36,7 +36,6 @@ function v4(n: number): string {
   return `10.${(n >> 16) & 255}.${(n >> 8) & 255}.${n & 255}`;
 }
 
-
 const start = emulatorPerTest();
 
 describe('batching, counted by the emulator', () => {
@@ -265,7 +264,9 @@ describe('error classes', () => {
     const name = hostName('f2b_', '203.0.113.7');
     f.em.model.referenceHost(name);
     // What the firewall answers a direct Remove, and the class it maps to.
-    const [answer] = parseResponse(await f.raw(buildRequest({ ...ADMIN, operations: [{ kind: 'remove', entities: [removeXml('IPHost', name)] }] }))).entities;
+    const [answer] = parseResponse(
+      await f.raw(buildRequest({ ...ADMIN, operations: [{ kind: 'remove', entities: [removeXml('IPHost', name)] }] })),
+    ).entities;
     expect(answer?.status?.code).toBe(510);
     expect(errorForStatus(answer?.status?.code, answer?.status?.text)).toBeInstanceOf(XgReferencedError);
     await c.removeFromGroup(G, ['203.0.113.7']);
@@ -377,7 +378,10 @@ describe('objects without the host prefix', () => {
     await other.addToGroup(G, ['198.51.100.7']);
     const foreign = () => {
       const d = f.em.dump();
-      return { hosts: d.hosts.filter((h) => !h.name.startsWith('f2b_')), groups: d.groups.map((g) => ({ ...g, members: g.members.filter((m) => !m.startsWith('f2b_')) })) };
+      return {
+        hosts: d.hosts.filter((h) => !h.name.startsWith('f2b_')),
+        groups: d.groups.map((g) => ({ ...g, members: g.members.filter((m) => !m.startsWith('f2b_')) })),
+      };
     };
     const before = foreign();
 

@@ -64,7 +64,10 @@ export async function startFirewall(opts?: EmulatorOptions): Promise<FirewallFix
   };
   const hosts = async (): Promise<RawHost[]> => {
     const resp = await admin([{ kind: 'get', entities: [getXml('IPHost')] }]);
-    return resp.entities.filter((e) => !e.status).flatMap((e) => decodeHost(e.fields) ?? []).filter((h) => h.hostType !== 'System Host');
+    return resp.entities
+      .filter((e) => !e.status)
+      .flatMap((e) => decodeHost(e.fields) ?? [])
+      .filter((h) => h.hostType !== 'System Host');
   };
   let closed = false;
   return {
@@ -134,7 +137,11 @@ export function blockedNow(em: Emulator, group: string): string[] {
       for (const a of (h.listOfIPAddresses ?? '').split(',')) out.add(normalizeAddress(a.trim())?.ip ?? a.trim());
       continue;
     }
-    const a = addressOfHost({ hostType: h.hostType, ...(h.ipAddress !== undefined ? { ipAddress: h.ipAddress } : {}), ...(h.subnet !== undefined ? { subnet: h.subnet } : {}) });
+    const a = addressOfHost({
+      hostType: h.hostType,
+      ...(h.ipAddress !== undefined ? { ipAddress: h.ipAddress } : {}),
+      ...(h.subnet !== undefined ? { subnet: h.subnet } : {}),
+    });
     if (a !== undefined) out.add(a);
   }
   return [...out].sort();

@@ -16,10 +16,16 @@ afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
 });
 
-async function setup(reply: (form: string, res: ServerResponse) => void, tls: Omit<TlsOptions, 'fingerprint256'> = {}): Promise<{ s: ScriptedServer; d: Dispatcher }> {
+async function setup(
+  reply: (form: string, res: ServerResponse) => void,
+  tls: Omit<TlsOptions, 'fingerprint256'> = {},
+): Promise<{ s: ScriptedServer; d: Dispatcher }> {
   const s = await startScriptedServer((x, res) => reply(x, res));
   const d = buildDispatcher({ ...tls, fingerprint256: s.fingerprint256 });
-  cleanups.push(() => s.close(), () => d.destroy());
+  cleanups.push(
+    () => s.close(),
+    () => d.destroy(),
+  );
   return { s, d };
 }
 
@@ -70,7 +76,10 @@ describe('postForm', () => {
   it('a certificate the trust settings refuse is a non-retryable XG_TLS error', async () => {
     const s = await startScriptedServer();
     const d = buildDispatcher({});
-    cleanups.push(() => s.close(), () => d.destroy());
+    cleanups.push(
+      () => s.close(),
+      () => d.destroy(),
+    );
     const err = await rejection(postForm(s.url, { reqxml: 'x' }, { dispatcher: d, timeoutMs: 5_000, ctx }));
     expect([err.code, err.retryable]).toEqual(['XG_TLS', false]);
     expect(err.message).toMatch(/SELF_SIGNED|UNABLE_TO/);

@@ -14,7 +14,8 @@ const OTHER: GroupRef = { name: 'f2b_other', family: 'IPv4' };
 const n4 = listNamer('f2b_', V4.name);
 const n6 = listNamer('f2b_', V6.name);
 
-const ips = (from: number, count: number): string[] => Array.from({ length: count }, (_, i) => `10.1.${((from + i) >> 8) & 255}.${(from + i) & 255}`);
+const ips = (from: number, count: number): string[] =>
+  Array.from({ length: count }, (_, i) => `10.1.${((from + i) >> 8) & 255}.${(from + i) & 255}`);
 
 async function rejection(p: Promise<unknown>): Promise<unknown> {
   try {
@@ -40,7 +41,9 @@ export function runListContract(fixture: () => PortFixture): void {
         { name: n4.name(1), shard: 1, addresses: ['203.0.113.1', '203.0.113.2'], member: true },
         { name: n4.name(2), shard: 2, addresses: ['198.51.100.7'], member: true },
       ]);
-      expect(await fx.port.readLists(V6)).toEqual([{ name: n6.name(1), shard: 1, addresses: ['2001:db8::1', '2001:db8:1::7'], member: true }]);
+      expect(await fx.port.readLists(V6)).toEqual([
+        { name: n6.name(1), shard: 1, addresses: ['2001:db8::1', '2001:db8:1::7'], member: true },
+      ]);
       expect(fx.blockedNow(V6.name)).toEqual(['2001:db8:1::7', '2001:db8::1']);
       // An IPList holds single addresses only (networks stay per-address Network hosts).
       const net = await rejection(fx.port.writeLists(V4, [{ op: 'create', name: n4.name(3), addresses: ['192.0.2.0/24'] }]));
@@ -87,7 +90,10 @@ export function runListContract(fixture: () => PortFixture): void {
       expect(err).toBeInstanceOf(XgConflictError);
       expect((err as XgConflictError).xgStatus).toBe(503);
       for (const name of ['admin_list', listNamer('f2b_', OTHER.name).name(1), listNamer('other_f2b_', V4.name).name(1)]) {
-        const steps: ListWrite[] = [{ op: 'update', name: n4.name(2), addresses: ['203.0.113.9'] }, { op: 'delete', name }];
+        const steps: ListWrite[] = [
+          { op: 'update', name: n4.name(2), addresses: ['203.0.113.9'] },
+          { op: 'delete', name },
+        ];
         const e = await rejection(fx.port.writeLists(V4, steps));
         expect((e as XgValidationError).code).toBe('XG_NOT_OWNED');
       }
@@ -109,7 +115,10 @@ export function runListContract(fixture: () => PortFixture): void {
 
       expect(await fx.port.readLists(V4)).toEqual([{ name: n4.name(1), shard: 1, addresses: ['203.0.113.1', '192.0.2.99'], member: true }]);
       await fx.port.writeLists(V4, [{ op: 'update', name: n4.name(1), addresses: ['203.0.113.1', '203.0.113.2'] }]);
-      await fx.port.writeLists(V4, [{ op: 'leave', name: n4.name(1), addresses: ['203.0.113.1', '203.0.113.2'] }, { op: 'delete', name: n4.name(1) }]);
+      await fx.port.writeLists(V4, [
+        { op: 'leave', name: n4.name(1), addresses: ['203.0.113.1', '203.0.113.2'] },
+        { op: 'delete', name: n4.name(1) },
+      ]);
       expect(await fx.port.readLists(V4)).toEqual([]);
       expect(fx.blockedNow(V4.name)).toEqual(['192.0.2.2', '192.0.2.3', '192.0.2.50']);
       expect(fx.blockedNow(OTHER.name)).toEqual(['192.0.2.1']);

@@ -34,7 +34,11 @@ describe('lists mode over the XML API', () => {
   it('100,000 addresses: 100 lists in requests of at most 25,000 addresses; read back in one Get of 100 objects', async () => {
     const { fx, port, seen } = await setup();
     await fx.port.addToGroup(G, range(500_000, 20)); // per-address hosts beside the lists: not read by readLists
-    const steps: ListWrite[] = Array.from({ length: 100 }, (_, i) => ({ op: 'create', name: n.name(i + 1), addresses: range(i * 1000, 1000) }));
+    const steps: ListWrite[] = Array.from({ length: 100 }, (_, i) => ({
+      op: 'create',
+      name: n.name(i + 1),
+      addresses: range(i * 1000, 1000),
+    }));
     seen.length = 0;
     await port.writeLists(G, steps);
     expect(seen.map(shape)).toEqual(['add:25', 'add:25', 'add:25', 'add:25']);
@@ -47,17 +51,26 @@ describe('lists mode over the XML API', () => {
 
   it('batchSize is lists per request', async () => {
     const { port, seen } = await setup(2);
-    await port.writeLists(G, [1, 2, 3, 4, 5].map((s) => ({ op: 'create', name: n.name(s), addresses: range(s * 100, 3) })));
+    await port.writeLists(
+      G,
+      [1, 2, 3, 4, 5].map((s) => ({ op: 'create', name: n.name(s), addresses: range(s * 100, 3) })),
+    );
     expect(seen.map(shape)).toEqual(['add:2', 'add:2', 'add:1']);
   });
 
   it('unbans across many lists are one request; a move waits for the list that gains it', async () => {
     const { port, seen } = await setup();
-    await port.writeLists(G, [1, 2, 3].map((s) => ({ op: 'create', name: n.name(s), addresses: range(s * 100, 10) })));
+    await port.writeLists(
+      G,
+      [1, 2, 3].map((s) => ({ op: 'create', name: n.name(s), addresses: range(s * 100, 10) })),
+    );
     await port.readLists(G);
     seen.length = 0;
     // Unbans only: every update drops addresses nothing else gains.
-    await port.writeLists(G, [1, 2, 3].map((s) => ({ op: 'update', name: n.name(s), addresses: range(s * 100, 5) })));
+    await port.writeLists(
+      G,
+      [1, 2, 3].map((s) => ({ op: 'update', name: n.name(s), addresses: range(s * 100, 5) })),
+    );
     expect(seen.map(shape)).toEqual(['update:3']);
     seen.length = 0;
     // Compaction: list 1 takes list 2's addresses, list 2 leaves and goes, list 3 shrinks.
@@ -76,7 +89,10 @@ describe('lists mode over the XML API', () => {
 
   it('an update of a list it has not read is kept apart from earlier additions (its old content is unknown)', async () => {
     const { fx, seen } = await setup();
-    await fx.port.writeLists(G, [1, 2].map((s) => ({ op: 'create', name: n.name(s), addresses: range(s * 100, 3) })));
+    await fx.port.writeLists(
+      G,
+      [1, 2].map((s) => ({ op: 'create', name: n.name(s), addresses: range(s * 100, 3) })),
+    );
     const fresh = fx.client({ dispatcher: observeRequests(fx.dispatcher, (r) => seen.push(r)) });
     seen.length = 0;
     await fresh.writeLists(G, [

@@ -21,7 +21,9 @@ const G: GroupRef = { name: 'f2b_blockings', family: 'IPv4' };
 /** Every spelling the password can take: raw, XML-escaped, URL/form-encoded, JSON-escaped. */
 function forms(p: string): string[] {
   const json = (s: string) => JSON.stringify(s).slice(1, -1);
-  return [...new Set([p, xmlEscape(p), encodeURIComponent(p), new URLSearchParams({ p }).toString().slice(2), json(p), json(xmlEscape(p))])];
+  return [
+    ...new Set([p, xmlEscape(p), encodeURIComponent(p), new URLSearchParams({ p }).toString().slice(2), json(p), json(xmlEscape(p))]),
+  ];
 }
 
 /** Everything an error can show: each level of its cause chain, as text, JSON and inspected (with and without custom inspect). */
@@ -93,7 +95,9 @@ describe.each(['text', 'json'] as const)('no password anywhere (%s log format)',
     await keep(good.addToGroup(G, ['2001:db8::1']));
     await keep(good.addToGroup(G, ['not-an-address']));
     // 501 from the firewall: a host name over its length limit.
-    await keep(fw.client({ username: 'api', password: PASSWORD, log: logger, hostPrefix: `f2b_${'x'.repeat(56)}_` }).addToGroup(G, ['203.0.113.10']));
+    await keep(
+      fw.client({ username: 'api', password: PASSWORD, log: logger, hostPrefix: `f2b_${'x'.repeat(56)}_` }).addToGroup(G, ['203.0.113.10']),
+    );
     fw.em.faults.http5xxRate = 1;
     await keep(good.readGroup(G));
     fw.em.faults.http5xxRate = 0;

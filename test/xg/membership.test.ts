@@ -5,7 +5,14 @@
  */
 import { describe, expect, it } from 'vitest';
 import { addressOfHost } from '../../src/xg/address.js';
-import { XgConflictError, XgNotFoundError, XgOperationError, XgTimeoutError, XgValidationError, errorForStatus } from '../../src/xg/errors.js';
+import {
+  XgConflictError,
+  XgNotFoundError,
+  XgOperationError,
+  XgTimeoutError,
+  XgValidationError,
+  errorForStatus,
+} from '../../src/xg/errors.js';
 import { HostMembership, MANAGED_DESCRIPTION, combine, wantedHosts, type HostStore } from '../../src/xg/membership.js';
 import type { GroupRef } from '../../src/xg/port.js';
 import type { HostFields } from '../../src/xg/request-xml.js';
@@ -48,24 +55,32 @@ class FakeStore implements HostStore {
   }
 
   async createHosts(hosts: readonly HostFields[]): Promise<WriteResult[]> {
-    return this.writes('create', hosts.map((h) => h.name), (i) => {
-      const h = hosts[i] as HostFields;
-      if (h.groups.some((g) => !this.groups.has(g))) return fail(h.name, 501, 'add');
-      if (this.hosts.has(h.name)) return fail(h.name, 502, 'add');
-      if ([...this.hosts.values()].some((o) => addressOfHost(o) === addressOfHost(h))) return fail(h.name, 503, 'add');
-      this.hosts.set(h.name, structuredClone(h));
-      return ok(h.name);
-    });
+    return this.writes(
+      'create',
+      hosts.map((h) => h.name),
+      (i) => {
+        const h = hosts[i] as HostFields;
+        if (h.groups.some((g) => !this.groups.has(g))) return fail(h.name, 501, 'add');
+        if (this.hosts.has(h.name)) return fail(h.name, 502, 'add');
+        if ([...this.hosts.values()].some((o) => addressOfHost(o) === addressOfHost(h))) return fail(h.name, 503, 'add');
+        this.hosts.set(h.name, structuredClone(h));
+        return ok(h.name);
+      },
+    );
   }
 
   async updateHosts(hosts: readonly HostFields[]): Promise<WriteResult[]> {
-    return this.writes('update', hosts.map((h) => h.name), (i) => {
-      const h = hosts[i] as HostFields;
-      if (!this.hosts.has(h.name)) return fail(h.name, 500, 'update');
-      if (h.groups.some((g) => !this.groups.has(g))) return fail(h.name, 500, 'update');
-      this.hosts.set(h.name, structuredClone(h));
-      return ok(h.name);
-    });
+    return this.writes(
+      'update',
+      hosts.map((h) => h.name),
+      (i) => {
+        const h = hosts[i] as HostFields;
+        if (!this.hosts.has(h.name)) return fail(h.name, 500, 'update');
+        if (h.groups.some((g) => !this.groups.has(g))) return fail(h.name, 500, 'update');
+        this.hosts.set(h.name, structuredClone(h));
+        return ok(h.name);
+      },
+    );
   }
 
   async removeHosts(names: readonly string[]): Promise<WriteResult[]> {

@@ -22,7 +22,8 @@ const HOSTS = [
   host('f2b_192.0.2.3', 'IP', '192.0.2.3', ['g']),
   host('f2b_192.0.2.4', 'IPRange'),
 ].join('');
-const GROUPS = '<IPHostGroup><Name>g2</Name><IPFamily>IPv6</IPFamily></IPHostGroup><IPHostGroup><Name>g</Name><IPFamily>IPv4</IPFamily><HostList><Host>f2b_192.0.2.3</Host></HostList></IPHostGroup>';
+const GROUPS =
+  '<IPHostGroup><Name>g2</Name><IPFamily>IPv6</IPFamily></IPHostGroup><IPHostGroup><Name>g</Name><IPFamily>IPv4</IPFamily><HostList><Host>f2b_192.0.2.3</Host></HostList></IPHostGroup>';
 
 const cleanups: Array<() => Promise<void>> = [];
 afterEach(async () => {
@@ -32,7 +33,10 @@ afterEach(async () => {
 async function objects(): Promise<XgObjects> {
   const s = await startScriptedServer((x, res) => res.writeHead(200).end(resp(x.includes('IPHostGroup') ? GROUPS : HOSTS)));
   const dispatcher = buildDispatcher({ fingerprint256: s.fingerprint256 });
-  cleanups.push(() => s.close(), () => dispatcher.destroy());
+  cleanups.push(
+    () => s.close(),
+    () => dispatcher.destroy(),
+  );
   return new XgObjects(new XgTransport({ url: s.url, username: 'u', password: 'p', dispatcher }), 'f2b_');
 }
 

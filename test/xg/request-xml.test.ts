@@ -44,7 +44,7 @@ describe('building requests', () => {
     const h = decodeHost(parseResponse(body).entities[0]!.fields);
     expect(h).toMatchObject({ name, groups: ['g&1', 'g<2'], description: '' });
     expect(decodeEntities('&#38;&#x3C;&amp;&unknown;')).toBe('&<&&unknown;');
-      });
+  });
 
   it('sends a full host on update and one Name per Remove element', () => {
     const host = ipHostXml({
@@ -66,7 +66,9 @@ describe('building requests', () => {
 
   it('a Login-only request has no operation block', () => {
     const xml = buildRequest({ username: 'u', password: 'p' });
-    expect(xml).toBe('<?xml version="1.0" encoding="UTF-8"?><Request><Login><Username>u</Username><Password>p</Password></Login></Request>');
+    expect(xml).toBe(
+      '<?xml version="1.0" encoding="UTF-8"?><Request><Login><Username>u</Username><Password>p</Password></Login></Request>',
+    );
   });
 
   it('writes a secret exactly as util/mask.ts expects, so the masker finds it in a request document', () => {
@@ -91,8 +93,9 @@ describe('building requests', () => {
     expect(xml).toContain('<Remove><IPHost><Name>one</Name></IPHost><IPHost><Name>two</Name></IPHost></Remove>');
     const get = { kind: 'get', entities: [getXml('IPHost')] } as const;
     const remove = { kind: 'remove', entities: [removeXml('IPHost', 'x')] } as const;
-    expect(buildRequest({ username: 'u', password: 'p', operations: [get, get, remove] })).toContain('<Get><IPHost/></Get><Get><IPHost/></Get><Remove>');
+    expect(buildRequest({ username: 'u', password: 'p', operations: [get, get, remove] })).toContain(
+      '<Get><IPHost/></Get><Get><IPHost/></Get><Remove>',
+    );
     expect(() => buildRequest({ username: 'u', password: 'p', operations: [get, remove, get] })).toThrow(RangeError);
   });
 });
-

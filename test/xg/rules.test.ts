@@ -96,7 +96,9 @@ describe.each([
 
 describe('decodeRule', () => {
   const fields = (xml: string): Record<string, unknown> => {
-    const r = parseResponse(`<?xml version="1.0"?><Response APIVersion="1905.1"><Login><status>Authentication Successful</status></Login>${xml}</Response>`);
+    const r = parseResponse(
+      `<?xml version="1.0"?><Response APIVersion="1905.1"><Login><status>Authentication Successful</status></Login>${xml}</Response>`,
+    );
     return r.entities[0]?.fields ?? {};
   };
 
@@ -117,7 +119,10 @@ describe('decodeRule', () => {
         ),
       ),
     ).toEqual({ name: 'n', enabled: false, action: 'Drop', sourceNetworks: ['a', 'b'], destinationNetworks: [] });
-    expect(decodeRule(fields('<FirewallRule><Name>w</Name><Status>Enable</Status></FirewallRule>'))).toMatchObject({ action: '', sourceNetworks: [] });
+    expect(decodeRule(fields('<FirewallRule><Name>w</Name><Status>Enable</Status></FirewallRule>'))).toMatchObject({
+      action: '',
+      sourceNetworks: [],
+    });
   });
 
   it('a result status without a name is not a rule', () => {

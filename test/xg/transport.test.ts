@@ -19,10 +19,16 @@ afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
 });
 
-async function setup(reply: (reqxml: string) => string, opts: Partial<XgTransportOptions> = {}): Promise<{ s: ScriptedServer; t: XgTransport }> {
+async function setup(
+  reply: (reqxml: string) => string,
+  opts: Partial<XgTransportOptions> = {},
+): Promise<{ s: ScriptedServer; t: XgTransport }> {
   const s = await startScriptedServer((x, res: ServerResponse) => res.writeHead(200, { 'content-type': 'text/xml' }).end(reply(x)));
   const dispatcher = buildDispatcher({ fingerprint256: s.fingerprint256 });
-  cleanups.push(() => s.close(), () => dispatcher.destroy());
+  cleanups.push(
+    () => s.close(),
+    () => dispatcher.destroy(),
+  );
   return { s, t: new XgTransport({ url: s.url, username: 'api', password: 'pw&<1', dispatcher, ...opts }) };
 }
 
@@ -75,7 +81,9 @@ describe('XgTransport.forEach', () => {
   const host = (name: string) => `<IPHost transactionid=""><Name>${name}</Name></IPHost>`;
 
   it('visits every object of the entity; zero records is an empty answer', async () => {
-    const { t } = await setup((x) => resp(x.includes('IPHostGroup') ? '<IPHostGroup><Status>No. of records Zero.</Status></IPHostGroup>' : host('a') + host('b')));
+    const { t } = await setup((x) =>
+      resp(x.includes('IPHostGroup') ? '<IPHostGroup><Status>No. of records Zero.</Status></IPHostGroup>' : host('a') + host('b')),
+    );
     const seen: unknown[] = [];
     await t.forEach('IPHost', undefined, (f) => seen.push(f['Name']));
     await t.forEach('IPHostGroup', undefined, (f) => seen.push(f['Name']));

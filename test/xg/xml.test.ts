@@ -201,9 +201,7 @@ describe('parseResponse leniency and refusals', () => {
   });
 
   it('maps a code-less 529-style text to XgRequestError', () => {
-    const err = captureSync(() =>
-      checkEnvelope(parseResponse('<Response><Status>Input request file is Invalid</Status></Response>')),
-    );
+    const err = captureSync(() => checkEnvelope(parseResponse('<Response><Status>Input request file is Invalid</Status></Response>')));
     expect(err).toBeInstanceOf(XgRequestError);
   });
 });
@@ -250,7 +248,10 @@ describe('parseResponse: children parsed one at a time', () => {
   });
 
   it('10,000 hosts: every one read, in order', () => {
-    const hosts = Array.from({ length: 10_000 }, (_, i) => `<IPHost><Name>f2b_11.0.${i >> 8}.${i & 255}</Name><HostGroupList><HostGroup>g</HostGroup></HostGroupList></IPHost>`);
+    const hosts = Array.from(
+      { length: 10_000 },
+      (_, i) => `<IPHost><Name>f2b_11.0.${i >> 8}.${i & 255}</Name><HostGroupList><HostGroup>g</HostGroup></HostGroupList></IPHost>`,
+    );
     const r = parseResponse(doc(hosts.join('')));
     expect(r.entities).toHaveLength(10_000);
     expect(r.entities[9_999]?.fields['Name']).toBe('f2b_11.0.39.15');

@@ -25,12 +25,20 @@ const BUNDLED = fileURLToPath(new URL('../../../demo/fail2ban-1.0.2-full-cycle.l
 const BUNDLED_DIST = fileURLToPath(new URL('../../../../demo/fail2ban-1.0.2-full-cycle.log', import.meta.url));
 
 export async function run(args: DemoArgs, deps: CliDeps): Promise<number> {
-  const source = args.log ?? (await readFile(BUNDLED, 'utf8').then(() => BUNDLED, () => BUNDLED_DIST));
+  const source =
+    args.log ??
+    (await readFile(BUNDLED, 'utf8').then(
+      () => BUNDLED,
+      () => BUNDLED_DIST,
+    ));
   const lines = (await readFile(source, 'utf8')).split('\n').filter((l) => l !== '');
   const password = 'demo-password';
   const emu = await startEmulator({ users: { demo: password }, faults: { writeLatencyMs: args.writeLatencyMs } });
   // The groups exist and a Drop rule uses each as a source, as on a firewall set up per the README.
-  for (const [name, family] of [['f2b_blockings', 'IPv4'], ['f2b_blockings6', 'IPv6']] as const) {
+  for (const [name, family] of [
+    ['f2b_blockings', 'IPv4'],
+    ['f2b_blockings6', 'IPv6'],
+  ] as const) {
     emu.model.seedGroup({ name, family, description: 'seeded by f2b-sophosxg demo' });
     emu.model.firewallRules.add({ name: `block ${name}`, action: 'Drop', sourceNetworks: [name], ipFamily: family });
   }

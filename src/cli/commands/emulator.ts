@@ -38,7 +38,9 @@ export function parseGroupSpec(spec: string): { name: string; family: 'IPv4' | '
   const m = /^(.*?)(?::(ipv[46]))?$/i.exec(spec);
   const name = m?.[1] ?? '';
   if (name === '' || name.includes(':')) {
-    throw new InvalidArgumentError(`${JSON.stringify(spec)}: expected NAME or NAME:FAMILY with FAMILY IPv4 or IPv6 (a group name cannot hold ':')`);
+    throw new InvalidArgumentError(
+      `${JSON.stringify(spec)}: expected NAME or NAME:FAMILY with FAMILY IPv4 or IPv6 (a group name cannot hold ':')`,
+    );
   }
   return { name, family: m?.[2]?.toLowerCase() === 'ipv6' ? 'IPv6' : 'IPv4' };
 }
@@ -87,7 +89,8 @@ export async function run(args: EmulatorArgs, deps: CliDeps): Promise<number> {
     if (args.certDir !== undefined) deps.stdout.write(`certDir=${resolve(deps.cwd, args.certDir)}\n`);
     if (args.certOut !== undefined) deps.stdout.write(`cert=${resolve(deps.cwd, args.certOut)}\n`);
     // Only the built-in login is printed: a password from --password-env never reaches the output.
-    if (args.user === undefined && args.passwordEnv === undefined) deps.stdout.write(`user=${DEFAULT_LOGIN.user}\npassword=${DEFAULT_LOGIN.password}\n`);
+    if (args.user === undefined && args.passwordEnv === undefined)
+      deps.stdout.write(`user=${DEFAULT_LOGIN.user}\npassword=${DEFAULT_LOGIN.password}\n`);
     await new Promise<void>((done) => {
       if (deps.signal.aborted) return done();
       deps.signal.addEventListener('abort', () => done(), { once: true });
@@ -134,8 +137,12 @@ export const command: CommandModule = {
       .option('--port <n>', 'listen port (0 = random)', int, 0)
       .option('--user <name>', 'API admin user name (default admin/admin)')
       .option('--password-env <VAR>', 'environment variable holding the password of --user')
-      .option('--profile <name>', 'the firewall\'s pace: fast (no delay) or realistic (writes 6 ± 1.5 s, reads 1 ± 0.25 s, one at a time)', profile)
-      .option('--seed <n>', 'seed of the realistic profile\'s jitter (same seed, same delays)', int)
+      .option(
+        '--profile <name>',
+        "the firewall's pace: fast (no delay) or realistic (writes 6 ± 1.5 s, reads 1 ± 0.25 s, one at a time)",
+        profile,
+      )
+      .option('--seed <n>', "seed of the realistic profile's jitter (same seed, same delays)", int)
       .option('--write-latency-ms <n>', 'latency added to every write, overrides the profile (real firewalls: 5000-8000)', int)
       .option('--read-latency-ms <n>', 'latency added to every read, overrides the profile', int)
       .option('--api-version <v>', 'APIVersion the responses carry', '2000.2')

@@ -56,7 +56,10 @@ export async function run(args: OneShotArgs, deps: CliDeps): Promise<number> {
 
   // The sidecar's own routing and never-block rule (src/pipeline/targets.ts). A refused ban and a
   // skipped address exit 0: fail2ban would otherwise log an error each time.
-  const floor = args.action === 'ban' ? floorOf(config, await firewallAddresses(config, { warn: (_o, m) => deps.stderr.write(`warning: ${m}\n`) })) : () => false;
+  const floor =
+    args.action === 'ban'
+      ? floorOf(config, await firewallAddresses(config, { warn: (_o, m) => deps.stderr.write(`warning: ${m}\n`) }))
+      : () => false;
   const route = oneShotTargets(new Router(config.groups, jailMatches), floor, {
     ...(args.jail !== undefined ? { jail: args.jail } : {}),
     ...(address ? { address } : {}),
@@ -64,7 +67,11 @@ export async function run(args: OneShotArgs, deps: CliDeps): Promise<number> {
   });
   if (route.kind === 'never-block' && address) {
     const never = route.reason === 'never-block' || route.reason === 'never-block-embedded';
-    deps.stderr.write(never ? `warning: ban ignored: ${address.ip} is in neverBlock\n` : `warning: ban refused: ${address.ip}: ${route.reason} (${route.detail})\n`);
+    deps.stderr.write(
+      never
+        ? `warning: ban ignored: ${address.ip} is in neverBlock\n`
+        : `warning: ban refused: ${address.ip}: ${route.reason} (${route.detail})\n`,
+    );
     return 0;
   }
   if (route.kind === 'no-family-group' && address) {
@@ -113,7 +120,9 @@ export async function run(args: OneShotArgs, deps: CliDeps): Promise<number> {
         for (const t of targets) {
           const state = await t.fw.port.readGroup(t.ref);
           if (state.owned.size > 0) await t.fw.port.removeFromGroup(t.ref, [...state.owned]);
-          out(`group ${t.ref.name} on ${t.fw.name}: removed ${state.owned.size} owned host(s), ${state.foreign} other member(s) left alone`);
+          out(
+            `group ${t.ref.name} on ${t.fw.name}: removed ${state.owned.size} owned host(s), ${state.foreign} other member(s) left alone`,
+          );
         }
         return 0;
       case 'ban':
@@ -175,7 +184,9 @@ async function reportLists(t: Target, out: (line: string) => void): Promise<void
   const sizes = lists.filter((l) => l.member).map((l) => l.addresses.length);
   if (sizes.length === 0) return;
   const total = sizes.reduce((a, b) => a + b, 0);
-  out(`  ${sizes.length} owned list(s) in the group holding ${total} address(es), max ${Math.max(...sizes)} / mean ${Math.round(total / sizes.length)} per list`);
+  out(
+    `  ${sizes.length} owned list(s) in the group holding ${total} address(es), max ${Math.max(...sizes)} / mean ${Math.round(total / sizes.length)} per list`,
+  );
 }
 
 export const command: CommandModule = {

@@ -21,7 +21,10 @@ export const EXIT_CHANGES = 4;
 
 export async function run(args: PlanArgs, deps: CliDeps): Promise<number> {
   const config = await loadConfig(args.config);
-  const { log, secrets } = commandLogger(config, deps, { logLevel: args.logLevel ?? 'warn', ...(args.logFormat ? { logFormat: args.logFormat } : {}) });
+  const { log, secrets } = commandLogger(config, deps, {
+    logLevel: args.logLevel ?? 'warn',
+    ...(args.logFormat ? { logFormat: args.logFormat } : {}),
+  });
   const firewalls = await buildFirewalls(config, {
     env: deps.env,
     log: { debug: (m) => log.debug(m), info: (m) => log.info(m), warn: (m) => log.warn(m) },

@@ -50,7 +50,9 @@ export function register(program: Command, deps: CliDeps, invoke: (run: () => Pr
     .description('let removals held by the breaker go (all holds `status` shows, or the one TOKEN names)')
     .argument('[token]', 'the hold token shown by status and the log')
     .option('-c, --config <file>', 'config file', DEFAULT_CONFIG)
-    .action((token: string | undefined, opts: { config: string }) => invoke(() => run(token === undefined ? opts : { ...opts, token }, deps)));
+    .action((token: string | undefined, opts: { config: string }) =>
+      invoke(() => run(token === undefined ? opts : { ...opts, token }, deps)),
+    );
 }
 
 export const command: CommandModule = { register };

@@ -51,11 +51,21 @@ export async function run(args: ReplayArgs, deps: CliDeps): Promise<number> {
   let bans: F2bEvent[];
   try {
     // An old log is what replay is for: no line is judged too old (log.maxLineAgeMs is for run).
-    const model = { groups: config.groups, neverBlock: makeNeverBlock(config.neverBlock), jailMatches, suspend: config.suspend, maxLineAgeMs: 0 };
+    const model = {
+      groups: config.groups,
+      neverBlock: makeNeverBlock(config.neverBlock),
+      jailMatches,
+      suspend: config.suspend,
+      maxLineAgeMs: 0,
+    };
     bans = await standingBans(fileLines(args.file), model, args.file);
   } catch (err) {
     // Only reading can fail here: the parser and the model never throw.
-    throw new ReplayError(`cannot read ${args.file}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`, { code: 'REPLAY_READ', retryable: false, cause: err });
+    throw new ReplayError(`cannot read ${args.file}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`, {
+      code: 'REPLAY_READ',
+      retryable: false,
+      cause: err,
+    });
   }
   const { log, secrets } = commandLogger(config, deps, args);
   // No metrics endpoint: replay is a short job, and its port belongs to `run`.
@@ -91,9 +101,15 @@ async function converge(runtime: Runtime, timeoutMs: number, signal: AbortSignal
       const permanent = runtime.status().firewalls.find((f) => f.permanentError);
       if (permanent?.permanentError) {
         const e = permanent.permanentError;
-        return reject(new ReplayError(`firewall ${permanent.firewall}: ${e.code ?? 'error'}: ${e.message}`, { code: 'REPLAY_FIREWALL', retryable: false }));
+        return reject(
+          new ReplayError(`firewall ${permanent.firewall}: ${e.code ?? 'error'}: ${e.message}`, {
+            code: 'REPLAY_FIREWALL',
+            retryable: false,
+          }),
+        );
       }
-      if (signal.aborted) return reject(new ReplayError('interrupted before the firewalls converged', { code: 'REPLAY_ABORTED', retryable: true }));
+      if (signal.aborted)
+        return reject(new ReplayError('interrupted before the firewalls converged', { code: 'REPLAY_ABORTED', retryable: true }));
       if (Date.now() > deadline) {
         const last = runtime.status().firewalls.find((f) => !f.reachable);
         const why = last ? `firewall ${last.firewall} unreachable` : 'firewalls still behind';

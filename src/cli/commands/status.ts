@@ -48,8 +48,12 @@ export async function run(args: StatusArgs, deps: CliDeps): Promise<number> {
         (g.enforced === false ? ', NOT ENFORCED (no enabled Drop/Reject rule uses it as a source)' : ''),
     );
   }
-  for (const h of s.holds ?? []) out.push(`  HELD ${h.count} removals in ${h.group} since ${h.since}: ${h.reason}\n    release with: f2b-sophosxg release -c ${args.config} ${h.token}`);
-  for (const e of s.setAside ?? []) out.push(`  SET ASIDE ${e.op} ${e.address} in ${e.group} (${e.code}) since ${e.since}, next try ${e.retryAt}`);
+  for (const h of s.holds ?? [])
+    out.push(
+      `  HELD ${h.count} removals in ${h.group} since ${h.since}: ${h.reason}\n    release with: f2b-sophosxg release -c ${args.config} ${h.token}`,
+    );
+  for (const e of s.setAside ?? [])
+    out.push(`  SET ASIDE ${e.op} ${e.address} in ${e.group} (${e.code}) since ${e.since}, next try ${e.retryAt}`);
   out.push(`log ${s.log.path}: ${s.log.readable ? 'readable' : 'UNREADABLE'}, last line ${s.log.lastLineAt ?? 'none yet'}`);
   deps.stdout.write(`${out.join('\n')}\n`);
   const healthy = writer.running !== false && s.firewalls.every((f) => f.reachable && !f.permanentError) && s.log.readable;
