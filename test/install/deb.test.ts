@@ -176,7 +176,8 @@ describe.sequential('the Debian package', () => {
     runnable(ctx);
     const r = await hidden([NAME, 'demo', '--line-ms', '1', '--write-latency-ms', '1'], {}, 60_000);
     expect(r.stdout, r.stderr).toContain(`playing 188 lines of ${LIB}/demo/`);
-    expect(r.stdout).toMatch(/f2b_blockings: .*f2b_192\.0\.2\.10/);
+    // The final state: the group, the object(s) holding its addresses (an IPList by default), the addresses.
+    expect(r.stdout).toMatch(/^\s+f2b_blockings \(.*\): .*192\.0\.2\.10/m);
     expect(r.code).toBe(0);
   }, 70_000);
 
