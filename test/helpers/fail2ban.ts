@@ -88,7 +88,7 @@ export interface Fail2banOptions {
    * Ban action of both jails (default dummy: a shell `printf` per ban and unban into dummyTarget).
    * noop runs no command at all: for thousands of bans, where a shell per ticket takes minutes.
    */
-  /** `slow.py`: a Python action that waits 1 ms per ban, so a restore of N tickets lasts ≥ N ms anywhere. */
+  /** `slow.py`: a Python action that waits 3 ms per ban, so a restore of N tickets lasts ≥ 3N ms anywhere. */
   banaction?: 'dummy' | 'noop' | 'slow.py';
 }
 
