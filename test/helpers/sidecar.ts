@@ -137,17 +137,9 @@ export async function waitFor(
 
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
-/** A small seeded PRNG (mulberry32): fault schedules that can be replayed from the printed seed. */
-export function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
+/** The emulator's mulberry32: a seeded PRNG, so a fault schedule replays from its printed seed. */
+import { seededRandom as seeded } from '../../src/emulator/profile.js';
+export { seeded };
 
 // ---- the fail2ban log ---------------------------------------------------------------------------
 

@@ -5,17 +5,9 @@ import { firstValueFrom, timer, type SchedulerLike } from 'rxjs';
 import type { FirewallPort } from '../../src/xg/port.js';
 import { XgTimeoutError, XgTransportError } from '../../src/xg/errors.js';
 
-/** mulberry32: a small seeded PRNG, so a storm is the same storm at every run. */
-export function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** The emulator's mulberry32: a seeded PRNG, so a fault schedule replays from its printed seed. */
+import { seededRandom as seeded } from '../../src/emulator/profile.js';
+export { seeded };
 
 export interface FaultOptions {
   /** Share of requests failing before anything is applied. */
