@@ -25,6 +25,11 @@ export interface F2bEvent {
   isoTime?: string;
   /** fail2ban-server PID from the header, when the format carries one. */
   pid?: number;
+  /**
+   * The HOST field of a syslog-format line (rsyslog file, journalctl): in a combined file of many
+   * hosts it names the line's source. Undefined for transports without one.
+   */
+  host?: string;
   jail?: string;
   /**
    * Normalised address: IPv4 dotted without leading zeros, IPv6 compressed lower case,

@@ -17,8 +17,15 @@ import type { PendingChanges } from './pending.js';
 
 export interface PipelineInput {
   event?: F2bEvent;
+  /**
+   * Who logged `event` (one fail2ban host of a fleet): the glob's source, else the syslog HOST
+   * field of a combined file. Undefined or '' = the single log of a one-host setup.
+   */
+  source?: string;
   /** Checkpoint just after the line that carried `event` (or a line without an event). */
   checkpoint?: Checkpoint;
+  /** The followed file `checkpoint` belongs to: its source name in glob mode; undefined = the single log. */
+  feed?: string;
 }
 
 export interface IntakeOptions {

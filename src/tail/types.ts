@@ -7,4 +7,9 @@ export interface TailLine {
   checkpoint: Checkpoint;
   /** The line was longer than maxLineBytes and `line` is only its start: never parse it into an event. */
   truncated?: true;
+  /**
+   * Glob mode (log.path with `*`): the source the file belongs to, what the first `*` matched
+   * (`web1` for /var/log/remote/web1/fail2ban.log). Undefined when a single log is followed.
+   */
+  source?: string;
 }
