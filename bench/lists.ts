@@ -87,7 +87,7 @@ export function fmtMs(ms: number): string {
 
 // ---- the bed -------------------------------------------------------------------------------------
 
-interface Options {
+export interface Options {
   scenarios: { kind: 'ban' | 'unban' | 'lone'; n: number }[];
   objects?: 'lists' | 'hosts';
   listSize?: number;
@@ -121,7 +121,7 @@ export function parseArgs(argv: readonly string[]): Options {
   };
 }
 
-function ensureBuilt(say: (s: string) => void): void {
+export function ensureBuilt(say: (s: string) => void): void {
   if (process.env['F2B_BENCH_MAIN'] !== undefined) return;
   const newest = (dir: string): number =>
     Math.max(
@@ -136,7 +136,7 @@ function ensureBuilt(say: (s: string) => void): void {
   if (!existsSync(MAIN)) throw new Error(`build failed: ${MAIN} missing`);
 }
 
-interface Bed {
+export interface Bed {
   emu: Emulator;
   dir: string;
   logPath: string;
@@ -161,7 +161,8 @@ function stampCommits(model: EmulatorModel): () => number {
   return () => last;
 }
 
-async function startBed(o: Options): Promise<Bed> {
+/** `logPattern`: the config's log.path instead of the bed's one file (a fleet glob, bench/fleet.ts). */
+export async function startBed(o: Pick<Options, 'objects' | 'listSize' | 'profile' | 'seed'>, logPattern?: (dir: string) => string): Promise<Bed> {
   const emu = await startEmulator({ users: { [USER]: PASSWORD }, profile: o.profile, seed: o.seed });
   // The admin's group, used by a blocking rule, as on a real firewall.
   emu.model.seedGroup({ name: GROUP, family: 'IPv4', description: 'blocked by fail2ban' });
@@ -175,7 +176,7 @@ async function startBed(o: Options): Promise<Bed> {
   await writeFile(
     configPath,
     [
-      `log: { path: ${JSON.stringify(logPath)}, startAt: beginning }`,
+      `log: { path: ${JSON.stringify(logPattern?.(dir) ?? logPath)}, startAt: beginning }`,
       `stateDir: ${JSON.stringify(join(dir, 'state'))}`,
       'firewalls:',
       '  bench:',
@@ -206,16 +207,16 @@ async function startBed(o: Options): Promise<Bed> {
 
 // ---- the sidecar process -------------------------------------------------------------------------
 
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
-interface Sidecar {
+export interface Sidecar {
   child: ChildProcess;
   /** [VmRSS, VmHWM] in kB. */
   memory(): [number, number];
   stop(): Promise<void>;
 }
 
-function startSidecar(bed: Bed): Sidecar {
+export function startSidecar(bed: Pick<Bed, 'configPath'>): Sidecar {
   const child = spawn(process.execPath, [MAIN, 'run', '-c', bed.configPath], {
     env: { ...process.env, [PASSWORD_ENV]: PASSWORD },
     stdio: ['ignore', 'ignore', 'pipe'],
@@ -240,7 +241,7 @@ function startSidecar(bed: Bed): Sidecar {
 }
 
 /** Firewall idle (nothing queued or served) for `quietMs`, polled. */
-async function quiet(emu: Emulator, quietMs: number, timeoutMs: number): Promise<void> {
+export async function quiet(emu: Emulator, quietMs: number, timeoutMs: number): Promise<void> {
   const end = performance.now() + timeoutMs;
   let since = performance.now();
   let seen = emu.stats.requests;
@@ -351,7 +352,7 @@ export function seedFirewall(model: EmulatorModel, ips: readonly string[], o: Pi
     model.seedHost({ name: hostName(PREFIX, ip), family: 'IPv4', hostType: 'IP', ipAddress: ip, groups: [GROUP], description });
 }
 
-async function waitFor(cond: () => boolean, timeoutMs: number, sc: Sidecar): Promise<void> {
+export async function waitFor(cond: () => boolean, timeoutMs: number, sc: Sidecar): Promise<void> {
   const end = performance.now() + timeoutMs;
   while (!cond()) {
     if (sc.child.exitCode !== null) throw new Error(`sidecar exited with ${sc.child.exitCode}`);

@@ -6,6 +6,7 @@ import { jailMatches } from '../core/glob.js';
 import type { SidecarMetrics } from '../metrics/metrics.js';
 import { firewallNeverBlock, makeFloor, type Floor, type HostResolver } from '../pipeline/floor.js';
 import type { PipelineLogger } from '../pipeline/log.js';
+import type { ModelOptions } from '../pipeline/model.js';
 import type { PersistedState, SidecarOptions, StateSink } from '../pipeline/sidecar.js';
 import type { ObjectsMode } from '../pipeline/firewall-set.js';
 import type { FirewallPort } from '../xg/port.js';
@@ -31,6 +32,20 @@ export interface PipelineWiring {
   follow: boolean;
   /** Orphan removals pass it first (config `breaker`); none: not checked. */
   breaker?: RemovalBreaker | undefined;
+}
+
+/**
+ * The desired-state model's options from the config alone (no firewall addresses: offline tools
+ * such as `forget` change the stored state, and the running sidecar applies its full floor).
+ */
+export function modelOptionsOf(config: Config): ModelOptions {
+  return {
+    groups: config.groups,
+    neverBlock: floorOf(config, []),
+    maxLineAgeMs: config.log.maxLineAgeMs,
+    jailMatches,
+    suspend: config.suspend,
+  };
 }
 
 export function sidecarOptions(w: PipelineWiring): SidecarOptions {

@@ -95,6 +95,8 @@ export interface SidecarMetrics {
   /** One parsed fail2ban event; server-wide events have no jail (label ""). */
   event(type: string, jail?: string): void;
   linesRead(n?: number): void;
+  /** One event from a named fleet source (issue 13). */
+  sourceEvent(source: string): void;
   /** A line that looked like an event but carried an invalid address. */
   lineRejected(reason: string): void;
   /** An address left out because it matches the never-block list. */
@@ -171,6 +173,12 @@ export function createMetrics(opts: MetricsOptions = {}): SidecarMetrics {
     ['firewall', 'group'],
   );
   const up = gauge('firewall_up', '1 when the last contact with the firewall succeeded', ['firewall']);
+  const sourceEvents = counter('source_events_total', 'fail2ban events read per fleet source', ['source']);
+  const sourceBans = gauge('source_bans', 'Bans (address, jail) each fleet source holds in the desired state', ['source']);
+  const sourceLast = gauge('source_last_line_timestamp_seconds', 'Unix time the last line of each fleet source was read', ['source']);
+  const sourceSilent = gauge('source_silent', '1 when a fleet source sent no line for over a day (its bans stay until `forget`)', [
+    'source',
+  ]);
   const logReadable = gauge('log_readable', '1 when the fail2ban log can be read');
   const stateWrites = counter('state_write_failures_total', 'Failed writes of the state file');
   const buildInfo = gauge('build_info', 'Always 1; the version label carries the sidecar version', ['version']);
@@ -184,6 +192,7 @@ export function createMetrics(opts: MetricsOptions = {}): SidecarMetrics {
     // Reset then set in one synchronous pass: a scrape never sees the half-updated state, and
     // groups or firewalls dropped from the config stop being exported.
     for (const g of [desired, applied, pending, suspended, lastReconcile, up, objectsUsed, perObject, enforced, setAside]) g.reset();
+    for (const g of [sourceBans, sourceLast, sourceSilent]) g.reset();
     const latest = new Map<string, number>();
     for (const g of status.groups) {
       const labels = { firewall: g.firewall, group: g.group };
@@ -208,6 +217,12 @@ export function createMetrics(opts: MetricsOptions = {}): SidecarMetrics {
     for (const [firewall, t] of latest) lastReconcile.set({ firewall }, t / 1000);
     for (const f of status.firewalls) up.set({ firewall: f.name }, f.reachable ? 1 : 0);
     logReadable.set(status.log.readable ? 1 : 0);
+    for (const x of status.sources ?? []) {
+      sourceBans.set({ source: x.name }, x.bans);
+      sourceSilent.set({ source: x.name }, x.silent ? 1 : 0);
+      const t = parseTime(x.lastLineAt);
+      if (t !== undefined) sourceLast.set({ source: x.name }, t / 1000);
+    }
   };
 
   return {
@@ -215,6 +230,7 @@ export function createMetrics(opts: MetricsOptions = {}): SidecarMetrics {
     contentType: registry.contentType,
     event: (type, jail) => events.inc({ type, jail: jail ?? '' }),
     linesRead: (n = 1) => lines.inc(n),
+    sourceEvent: (source) => sourceEvents.inc({ source }),
     lineRejected: (reason) => rejected.inc({ reason: reasonLabel(reason) }),
     neverblockSkipped: (group) => neverblock.inc({ group }),
     targetRefused: (reason) => refused.inc({ reason: reasonLabel(reason) }),

@@ -80,10 +80,26 @@ export interface LogSnapshot {
   lastLineAt?: string;
 }
 
+/** One fail2ban host of a fleet (issue 13): present when the log is a glob or names hosts. */
+export interface SourceSnapshot {
+  name: string;
+  /** The file followed for it (glob mode). */
+  path?: string;
+  /** ISO time its last line was read (since this start). */
+  lastLineAt?: string;
+  /** Events it sent since this start. */
+  events: number;
+  /** Bans it holds: (address, jail) pairs in the desired state. */
+  bans: number;
+  /** No line for longer than a day (or none since this start while it holds bans): shown, never dropped. */
+  silent: boolean;
+}
+
 export interface StatusSnapshot {
   groups: GroupSnapshot[];
   firewalls: FirewallSnapshot[];
   log: LogSnapshot;
+  sources?: SourceSnapshot[];
   holds?: HoldSnapshot[];
   setAside?: SetAsideSnapshot[];
 }
@@ -151,6 +167,14 @@ export function publicStatus(s: StatusSnapshot): StatusSnapshot {
       unreadableSince: s.log.unreadableSince,
       lastLineAt: s.log.lastLineAt,
     },
+    sources: s.sources?.map((x) => ({
+      name: x.name,
+      path: x.path === undefined ? undefined : scrub(x.path),
+      lastLineAt: x.lastLineAt,
+      events: x.events,
+      bans: x.bans,
+      silent: x.silent,
+    })),
     holds: s.holds?.map((h) => ({ group: h.group, count: h.count, since: h.since, reason: h.reason, token: h.token })),
     setAside: s.setAside?.map((e) => ({ group: e.group, op: e.op, address: e.address, code: e.code, since: e.since, retryAt: e.retryAt })),
   };

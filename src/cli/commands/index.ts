@@ -13,6 +13,7 @@ const COMMANDS: readonly { names: readonly string[]; load: Loader }[] = [
   { names: ['plan'], load: () => import('./plan.js') },
   { names: ['status'], load: () => import('./status.js') },
   { names: ['release'], load: () => import('./release.js') },
+  { names: ['forget'], load: () => import('./forget.js') },
   { names: ['replay'], load: () => import('./replay.js') },
   { names: ['start', 'stop', 'check', 'flush', 'ban', 'unban'], load: () => import('./oneshot.js') },
   { names: ['emulator'], load: () => import('./emulator.js') },

@@ -55,6 +55,12 @@ export async function run(args: StatusArgs, deps: CliDeps): Promise<number> {
   for (const e of s.setAside ?? [])
     out.push(`  SET ASIDE ${e.op} ${e.address} in ${e.group} (${e.code}) since ${e.since}, next try ${e.retryAt}`);
   out.push(`log ${s.log.path}: ${s.log.readable ? 'readable' : 'UNREADABLE'}, last line ${s.log.lastLineAt ?? 'none yet'}`);
+  for (const x of s.sources ?? [])
+    out.push(
+      `  source ${x.name}: holds ${x.bans} bans, ${x.events} events since start, last line ${x.lastLineAt ?? 'none since start'}` +
+        (x.path !== undefined ? `, file ${x.path}` : '') +
+        (x.silent ? `, SILENT (retired? f2b-sophosxg forget -c ${args.config} ${x.name} lifts the bans only it holds)` : ''),
+    );
   deps.stdout.write(`${out.join('\n')}\n`);
   const healthy = writer.running !== false && s.firewalls.every((f) => f.reachable && !f.permanentError) && s.log.readable;
   return healthy ? 0 : 1;
