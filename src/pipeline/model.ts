@@ -129,7 +129,7 @@ export interface SourceView {
   newestLine?: string;
   /** Events applied from it since this process started (stale ones included). */
   events: number;
-  /** Scheduler time of its last event in this process, if any. */
+  /** Scheduler time (epoch ms in production) of its last event; kept across restarts. */
   lastEventAt?: number;
 }
 
@@ -749,6 +749,7 @@ export class DesiredModel {
       if (src?.pid !== undefined) out.pid = src.pid;
       if (src?.newestLine !== undefined) out.newestLine = src.newestLine;
       if (src && src.started.size > 0) out.started = [...src.started];
+      if (src?.lastEventAt !== undefined) out.lastEventAt = src.lastEventAt;
       return out;
     };
     const sources: Record<string, SerializedSource> = {};
@@ -777,13 +778,14 @@ export class DesiredModel {
   }
 
   private loadSource(name: string, p: SerializedSource, now: number): void {
-    const empty = !p.stopping && p.pid === undefined && p.newestLine === undefined && !p.started?.length;
+    const empty = !p.stopping && p.pid === undefined && p.newestLine === undefined && p.lastEventAt === undefined && !p.started?.length;
     if (name === '' && empty && Object.keys(p.entries).length === 0) return;
     const src = this.sourceOf(name);
     src.stopping = p.stopping;
     src.pid = p.pid;
     // Kept across restarts: a log replaced by an old one while the sidecar was down is still old.
     if (typeof p.newestLine === 'number') src.newestLine = p.newestLine;
+    if (typeof p.lastEventAt === 'number') src.lastEventAt = p.lastEventAt;
     for (const jail of p.started ?? []) src.started.add(this.jailInfo(jail).name);
     for (const [address, jails] of Object.entries(p.entries)) {
       const family = addressFamily(address);
@@ -811,7 +813,8 @@ export class DesiredModel {
 export const MODEL_VERSION = 2;
 
 /**
- * One source's part of a snapshot: `{ pid?, newestLine?, stopping, started?, entries: { [address]: { [jail]: { state, at, restoreBy? } } } }`.
+ * One source's part of a snapshot:
+ * `{ pid?, newestLine?, stopping, started?, lastEventAt?, entries: { [address]: { [jail]: { state, at, restoreBy? } } } }`.
  * `started`: jails seen started with no stop since (optional; older states lack it).
  */
 export interface SerializedSource {
@@ -820,6 +823,8 @@ export interface SerializedSource {
   newestLine?: number;
   stopping: boolean;
   started?: string[];
+  /** Scheduler time of the source's last event (a silent host shows in status); optional. */
+  lastEventAt?: number;
   entries: Record<string, Record<string, JailEntry>>;
 }
 

@@ -64,6 +64,7 @@ const SourcePartSchema = z.object({
   stopping: z.boolean(),
   newestLine: z.number().optional(),
   started: z.array(z.string()).optional(),
+  lastEventAt: z.number().optional(),
   entries: z.record(z.string(), z.record(z.string(), JailEntrySchema)),
 });
 

@@ -393,6 +393,7 @@ describe('model sources: serialisation', () => {
       version: 2,
       pid: 5,
       stopping: false,
+      lastEventAt: 0,
       entries: { '198.51.100.1': { sshd: { state: 'active', at: 0 } } },
       sources: {
         web1: {
@@ -400,19 +401,20 @@ describe('model sources: serialisation', () => {
           stopping: false,
           newestLine: Date.parse('2026-12-04T12:00:00.000Z'),
           started: [odd],
+          lastEventAt: 2,
           entries: { '192.0.2.1': { [odd]: { state: 'active', at: 2 } } },
         },
-        web2: { pid: 7, stopping: true, entries: { '192.0.2.1': { sshd: { state: 'suspended', at: 4 } } } },
-        idle: { pid: 9, stopping: false, entries: {} },
+        web2: { pid: 7, stopping: true, lastEventAt: 4, entries: { '192.0.2.1': { sshd: { state: 'suspended', at: 4 } } } },
+        idle: { pid: 9, stopping: false, lastEventAt: 5, entries: {} },
       },
     });
     const back = deserializeModel(json, m.opts, 10);
     expect(serializeModel(back)).toEqual(json);
-    expect(back.sources().map((s) => [s.source, s.slots, s.waiting, s.pid, s.stopping])).toEqual([
-      ['', 1, 0, 5, false],
-      ['idle', 0, 0, 9, false],
-      ['web1', 1, 0, 100, false],
-      ['web2', 1, 1, 7, true],
+    expect(back.sources().map((s) => [s.source, s.slots, s.waiting, s.pid, s.stopping, s.lastEventAt, s.events])).toEqual([
+      ['', 1, 0, 5, false, 0, 0],
+      ['idle', 0, 0, 9, false, 5, 0],
+      ['web1', 1, 0, 100, false, 2, 0],
+      ['web2', 1, 1, 7, true, 4, 0],
     ]);
     // What was per source before the restart still is: web2's stop sequence, web1's started jail.
     expect(back.apply(unban('sshd', '198.51.100.1', 5), 11).notes.map((n) => n.kind)).toEqual(['held']);
