@@ -273,8 +273,8 @@ function facade(p: Parts): Sidecar {
       }),
     forget(source) {
       const fx = intake.forget(source);
-      const forgot = fx.notes.find((n) => n.kind === 'forgot');
-      return { source, slots: forgot?.kind === 'forgot' ? forgot.slots : 0, changes: fx.changes };
+      const note = fx.notes.find((n): n is Extract<Note, { kind: 'forgot' }> => n.kind === 'forgot');
+      return { source, slots: note?.slots ?? 0, changes: fx.changes };
     },
     status,
     status$: p.changed$.pipe(map(status)),
