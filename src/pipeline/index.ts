@@ -1,5 +1,5 @@
 export { createSidecar, DEFAULT_BATCH, DEFAULT_RESYNC_MS } from './sidecar.js';
-export type { BatchOptions, PipelineOptions, Sidecar, SidecarOptions } from './sidecar.js';
+export type { BatchOptions, ForgetResult, PipelineOptions, Sidecar, SidecarOptions } from './sidecar.js';
 export {
   CheckpointSchema,
   decodeState,
@@ -14,7 +14,7 @@ export type { PersistedState, StateSink } from './persisted.js';
 export type { PipelineInput } from './intake.js';
 export type { AppliedNotice } from './latency-tracker.js';
 export type { PersistStatus, SidecarStatus } from './status.js';
-export { DEFAULT_MAX_LINE_AGE_MS, DEFAULT_SUSPEND, DesiredModel, MODEL_VERSION, deserializeModel, serializeModel } from './model.js';
+export { DEFAULT_MAX_LINE_AGE_MS, DEFAULT_SUSPEND, DesiredModel, MODEL_VERSION, SOURCE_NAME, deserializeModel, serializeModel } from './model.js';
 export type {
   Effects,
   EntryState,
@@ -24,6 +24,8 @@ export type {
   ModelOptions,
   Note,
   SerializedModel,
+  SerializedSource,
+  SourceView,
   SuspendOptions,
 } from './model.js';
 export { groupKey, Router } from './routing.js';

@@ -2,7 +2,8 @@
  * The model side of the sidecar: each input (a parsed event and/or the checkpoint after its
  * line) is applied to the desired-state model at once, together with the model's own deadlines
  * (held unbans, suspensions); the resulting changes are recorded for the next flush and the
- * batching window is told how much is pending. Time comes only from the injected scheduler.
+ * batching window is told how much is pending. An operator's forget(source) goes the same way, so
+ * it is batched, saved and reconciled like any event. Time comes only from the injected scheduler.
  */
 import type { SchedulerLike } from 'rxjs';
 import type { F2bEvent } from '../parser/types.js';
@@ -34,6 +35,8 @@ export interface IntakeOptions {
   latency: LatencyTracker;
   /** Checkpoint of the loaded state, if any. */
   checkpoint?: Checkpoint;
+  /** Per feed (glob mode), the loaded state's checkpoints. */
+  checkpoints?: Record<string, Checkpoint>;
   /** Something to save arrived; the argument is the pending difference (flushTriggers' input). */
   onDirty: (pending: number) => void;
   scheduler: SchedulerLike;
@@ -45,18 +48,26 @@ export interface IntakeOptions {
 export class Intake {
   private readonly expiry: ExpiryTimer;
   private last: Checkpoint | undefined;
+  /** feed → checkpoint of its last line whose effects are in the model (glob mode). */
+  private readonly feeds = new Map<string, Checkpoint>();
   private stopped = false;
   /** Refusals already warned about (address + reason), so a restored one is not warned again. */
   private readonly once = new OnceSet();
 
   constructor(private readonly o: IntakeOptions) {
     this.last = o.checkpoint;
+    for (const [feed, c] of Object.entries(o.checkpoints ?? {})) this.feeds.set(feed, c);
     this.expiry = new ExpiryTimer(o.scheduler, () => this.expire());
   }
 
-  /** Checkpoint of the last line whose effects are in the model: what a snapshot saves. */
+  /** Checkpoint of the last line of the single log whose effects are in the model: what a snapshot saves. */
   get checkpoint(): Checkpoint | undefined {
     return this.last;
+  }
+
+  /** Same per feed (glob mode), as a fresh object for the snapshot; undefined when there is none. */
+  get checkpoints(): Record<string, Checkpoint> | undefined {
+    return this.feeds.size === 0 ? undefined : Object.fromEntries(this.feeds);
   }
 
   /** Start-up: the loaded state's deadlines. */
@@ -71,13 +82,33 @@ export class Intake {
     this.expiry.runIfDue(now);
     let changes = 0;
     if (input.event) {
-      const fx = this.o.model.apply(input.event, now);
+      const fx = this.o.model.apply(input.event, now, input.source ?? '');
       this.handle(fx);
       changes = fx.changes.length;
       this.o.latency.observe(input.event, fx, now);
     }
-    if (input.checkpoint) this.last = input.checkpoint;
+    if (input.checkpoint) {
+      // '' like undefined: the single log.
+      if (input.feed) this.feeds.set(input.feed, input.checkpoint);
+      else this.last = input.checkpoint;
+    }
     if (changes > 0 || input.checkpoint) this.dirty();
+  }
+
+  /**
+   * Drops every hold of `source` (DesiredModel.forget): what only it held is lifted, through the
+   * same pending changes and save as an event. Its feed's checkpoint stays: reading its file again
+   * from the start would bring its bans back. Returns the model's effects (none after stop()).
+   */
+  forget(source: string): Effects {
+    if (this.stopped) return { changes: [], notes: [] };
+    const now = this.o.scheduler.now();
+    this.expiry.runIfDue(now);
+    const fx = this.o.model.forget(source, now);
+    this.handle(fx);
+    // The state changed even when no group did (every address also held by another source).
+    this.dirty();
+    return fx;
   }
 
   /** Inputs after this are ignored and no deadline fires. */

@@ -2,9 +2,16 @@
  * The desired state: which addresses each fail2ban jail holds, and from that (through routing)
  * which addresses each firewall group must contain. Pure: no I/O, time is a parameter.
  *
- * The model stores fail2ban's view (address → jail → entry) and projects it onto groups, so the
- * per-jail reference count falls out naturally (an address stays in a group while any jail feeding
- * that group holds it) and a changed mapping applies to the stored bans after a restart.
+ * The model stores fail2ban's view (address → (source, jail) → entry) and projects it onto groups,
+ * so the reference count per source and jail falls out naturally (an address stays in a group while
+ * any jail of any source feeding that group holds it) and a changed mapping applies to the stored
+ * bans after a restart.
+ *
+ * Sources (issue 13): a fleet's fail2ban hosts each log their own events; the source names the host
+ * ('' = the single log of a one-host setup). Everything that belongs to one fail2ban server is kept
+ * per source: its PID, its stop sequence, its jails' restores, the newest line time (each host has
+ * its own clock and time zone). A restart, reload, jail stop or crash of one host only ever touches
+ * the entries of that host; another host's hold on the same address keeps it blocked.
  *
  * Entry states:
  *  - active:    the jail bans the address.
@@ -13,7 +20,9 @@
  *  - suspended: the jail (or the server) stopped with the ban still in fail2ban's database; stays
  *               blocked until the jail restarts and fails to re-announce it within restoreGraceMs
  *               of the jail's start or of its latest Restore Ban (a restore of thousands takes
- *               minutes, one line at a time), or for at most maxSuspendMs.
+ *               minutes, one line at a time), or for at most maxSuspendMs. A start with no stop
+ *               before it (a server start with a new PID, or a jail start of a jail already seen
+ *               started) means the host crashed: its entries are suspended the same way.
  * Per group an address is therefore in one of three classes:
  *  - desired: some jail feeding the group holds it active or suspended → must be on the firewall;
  *  - held:    only held unbans keep it → the firewall is left as it is (neither added nor removed)
@@ -57,9 +66,9 @@ export interface ModelOptions {
   groups: readonly GroupMapping[];
   neverBlock: TargetCheck;
   /**
-   * Lines whose time stamp is more than this before the newest line seen are not news: a log
-   * replaced by an older one (or a stale copy) must not bring back its bans nor its unbans.
-   * Default DEFAULT_MAX_LINE_AGE_MS; 0 turns the check off.
+   * Lines whose time stamp is more than this before the newest line seen (from the same source)
+   * are not news: a log replaced by an older one (or a stale copy) must not bring back its bans
+   * nor its unbans. Default DEFAULT_MAX_LINE_AGE_MS; 0 turns the check off.
    */
   maxLineAgeMs?: number;
   jailMatches?: JailMatcher;
@@ -79,11 +88,16 @@ export type Note =
   /** Refused by the floor: never-block (also in an embedded form) or any other floor reason. */
   | { kind: 'never-block' | 'refused'; jail: string; address: string; reason: FloorReason; detail: string; groups: readonly string[] }
   /** The first of a run of lines older than maxLineAgeMs before the newest seen; `newest` is its time stamp. */
-  | { kind: 'stale-log'; time: string; newest: string }
+  | { kind: 'stale-log'; time: string; newest: string; source?: string }
   | { kind: 'no-ipv6-group'; jail: string; address: string; groups: string[] }
   | { kind: 'held' | 'suspended' | 'reactivated' | 'expired-unban' | 'not-restored' | 'max-suspend'; jail: string; address: string }
-  | { kind: 'crash-restart'; pid: number; suspended: number }
-  | { kind: 'restore-grace'; jail: string; suspended: number };
+  /** A server start with a new PID and no stop sequence before it; `source` only for a named source. */
+  | { kind: 'crash-restart'; pid: number; suspended: number; source?: string }
+  /** A jail start of a jail seen started with no stop since (its host crashed and came back). */
+  | { kind: 'jail-restart'; source: string; jail: string; suspended: number }
+  | { kind: 'restore-grace'; jail: string; suspended: number }
+  /** forget(): the source's `slots` were dropped; `removed` group changes lift what only it held. */
+  | { kind: 'forgot'; source: string; slots: number; removed: number };
 
 export interface Effects {
   changes: GroupChange[];
@@ -99,19 +113,81 @@ export interface ModelCounters {
   invalid: number;
 }
 
+/** One source as status and metrics show it (DesiredModel.sources()). */
+export interface SourceView {
+  /** '' = the single log of a one-host setup. */
+  source: string;
+  /** (address, jail) holds of this source, in any state; kept up to date as slots come and go. */
+  slots: number;
+  /** Of these, held unbans and suspensions. */
+  waiting: number;
+  /** Last fail2ban-server PID seen from it. */
+  pid?: number;
+  /** Inside a stop sequence of its server. */
+  stopping: boolean;
+  /** Time stamp of its newest line (its own local time, ISO without offset), if it had one. */
+  newestLine?: string;
+  /** Events applied from it since this process started (stale ones included). */
+  events: number;
+  /** Scheduler time (epoch ms in production) of its last event; kept across restarts. */
+  lastEventAt?: number;
+}
+
 /**
- * One jail's hold on one address. An address's slots form a short singly linked list (almost
- * always one slot): at 100,000 addresses a Map and an entry object per address cost ~30 MB more.
+ * One source's fail2ban server as the model follows it. One per source (a few hundred bytes),
+ * never one per address: memory grows with addresses, not with sources.
+ */
+interface SourceState {
+  name: string;
+  /** Last fail2ban-server PID seen. */
+  pid: number | undefined;
+  /** Inside a server stop sequence (Shutdown in progress / Stopping all jails … Exiting). */
+  stopping: boolean;
+  /** Time stamp (ms, fail2ban's local time read as UTC: only differences count) of the newest line. */
+  newestLine: number | undefined;
+  /** Inside a run of stale lines (reported once per run). */
+  inStale: boolean;
+  /**
+   * jail → time of its start or of its latest Restore Ban since then: the grace of its suspended
+   * entries runs from here, so a restore still under way (one line per ban, minutes for
+   * thousands) never lets the grace lapse in its middle. Bounded by the number of jails.
+   */
+  restoring: Map<string, number>;
+  /**
+   * Jails seen started with no Jail stopped since. fail2ban logs "Jail 'x' started" again only
+   * after "Jail 'x' stopped" (a reload says "reloaded"), so a start of one of these is a restart
+   * after a crash even when no server start with a new PID was seen (a container's fixed PID).
+   */
+  started: Set<string>;
+  /** jail → the one Holder every slot of this source and jail shares. */
+  holders: Map<string, Holder>;
+  /** Slots held, and of these not active: counted as they change (status reads them often). */
+  slots: number;
+  waiting: number;
+  events: number;
+  lastEventAt: number | undefined;
+}
+
+/** Who holds a slot: (source, jail), interned, with the jail's group keys at hand. */
+interface Holder {
+  source: SourceState;
+  /** The cached jail name: every slot of a jail shares one string (each log line brings its own copy). */
+  jail: string;
+  info: JailInfo;
+}
+
+/**
+ * One (source, jail)'s hold on one address. An address's slots form a short singly linked list
+ * (almost always one slot): at 100,000 addresses a Map and an entry object per address cost ~30 MB
+ * more. The holder is a shared object, so naming the source costs a slot nothing.
  */
 interface Slot {
-  jail: string;
+  by: Holder;
   state: EntryState;
   at: number;
   restoreBy: number | undefined;
   next: Slot | undefined;
 }
-
-const SEP = '\u0000';
 
 /** Per jail name: the one string all its slots share, and the group keys it feeds per family. */
 interface JailInfo extends Record<AddressFamily, readonly string[]> {
@@ -124,32 +200,23 @@ const familyOf = (address: string): AddressFamily => (address.includes(':') ? 'I
 const entryOf = (s: Slot): JailEntry =>
   s.restoreBy === undefined ? { state: s.state, at: s.at } : { state: s.state, at: s.at, restoreBy: s.restoreBy };
 
+/** Source names: '' or a path segment / syslog hostname (no '/', no whitespace). */
+export const SOURCE_NAME = /^[^\s/]*$/;
+
 export class DesiredModel {
   readonly router: Router;
-  /** address → its jail slots */
+  /** address → its slots */
   private readonly slots = new Map<string, Slot>();
   /** group key → addresses that must be in the group */
   readonly desired = new Map<string, Set<string>>();
   /** group key → addresses kept only by held unbans: leave the firewall as it is */
   readonly held = new Map<string, Set<string>>();
-  /** Index of the entries that are not active (`jail\0address`), so timers never scan everything. */
-  private readonly waiting = new Set<string>();
+  /** Index of the slots that are not active (slot → its address), so timers never scan everything. */
+  private readonly waiting = new Map<Slot, string>();
   /** jail → family → group keys (routing is fixed for the model's life; route() would allocate). */
   private readonly keyCache = new Map<string, JailInfo>();
-  /** Last fail2ban-server PID seen. */
-  pid: number | undefined;
-  /** Time stamp (ms, fail2ban's local time read as UTC: only differences count) of the newest line seen. */
-  newestLine: number | undefined;
-  /** Inside a run of stale lines (reported once per run). */
-  private inStale = false;
-  /**
-   * jail → time of its start or of its latest Restore Ban since then: the grace of its suspended
-   * entries runs from here, so a restore still under way (one line per ban, minutes for
-   * thousands) never lets the grace lapse in its middle. Bounded by the number of jails.
-   */
-  private readonly restoring = new Map<string, number>();
-  /** Inside a server stop sequence (Shutdown in progress / Stopping all jails … Exiting). */
-  stopping = false;
+  /** source name → its server's state. */
+  private readonly sourceMap = new Map<string, SourceState>();
   readonly counters: ModelCounters = { neverBlocked: 0, skippedIpv6: 0, unrouted: 0, invalid: 0 };
 
   constructor(readonly opts: ModelOptions) {
@@ -160,67 +227,139 @@ export class DesiredModel {
     }
   }
 
+  /** Last fail2ban-server PID of the single log (source ''). */
+  get pid(): number | undefined {
+    return this.sourceMap.get('')?.pid;
+  }
+
+  /** Whether the single log's server (source '') is inside a stop sequence. */
+  get stopping(): boolean {
+    return this.sourceMap.get('')?.stopping ?? false;
+  }
+
+  /** Newest line time of the single log (source ''); see SourceState.newestLine. */
+  get newestLine(): number | undefined {
+    return this.sourceMap.get('')?.newestLine;
+  }
+
   get waitingCount(): number {
     return this.waiting.size;
   }
 
-  /** Addresses some jail holds (in any state). */
+  /** Addresses some jail of some source holds (in any state). */
   get size(): number {
     return this.slots.size;
   }
 
-  /** The entry of `jail` for `address`, as a copy. */
-  entry(address: string, jail: string): JailEntry | undefined {
-    const s = this.slot(address, jail);
+  /**
+   * Every source seen (by name), with the slots it holds. The counts are kept as slots change, so
+   * this costs O(sources), not O(addresses): status and metrics call it at every report.
+   */
+  sources(): SourceView[] {
+    const out: SourceView[] = [];
+    for (const s of this.sourceMap.values()) {
+      const v: SourceView = { source: s.name, slots: s.slots, waiting: s.waiting, stopping: s.stopping, events: s.events };
+      if (s.pid !== undefined) v.pid = s.pid;
+      if (s.newestLine !== undefined) v.newestLine = new Date(s.newestLine).toISOString().slice(0, 23);
+      if (s.lastEventAt !== undefined) v.lastEventAt = s.lastEventAt;
+      out.push(v);
+    }
+    return out.sort((a, b) => (a.source < b.source ? -1 : a.source > b.source ? 1 : 0));
+  }
+
+  /** The entry of `jail` of `source` for `address`, as a copy. */
+  entry(address: string, jail: string, source = ''): JailEntry | undefined {
+    const by = this.sourceMap.get(source)?.holders.get(jail);
+    const s = by && this.slot(address, by);
     return s && entryOf(s);
   }
 
-  /** Every (address, jail) entry, as copies. */
-  *list(): Generator<{ address: string; family: AddressFamily; jail: string; entry: JailEntry }> {
+  /** Every (address, source, jail) entry, as copies. */
+  *list(): Generator<{ address: string; family: AddressFamily; source: string; jail: string; entry: JailEntry }> {
     for (const [address, first] of this.slots) {
-      for (let s: Slot | undefined = first; s; s = s.next) yield { address, family: familyOf(address), jail: s.jail, entry: entryOf(s) };
+      for (let s: Slot | undefined = first; s; s = s.next)
+        yield { address, family: familyOf(address), source: s.by.source.name, jail: s.by.jail, entry: entryOf(s) };
     }
   }
 
-  private slot(address: string, jail: string): Slot | undefined {
-    for (let s = this.slots.get(address); s; s = s.next) if (s.jail === jail) return s;
+  private slot(address: string, by: Holder): Slot | undefined {
+    for (let s = this.slots.get(address); s; s = s.next) if (s.by === by) return s;
     return undefined;
   }
 
-  /** Applies one fail2ban event at time `now`. Resolve due timers with expire(now) first. */
-  apply(ev: F2bEvent, now: number): Effects {
+  private sourceOf(name: string): SourceState {
+    let s = this.sourceMap.get(name);
+    if (!s) {
+      s = {
+        name,
+        pid: undefined,
+        stopping: false,
+        newestLine: undefined,
+        inStale: false,
+        restoring: new Map(),
+        started: new Set(),
+        holders: new Map(),
+        slots: 0,
+        waiting: 0,
+        events: 0,
+        lastEventAt: undefined,
+      };
+      this.sourceMap.set(name, s);
+    }
+    return s;
+  }
+
+  private holderOf(src: SourceState, jail: string): Holder {
+    let h = src.holders.get(jail);
+    if (!h) {
+      const info = this.jailInfo(jail);
+      src.holders.set(info.name, (h = { source: src, jail: info.name, info }));
+    }
+    return h;
+  }
+
+  /**
+   * Applies one fail2ban event logged by `source` ('' = the single log) at time `now`. Resolve
+   * due timers with expire(now) first.
+   */
+  apply(ev: F2bEvent, now: number, source = ''): Effects {
     const fx: Effects = { changes: [], notes: [] };
-    if (this.stale(ev, fx)) return fx;
-    if (ev.pid !== undefined && ev.type !== 'server-start') this.pid = ev.pid;
+    const src = this.sourceOf(source);
+    src.events++;
+    src.lastEventAt = now;
+    if (this.stale(src, ev, fx)) return fx;
+    if (ev.pid !== undefined && ev.type !== 'server-start') src.pid = ev.pid;
+    const jail = ev.jail;
     switch (ev.type) {
       case 'ban':
       case 'restore-ban':
       case 'already-banned':
-        if (ev.type === 'restore-ban' && ev.jail !== undefined && this.restoring.has(ev.jail)) this.restoring.set(ev.jail, now);
-        if (ev.jail !== undefined && ev.ip !== undefined) this.ban(ev.jail, ev.ip, ev.family, now, fx);
+        if (ev.type === 'restore-ban' && jail !== undefined && src.restoring.has(jail)) src.restoring.set(jail, now);
+        if (jail !== undefined && ev.ip !== undefined) this.ban(this.holderOf(src, jail), ev.ip, ev.family, now, fx);
         break;
       case 'unban':
-        if (ev.jail !== undefined && ev.ip !== undefined) this.unban(ev.jail, ev.ip, this.stopping ? 'suspended' : 'unbanning', now, fx);
+        if (jail !== undefined && ev.ip !== undefined) this.unban(src, jail, ev.ip, src.stopping ? 'suspended' : 'unbanning', now, fx);
         break;
       case 'repeal-ban':
-        if (ev.jail !== undefined && ev.ip !== undefined) this.unban(ev.jail, ev.ip, 'suspended', now, fx);
+        if (jail !== undefined && ev.ip !== undefined) this.unban(src, jail, ev.ip, 'suspended', now, fx);
         break;
       case 'jail-stop':
-        if (ev.jail !== undefined) this.jailStopped(ev.jail, now, fx);
+        if (jail !== undefined) this.jailStopped(src, jail, now, fx);
         break;
       case 'jail-start':
-        if (ev.jail !== undefined) this.jailStarted(ev.jail, now, fx);
+        if (jail !== undefined) this.jailStarted(src, jail, now, fx);
         break;
       case 'server-stopping':
-        this.serverStopping(fx);
+        this.serverStopping(src, fx);
         break;
       case 'server-stop':
         // The server is gone cleanly: the next start is not a crash-restart.
-        this.stopping = false;
-        this.pid = undefined;
+        src.stopping = false;
+        src.pid = undefined;
+        src.started.clear();
         break;
       case 'server-start':
-        this.serverStarted(ev.pid, now, fx);
+        this.serverStarted(src, ev.pid, now, fx);
         break;
       case 'log-reopened':
         break;
@@ -229,46 +368,78 @@ export class DesiredModel {
   }
 
   /**
-   * A line far older than the newest one seen is history, not news: a log replaced by a year-old
-   * one would otherwise push its standing bans (and lift live ones with its Unbans). Lines without
-   * a time stamp are always news.
+   * A line far older than the newest one seen from its source is history, not news: a log
+   * replaced by a year-old one would otherwise push its standing bans (and lift live ones with its
+   * Unbans). Per source: each host has its own clock and time zone. Lines without a time stamp
+   * are always news.
    */
-  private stale(ev: F2bEvent, fx: Effects): boolean {
+  private stale(src: SourceState, ev: F2bEvent, fx: Effects): boolean {
     const bound = this.opts.maxLineAgeMs ?? DEFAULT_MAX_LINE_AGE_MS;
     const t = ev.isoTime === undefined ? NaN : Date.parse(`${ev.isoTime}Z`);
     if (Number.isNaN(t)) return false;
-    if (bound > 0 && this.newestLine !== undefined && t < this.newestLine - bound) {
-      if (!this.inStale)
-        fx.notes.push({ kind: 'stale-log', time: ev.isoTime ?? '', newest: new Date(this.newestLine).toISOString().slice(0, 23) });
-      this.inStale = true;
+    if (bound > 0 && src.newestLine !== undefined && t < src.newestLine - bound) {
+      if (!src.inStale) {
+        const newest = new Date(src.newestLine).toISOString().slice(0, 23);
+        fx.notes.push({ kind: 'stale-log', time: ev.isoTime ?? '', newest, ...(src.name && { source: src.name }) });
+      }
+      src.inStale = true;
       return true;
     }
-    this.inStale = false;
-    if (this.newestLine === undefined || t > this.newestLine) this.newestLine = t;
+    src.inStale = false;
+    if (src.newestLine === undefined || t > src.newestLine) src.newestLine = t;
     return false;
+  }
+
+  /**
+   * Retires a source (an operator's request: the host was decommissioned): drops every slot it
+   * holds and everything the model kept about its server. The changes lift what only that source
+   * held; an address another source (or another jail) still holds stays. Nothing waits on a
+   * timer, so `_now` is only there to match apply/expire.
+   */
+  forget(source: string, _now: number): Effects {
+    const fx: Effects = { changes: [], notes: [] };
+    const src = this.sourceMap.get(source);
+    let slots = 0;
+    if (src) {
+      // Deleting the visited entry while iterating a Map is safe; the list is walked by `next`.
+      for (const [address, first] of this.slots) {
+        for (let s: Slot | undefined = first; s; ) {
+          const next: Slot | undefined = s.next;
+          if (s.by.source === src) {
+            this.remove(s, address, fx);
+            slots++;
+          }
+          s = next;
+        }
+      }
+      this.sourceMap.delete(source);
+    }
+    const removed = fx.changes.filter((c) => c.op === 'remove').length;
+    fx.notes.push({ kind: 'forgot', source, slots, removed });
+    return fx;
   }
 
   /** Resolves held unbans and suspensions whose time is up; returns the next deadline too. */
   expire(now: number): Effects & { next?: number } {
     const fx: Effects & { next?: number } = { changes: [], notes: [] };
     let next = Infinity;
-    for (const k of [...this.waiting]) {
-      const [jail = '', address = ''] = k.split(SEP);
-      const e = this.slot(address, jail);
-      if (!e || e.state === 'active') {
-        this.waiting.delete(k);
+    for (const e of [...this.waiting.keys()]) {
+      const address = this.waiting.get(e);
+      if (address === undefined) continue;
+      if (e.state === 'active') {
+        this.unwait(e);
         continue;
       }
       const d = this.deadlineOf(e);
-      if (d <= now && this.extendGrace(e, jail, now)) {
+      if (d <= now && this.extendGrace(e, now)) {
         next = Math.min(next, this.deadlineOf(e));
         continue;
       }
       if (d <= now) {
         const kind =
           e.state === 'unbanning' ? 'expired-unban' : e.restoreBy !== undefined && e.restoreBy <= now ? 'not-restored' : 'max-suspend';
-        fx.notes.push({ kind, jail, address });
-        this.remove(jail, address, fx);
+        fx.notes.push({ kind, jail: e.by.jail, address });
+        this.remove(e, address, fx);
       } else next = Math.min(next, d);
     }
     if (next !== Infinity) fx.next = next;
@@ -281,9 +452,9 @@ export class DesiredModel {
    * here, so a Restore Ban costs O(1) and not a pass over every suspended entry of its jail; the
    * maxSuspendMs bound still applies (deadlineOf). True when the entry got a later deadline.
    */
-  private extendGrace(e: Slot, jail: string, now: number): boolean {
+  private extendGrace(e: Slot, now: number): boolean {
     if (e.state !== 'suspended' || e.restoreBy === undefined || e.restoreBy > now) return false;
-    const last = this.restoring.get(jail);
+    const last = e.by.source.restoring.get(e.by.jail);
     if (last === undefined) return false;
     const by = last + this.opts.suspend.restoreGraceMs;
     if (by <= now || by <= e.restoreBy) return false;
@@ -294,11 +465,7 @@ export class DesiredModel {
   /** Earliest pending deadline (full scan of waiting entries), for start-up after a load. */
   nextDeadline(): number | undefined {
     let next = Infinity;
-    for (const k of this.waiting) {
-      const [jail = '', address = ''] = k.split(SEP);
-      const e = this.slot(address, jail);
-      if (e && e.state !== 'active') next = Math.min(next, this.deadlineOf(e));
-    }
+    for (const e of this.waiting.keys()) if (e.state !== 'active') next = Math.min(next, this.deadlineOf(e));
     return next === Infinity ? undefined : next;
   }
 
@@ -311,17 +478,16 @@ export class DesiredModel {
   suspendedIn(key: string): number {
     const desired = this.desired.get(key);
     if (!desired || this.waiting.size === 0) return 0;
-    // An address waits once per jail: count it once.
+    // An address waits once per (source, jail): count it once.
     const seen = new Set<string>();
     let n = 0;
-    for (const k of this.waiting) {
-      const address = k.slice(k.indexOf(SEP) + 1);
+    for (const address of this.waiting.values()) {
       if (seen.has(address) || !desired.has(address)) continue;
       seen.add(address);
       const family = familyOf(address);
       let live = false;
       for (let s = this.slots.get(address); s && !live; s = s.next) {
-        live = s.state === 'active' && this.targetKeys(s.jail, family).includes(key);
+        live = s.state === 'active' && s.by.info[family].includes(key);
       }
       if (!live) n++;
     }
@@ -332,7 +498,7 @@ export class DesiredModel {
     const family = familyOf(address);
     let held = false;
     for (let s = this.slots.get(address); s; s = s.next) {
-      if (!this.targetKeys(s.jail, family).includes(key)) continue;
+      if (!s.by.info[family].includes(key)) continue;
       if (s.state !== 'unbanning') return 'desired';
       held = true;
     }
@@ -364,10 +530,6 @@ export class DesiredModel {
     return Math.min(e.at + s.maxSuspendMs, e.restoreBy ?? Infinity);
   }
 
-  private targetKeys(jail: string, family: AddressFamily): readonly string[] {
-    return this.jailInfo(jail)[family];
-  }
-
   private jailInfo(jail: string): JailInfo {
     let k = this.keyCache.get(jail);
     if (!k) {
@@ -377,31 +539,32 @@ export class DesiredModel {
     return k;
   }
 
-  private ban(jail: string, address: string, fam: AddressFamily | undefined, now: number, fx: Effects): void {
+  private ban(by: Holder, address: string, fam: AddressFamily | undefined, now: number, fx: Effects): void {
+    const jail = by.jail;
     const family = fam ?? addressFamily(address);
     if (!family) {
       this.counters.invalid++;
       fx.notes.push({ kind: 'invalid-address', jail, address });
       return;
     }
-    const existing = this.slot(address, jail);
+    const existing = this.slot(address, by);
     if (existing) {
       const was = existing.state;
       if (was !== 'active') {
-        this.waiting.delete(jail + SEP + address);
+        this.unwait(existing);
         fx.notes.push({ kind: 'reactivated', jail, address });
         existing.at = now;
       }
       existing.state = 'active';
       existing.restoreBy = undefined;
-      if (was === 'unbanning') this.refresh(address, this.targetKeys(jail, family), fx);
+      if (was === 'unbanning') this.refresh(address, by.info[family], fx);
       return;
     }
     const verdict = verdictOf(this.opts.neverBlock(address));
     if (!verdict.allow) {
       const never = verdict.reason === 'never-block' || verdict.reason === 'never-block-embedded';
       if (never) this.counters.neverBlocked++;
-      const groups = this.targetKeys(jail, family);
+      const groups = by.info[family];
       fx.notes.push({ kind: never ? 'never-block' : 'refused', jail, address, reason: verdict.reason, detail: verdict.detail, groups });
       return;
     }
@@ -410,7 +573,7 @@ export class DesiredModel {
       this.counters.skippedIpv6++;
       fx.notes.push({ kind: 'no-ipv6-group', jail, address, groups: route.noIpv6.map((m) => `${m.firewall}/${m.name}`) });
     }
-    const keys = this.targetKeys(jail, family);
+    const keys = by.info[family];
     if (keys.length === 0) {
       if (route.noIpv6.length === 0) {
         this.counters.unrouted++;
@@ -418,17 +581,31 @@ export class DesiredModel {
       }
       return;
     }
-    this.addSlot(address, jail, 'active', now, undefined);
+    this.addSlot(address, by, 'active', now, undefined);
     this.refresh(address, keys, fx);
   }
 
-  private addSlot(address: string, jail: string, state: EntryState, at: number, restoreBy: number | undefined): void {
-    // The cached name: every slot of a jail shares one string (each log line brings its own copy).
-    this.slots.set(address, { jail: this.jailInfo(jail).name, state, at, restoreBy, next: this.slots.get(address) });
+  private addSlot(address: string, by: Holder, state: EntryState, at: number, restoreBy: number | undefined): Slot {
+    const s: Slot = { by, state, at, restoreBy, next: this.slots.get(address) };
+    this.slots.set(address, s);
+    by.source.slots++;
+    return s;
   }
 
-  private unban(jail: string, address: string, to: 'unbanning' | 'suspended', now: number, fx: Effects): void {
-    const e = this.slot(address, jail);
+  /** Puts a slot in the waiting index (idempotent). */
+  private wait(e: Slot, address: string): void {
+    if (this.waiting.has(e)) return;
+    this.waiting.set(e, address);
+    e.by.source.waiting++;
+  }
+
+  private unwait(e: Slot): void {
+    if (this.waiting.delete(e)) e.by.source.waiting--;
+  }
+
+  private unban(src: SourceState, jail: string, address: string, to: 'unbanning' | 'suspended', now: number, fx: Effects): void {
+    const by = src.holders.get(jail);
+    const e = by && this.slot(address, by);
     if (!e) {
       fx.notes.push({ kind: 'unknown-unban', jail, address });
       return;
@@ -436,7 +613,7 @@ export class DesiredModel {
     // A second Unban never shortens a suspension, and never restarts a running hold.
     if (e.state === 'suspended' || e.state === to) return;
     this.setWaiting(e, address, to, now, undefined, fx);
-    fx.notes.push({ kind: to === 'unbanning' ? 'held' : 'suspended', jail, address });
+    fx.notes.push({ kind: to === 'unbanning' ? 'held' : 'suspended', jail: e.by.jail, address });
   }
 
   private setWaiting(
@@ -451,36 +628,60 @@ export class DesiredModel {
     e.state = state;
     e.at = at;
     e.restoreBy = restoreBy;
-    this.waiting.add(e.jail + SEP + address);
-    if ((before === 'unbanning') !== (state === 'unbanning')) this.refresh(address, this.targetKeys(e.jail, familyOf(address)), fx);
+    this.wait(e, address);
+    if ((before === 'unbanning') !== (state === 'unbanning')) this.refresh(address, e.by.info[familyOf(address)], fx);
     const d = this.deadlineOf(e);
     if (fx.deadline === undefined || d < fx.deadline) fx.deadline = d;
   }
 
-  private *waitingOf(jail: string | undefined): Generator<[string, Slot]> {
-    for (const k of [...this.waiting]) {
-      const [j = '', address = ''] = k.split(SEP);
-      if (jail !== undefined && j !== jail) continue;
-      const e = this.slot(address, j);
-      if (e) yield [address, e];
+  /** The waiting slots of a source (of one jail, or all), from a copy of the index. */
+  private *waitingOf(src: SourceState, jail: string | undefined): Generator<[string, Slot]> {
+    if (src.waiting === 0) return;
+    for (const e of [...this.waiting.keys()]) {
+      if (e.by.source !== src || (jail !== undefined && e.by.jail !== jail)) continue;
+      const address = this.waiting.get(e);
+      if (address !== undefined) yield [address, e];
     }
   }
 
-  private jailStopped(jail: string, now: number, fx: Effects): void {
-    this.restoring.delete(jail);
-    for (const [address, e] of this.waitingOf(jail)) {
+  /** Suspends every slot of the source (of one jail, or all) not suspended yet; returns how many. */
+  private suspendAll(src: SourceState, jail: string | undefined, now: number, restoreBy: number | undefined, fx: Effects): number {
+    let n = 0;
+    if (src.slots === 0) return 0;
+    for (const [address, first] of this.slots) {
+      for (let e: Slot | undefined = first; e; e = e.next) {
+        if (e.by.source !== src || e.state === 'suspended' || (jail !== undefined && e.by.jail !== jail)) continue;
+        this.setWaiting(e, address, 'suspended', now, restoreBy, fx);
+        n++;
+      }
+    }
+    return n;
+  }
+
+  private jailStopped(src: SourceState, jail: string, now: number, fx: Effects): void {
+    src.restoring.delete(jail);
+    src.started.delete(jail);
+    for (const [address, e] of this.waitingOf(src, jail)) {
       if (e.state !== 'unbanning') continue;
       this.setWaiting(e, address, 'suspended', now, undefined, fx);
-      fx.notes.push({ kind: 'suspended', jail: e.jail, address });
+      fx.notes.push({ kind: 'suspended', jail: e.by.jail, address });
     }
   }
 
-  private jailStarted(jail: string, now: number, fx: Effects): void {
-    this.restoring.set(jail, now);
+  private jailStarted(src: SourceState, jail: string, now: number, fx: Effects): void {
+    const graceEnd = now + this.opts.suspend.restoreGraceMs;
+    if (src.started.has(jail)) {
+      // Started again with no stop: the host's fail2ban died and came back. Its bans that are
+      // still valid come back as Restore Ban within the grace; the others are lifted after it.
+      const n = this.suspendAll(src, jail, now, graceEnd, fx);
+      fx.notes.push({ kind: 'jail-restart', source: src.name, jail, suspended: n });
+    }
+    src.started.add(this.jailInfo(jail).name);
+    src.restoring.set(jail, now);
     let n = 0;
-    for (const [address, e] of this.waitingOf(jail)) {
+    for (const [address, e] of this.waitingOf(src, jail)) {
       if (e.state !== 'suspended') continue;
-      this.setWaiting(e, address, 'suspended', e.at, now + this.opts.suspend.restoreGraceMs, fx);
+      this.setWaiting(e, address, 'suspended', e.at, graceEnd, fx);
       n++;
     }
     if (n > 0) fx.notes.push({ kind: 'restore-grace', jail, suspended: n });
@@ -491,39 +692,34 @@ export class DesiredModel {
    * before is a real one (an expiry just before the stop) and must not be mistaken for a stop-Unban
    * by the Jail stopped lines that follow within the window.
    */
-  private serverStopping(fx: Effects): void {
-    this.stopping = true;
-    this.restoring.clear();
-    for (const [address, e] of this.waitingOf(undefined)) {
+  private serverStopping(src: SourceState, fx: Effects): void {
+    src.stopping = true;
+    src.restoring.clear();
+    for (const [address, e] of this.waitingOf(src, undefined)) {
       if (e.state !== 'unbanning') continue;
-      fx.notes.push({ kind: 'expired-unban', jail: e.jail, address });
-      this.remove(e.jail, address, fx);
+      fx.notes.push({ kind: 'expired-unban', jail: e.by.jail, address });
+      this.remove(e, address, fx);
     }
   }
 
-  private serverStarted(pid: number | undefined, now: number, fx: Effects): void {
-    const crashed = !this.stopping && pid !== undefined && this.pid !== undefined && pid !== this.pid;
-    this.stopping = false;
-    if (pid !== undefined) this.pid = pid;
+  private serverStarted(src: SourceState, pid: number | undefined, now: number, fx: Effects): void {
+    const crashed = !src.stopping && pid !== undefined && src.pid !== undefined && pid !== src.pid;
+    src.stopping = false;
+    if (pid !== undefined) src.pid = pid;
     if (!crashed) return;
     // No stop sequence: the old server died (SIGKILL, OOM). Its still-valid bans come back as
-    // Restore Ban; the ones that ran out meanwhile never get a line. Suspending everything keeps
-    // the firewall untouched and lets the jail-start grace sort one from the other.
-    let n = 0;
-    for (const [address, first] of this.slots) {
-      for (let e: Slot | undefined = first; e; e = e.next) {
-        if (e.state === 'suspended') continue;
-        this.setWaiting(e, address, 'suspended', now, undefined, fx);
-        n++;
-      }
-    }
-    fx.notes.push({ kind: 'crash-restart', pid: pid ?? 0, suspended: n });
+    // Restore Ban; the ones that ran out meanwhile never get a line. Suspending everything of this
+    // source keeps the firewall untouched and lets the jail-start grace sort one from the other.
+    // Its jails start afresh: their starts are the grace's start, not another restart.
+    src.started.clear();
+    const n = this.suspendAll(src, undefined, now, undefined, fx);
+    fx.notes.push({ kind: 'crash-restart', pid: pid ?? 0, suspended: n, ...(src.name && { source: src.name }) });
   }
 
-  private remove(jail: string, address: string, fx: Effects): void {
+  private remove(e: Slot, address: string, fx: Effects): void {
     let prev: Slot | undefined;
     let s = this.slots.get(address);
-    while (s && s.jail !== jail) {
+    while (s && s !== e) {
       prev = s;
       s = s.next;
     }
@@ -531,70 +727,118 @@ export class DesiredModel {
     if (prev) prev.next = s.next;
     else if (s.next) this.slots.set(address, s.next);
     else this.slots.delete(address);
-    this.waiting.delete(jail + SEP + address);
-    this.refresh(address, this.targetKeys(jail, familyOf(address)), fx);
+    s.by.source.slots--;
+    this.unwait(s);
+    this.refresh(address, s.by.info[familyOf(address)], fx);
   }
 
   // ---- persistence ----
 
-  /** Plain-JSON snapshot (see SerializedModel). */
+  /** Plain-JSON snapshot (see SerializedModel): version 1 while only the single log ('') is known. */
   serialize(): SerializedModel {
-    const entries: SerializedModel['entries'] = {};
+    const entries = new Map<SourceState, SerializedSource['entries']>();
     for (const [address, first] of this.slots) {
-      const jails: Record<string, JailEntry> = {};
-      for (let s: Slot | undefined = first; s; s = s.next) jails[s.jail] = entryOf(s);
-      entries[address] = jails;
+      for (let s: Slot | undefined = first; s; s = s.next) {
+        let bySource = entries.get(s.by.source);
+        if (!bySource) entries.set(s.by.source, (bySource = {}));
+        (bySource[address] ??= {})[s.by.jail] = entryOf(s);
+      }
     }
-    const out: SerializedModel = { version: MODEL_VERSION, stopping: this.stopping, entries };
-    if (this.pid !== undefined) out.pid = this.pid;
-    if (this.newestLine !== undefined) out.newestLine = this.newestLine;
-    return out;
+    const part = (src: SourceState | undefined): SerializedSource => {
+      const out: SerializedSource = { stopping: src?.stopping ?? false, entries: (src && entries.get(src)) ?? {} };
+      if (src?.pid !== undefined) out.pid = src.pid;
+      if (src?.newestLine !== undefined) out.newestLine = src.newestLine;
+      if (src && src.started.size > 0) out.started = [...src.started];
+      if (src?.lastEventAt !== undefined) out.lastEventAt = src.lastEventAt;
+      return out;
+    };
+    const sources: Record<string, SerializedSource> = {};
+    let named = 0;
+    for (const src of this.sourceMap.values()) {
+      if (src.name === '') continue;
+      sources[src.name] = part(src);
+      named++;
+    }
+    const top = part(this.sourceMap.get(''));
+    return named === 0 ? { version: 1, ...top } : { version: MODEL_VERSION, ...top, sources };
   }
 
   /**
-   * Restores a snapshot. Held unbans get a fresh window from `now`: after a restart the lines that
-   * would decide them (a Jail stopped) are replayed from the log only now. Addresses that the
-   * current config no longer routes, or now never blocks, are dropped (and so removed).
+   * Restores a snapshot (version 1: everything is the single log's). Held unbans get a fresh
+   * window from `now`: after a restart the lines that would decide them (a Jail stopped) are
+   * replayed from the log only now. Addresses that the current config no longer routes, or now
+   * never blocks, are dropped (and so removed).
    */
   load(s: SerializedModel, now: number): void {
-    if (s.version !== MODEL_VERSION) throw new Error(`unsupported state version ${String(s.version)} (expected ${MODEL_VERSION})`);
-    this.stopping = s.stopping;
-    this.pid = s.pid;
+    if (s.version !== 1 && s.version !== MODEL_VERSION)
+      throw new Error(`unsupported state version ${String(s.version)} (expected 1 or ${MODEL_VERSION})`);
+    this.loadSource('', s, now);
+    if (s.version === 1 || !s.sources) return;
+    for (const [name, part] of Object.entries(s.sources)) if (name !== '' && SOURCE_NAME.test(name)) this.loadSource(name, part, now);
+  }
+
+  private loadSource(name: string, p: SerializedSource, now: number): void {
+    const empty = !p.stopping && p.pid === undefined && p.newestLine === undefined && p.lastEventAt === undefined && !p.started?.length;
+    if (name === '' && empty && Object.keys(p.entries).length === 0) return;
+    const src = this.sourceOf(name);
+    src.stopping = p.stopping;
+    src.pid = p.pid;
     // Kept across restarts: a log replaced by an old one while the sidecar was down is still old.
-    if (typeof s.newestLine === 'number') this.newestLine = s.newestLine;
-    for (const [address, jails] of Object.entries(s.entries)) {
+    if (typeof p.newestLine === 'number') src.newestLine = p.newestLine;
+    if (typeof p.lastEventAt === 'number') src.lastEventAt = p.lastEventAt;
+    for (const jail of p.started ?? []) src.started.add(this.jailInfo(jail).name);
+    for (const [address, jails] of Object.entries(p.entries)) {
       const family = addressFamily(address);
       if (!family || !verdictOf(this.opts.neverBlock(address)).allow) continue;
       for (const [jail, e] of Object.entries(jails)) {
-        const keys = this.targetKeys(jail, family);
+        const by = this.holderOf(src, jail);
+        const keys = by.info[family];
         if (keys.length === 0 || !isEntryState(e.state)) continue;
-        const slot = this.slot(address, jail);
         const at = e.state === 'unbanning' ? now : e.at;
+        let slot = this.slot(address, by);
         if (slot) {
           slot.state = e.state;
           slot.at = at;
           slot.restoreBy = e.restoreBy;
-        } else this.addSlot(address, jail, e.state, at, e.restoreBy);
-        if (e.state !== 'active') this.waiting.add(jail + SEP + address);
+        } else slot = this.addSlot(address, by, e.state, at, e.restoreBy);
+        if (e.state !== 'active') this.wait(slot, address);
+        else this.unwait(slot);
         this.refresh(address, keys, undefined);
       }
     }
   }
 }
 
-export const MODEL_VERSION = 1;
+/** The newest serialization version written (see SerializedModel); version 1 is still read and written. */
+export const MODEL_VERSION = 2;
 
 /**
- * Version 1: `{ version: 1, pid?, stopping, entries: { [address]: { [jail]: { state, at, restoreBy? } } } }`.
- * Times are scheduler milliseconds (epoch ms in production).
+ * One source's part of a snapshot:
+ * `{ pid?, newestLine?, stopping, started?, lastEventAt?, entries: { [address]: { [jail]: { state, at, restoreBy? } } } }`.
+ * `started`: jails seen started with no stop since (optional; older states lack it).
  */
-export interface SerializedModel {
-  version: number;
+export interface SerializedSource {
   pid?: number;
-  /** Newest line time seen (see DesiredModel.newestLine); optional, older states lack it. */
+  /** Newest line time seen (see SourceState.newestLine); optional, older states lack it. */
   newestLine?: number;
   stopping: boolean;
+  started?: string[];
+  /** Scheduler time of the source's last event (a silent host shows in status); optional. */
+  lastEventAt?: number;
   entries: Record<string, Record<string, JailEntry>>;
+}
+
+/**
+ * Version 1: `{ version: 1, ...SerializedSource }`, all of it the single log's (source '').
+ * Version 2: `{ version: 2, ...SerializedSource, sources: { [name]: SerializedSource } }`: the top
+ * level is still source '', each named source has its own part. Source and jail names are only
+ * ever object keys, never parsed out of a string, so any jail name round-trips. Version 1 is
+ * written while no named source is known, so a one-host state stays readable by older releases.
+ * Times are scheduler milliseconds (epoch ms in production).
+ */
+export interface SerializedModel extends SerializedSource {
+  version: number;
+  sources?: Record<string, SerializedSource>;
 }
 
 /** A TargetCheck's answer as a verdict (a plain true means "in neverBlock"). */

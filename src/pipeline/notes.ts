@@ -30,7 +30,18 @@ export function logNote(log: PipelineLogger, n: Note, once?: OnceSet): void {
       log.debug(n, 'ban ignored: no group takes this jail');
       break;
     case 'crash-restart':
-      log.warn(n, 'fail2ban restarted without a stop sequence: all bans suspended until their jails restore them');
+      log.warn(
+        n,
+        n.source === undefined
+          ? 'fail2ban restarted without a stop sequence: all bans suspended until their jails restore them'
+          : "fail2ban restarted without a stop sequence: this source's bans suspended until its jails restore them",
+      );
+      break;
+    case 'jail-restart':
+      log.warn(n, "jail started again without a stop (fail2ban restarted?): this source's bans of the jail suspended until it restores them");
+      break;
+    case 'forgot':
+      log.warn(n, 'source forgotten: the bans only it held are lifted');
       break;
     case 'not-restored':
     case 'max-suspend':

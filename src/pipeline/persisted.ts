@@ -1,13 +1,13 @@
 /**
  * The state file format: what the sidecar persists (the model snapshot and the checkpoint of the
- * last line whose effects it contains), and its codec — JSON text to state with a shape check.
+ * last line whose effects it contains, one per followed file in glob mode), and its codec — JSON text to state with a shape check.
  * A file that does not match is treated as unusable rather than handed to the model, which would
  * otherwise throw at every start (a crash loop). The store (src/state) only moves the text; it is
  * given this codec by the wiring and knows nothing of the format.
  */
 import { z } from 'zod';
 import type { Checkpoint } from '../core/checkpoint.js';
-import { MODEL_VERSION, type SerializedModel } from './model.js';
+import { MODEL_VERSION, SOURCE_NAME, type SerializedModel } from './model.js';
 
 export const STATE_VERSION = 1;
 
@@ -15,8 +15,13 @@ export const STATE_VERSION = 1;
 export interface PersistedState {
   version: number;
   model: SerializedModel;
-  /** Last log line whose effects are in `model`. */
+  /** Last line of the single log whose effects are in `model`. */
   checkpoint?: Checkpoint;
+  /**
+   * Glob mode (issue 13): per followed file, keyed by its feed (PipelineInput.feed), the last line
+   * whose effects are in `model`. Older releases ignore the key (and re-read those files).
+   */
+  checkpoints?: Record<string, Checkpoint>;
   /** ISO time of the snapshot. */
   savedAt: string;
 }
@@ -53,18 +58,27 @@ const JailEntrySchema = z.object({
   restoreBy: z.number().optional(),
 });
 
-const ModelSchema = z.object({
-  version: z.literal(MODEL_VERSION),
+/** One source's part of the model (model.ts SerializedSource). */
+const SourcePartSchema = z.object({
   pid: z.int().positive().optional(),
   stopping: z.boolean(),
   newestLine: z.number().optional(),
+  started: z.array(z.string()).optional(),
+  lastEventAt: z.number().optional(),
   entries: z.record(z.string(), z.record(z.string(), JailEntrySchema)),
+});
+
+/** Version 1 (one log) or 2 (named sources besides it); the top level is always source ''. */
+const ModelSchema = SourcePartSchema.extend({
+  version: z.literal([1, MODEL_VERSION]),
+  sources: z.record(z.string().regex(SOURCE_NAME).min(1), SourcePartSchema).optional(),
 });
 
 export const StateSchema = z.object({
   version: z.literal(STATE_VERSION),
   model: ModelSchema,
   checkpoint: CheckpointSchema.optional(),
+  checkpoints: z.record(z.string(), CheckpointSchema).optional(),
   savedAt: z.string(),
 });
 
@@ -72,9 +86,12 @@ export const StateSchema = z.object({
 const _accepts: (s: z.output<typeof StateSchema>) => PersistedState = (s) => s;
 void _accepts;
 
-/** The state of a first start, or of a start with no usable file: no entries, no checkpoint. */
+/**
+ * The state of a first start, or of a start with no usable file: no entries, no checkpoint. An
+ * empty model is a version 1 model (what serialize() writes while no named source is known).
+ */
 export function emptyState(now: Date): PersistedState {
-  return { version: STATE_VERSION, model: { version: MODEL_VERSION, stopping: false, entries: {} }, savedAt: now.toISOString() };
+  return { version: STATE_VERSION, model: { version: 1, stopping: false, entries: {} }, savedAt: now.toISOString() };
 }
 
 /** One line of JSON: a file that ends in a newline is friendlier to `cat` and `tail`. */

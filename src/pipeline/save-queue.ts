@@ -36,6 +36,8 @@ export interface SaveQueueOptions<J extends { state: PersistedState }> {
   onChange: () => void;
   /** Checkpoint of the loaded state: where a restart resumes until the first save. */
   checkpoint?: Checkpoint;
+  /** Same per feed (glob mode). */
+  checkpoints?: Record<string, Checkpoint>;
   retryOptions: RetryOptions;
   /** The next save waits this many times the last save's duration (0: back to back). Default 4: saving takes at most a fifth of the time. */
   spacing?: number;
@@ -62,6 +64,7 @@ export class SaveQueue<J extends { state: PersistedState }> {
 
   constructor(private readonly o: SaveQueueOptions<J>) {
     if (o.checkpoint) this.persist.checkpoint = o.checkpoint;
+    if (o.checkpoints) this.persist.checkpoints = o.checkpoints;
     this.finished = new Promise<void>((resolve) => {
       this.jobs$.pipe(concatMap((job) => this.save(job))).subscribe({ complete: () => resolve() });
     });
@@ -145,6 +148,8 @@ export class SaveQueue<J extends { state: PersistedState }> {
     delete this.persist.lastError;
     this.persist.lastSave = state.savedAt;
     if (state.checkpoint) this.persist.checkpoint = state.checkpoint;
+    // A fresh object per snapshot (Intake.checkpoints), never changed after: shared safely.
+    if (state.checkpoints) this.persist.checkpoints = state.checkpoints;
     if (recovered) this.o.log.info({}, 'state saved again');
   }
 

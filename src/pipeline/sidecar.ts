@@ -24,7 +24,15 @@ import type { RemovalBreaker } from './breaker.js';
 import { BehaviorSubject, filter, firstValueFrom, map, Subject, type Observable, type SchedulerLike, type Subscription } from 'rxjs';
 import type { F2bEvent } from '../parser/types.js';
 import type { FirewallPort } from '../xg/port.js';
-import { DEFAULT_SUSPEND, DesiredModel, type ModelOptions, type Note, type SuspendOptions, type TargetCheck } from './model.js';
+import {
+  DEFAULT_SUSPEND,
+  DesiredModel,
+  type GroupChange,
+  type ModelOptions,
+  type Note,
+  type SuspendOptions,
+  type TargetCheck,
+} from './model.js';
 import { flushTriggers, type FlushReason } from './batch.js';
 import { DEFAULT_RETRY, type RetryOptions } from './backoff.js';
 import { errorInfo, iso, type PipelineLogger } from './log.js';
@@ -111,12 +119,27 @@ export interface Sidecar {
   /** Resolves when no window is open, no save is running and every firewall equals desired. */
   idle(): Promise<void>;
   /**
+   * Retires a source (a decommissioned host): drops every ban it holds, lifting those no other
+   * source holds. Applied through the intake like an event (batched, saved, then reconciled); the
+   * firewalls take the removals as fail2ban's word (an Unban), so the removal breaker never holds
+   * them. Returns the slots dropped and the group changes (nothing after stop()).
+   */
+  forget(source: string): ForgetResult;
+  /**
    * With `holdRemovals`: everything pushed so far is the complete desired state (the log and the
    * seed are read back); once it is saved and handed over, stale hosts may be removed.
    */
   releaseRemovals(): void;
   /** Final snapshot, stop timers and reconcilers (in-flight requests are let finish). */
   stop(): Promise<void>;
+}
+
+export interface ForgetResult {
+  source: string;
+  /** (address, jail) holds the source had. */
+  slots: number;
+  /** remove: lifted (only this source held it); hold: only held unbans of others keep it. */
+  changes: GroupChange[];
 }
 
 /** A snapshot on its way to the sink, and what the firewalls learn once it is saved. */
@@ -172,6 +195,7 @@ export function createSidecar(opts: SidecarOptions): Sidecar {
     pending,
     latency,
     checkpoint: opts.initial?.checkpoint,
+    checkpoints: opts.initial?.checkpoints,
     onDirty: (n) => trigger$.next(n),
     scheduler,
     log,
@@ -180,6 +204,8 @@ export function createSidecar(opts: SidecarOptions): Sidecar {
   const snapshot = (): SaveJob => {
     const state: PersistedState = { version: STATE_VERSION, model: model.serialize(), savedAt: iso(scheduler.now()) };
     if (intake.checkpoint) state.checkpoint = intake.checkpoint;
+    const feeds = intake.checkpoints;
+    if (feeds) state.checkpoints = feeds;
     const job = { state, changes: pending.takeUnshipped(), release: flags.releaseWanted };
     flags.releaseWanted = false;
     return job;
@@ -192,6 +218,7 @@ export function createSidecar(opts: SidecarOptions): Sidecar {
     retry: () => flush('retry'),
     onChange: notify,
     checkpoint: opts.initial?.checkpoint,
+    checkpoints: opts.initial?.checkpoints,
     retryOptions: retry,
     random,
     scheduler,
@@ -244,6 +271,11 @@ function facade(p: Parts): Sidecar {
         next: (input) => intake.push(input),
         error: (err: unknown) => log.error({ err: errorInfo(err, scheduler.now()).message }, 'pipeline input failed'),
       }),
+    forget(source) {
+      const fx = intake.forget(source);
+      const note = fx.notes.find((n): n is Extract<Note, { kind: 'forgot' }> => n.kind === 'forgot');
+      return { source, slots: note?.slots ?? 0, changes: fx.changes };
+    },
     status,
     status$: p.changed$.pipe(map(status)),
     changed$: p.changed$.asObservable(),

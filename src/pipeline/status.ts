@@ -1,12 +1,14 @@
-/** The sidecar's status, assembled from its parts: firewalls and groups, persistence, model counters. */
+/** The sidecar's status, assembled from its parts: firewalls and groups, persistence, model counters, sources. */
 import type { Checkpoint } from '../core/checkpoint.js';
 import type { ErrorInfo } from './log.js';
-import type { ModelCounters } from './model.js';
+import type { ModelCounters, SourceView } from './model.js';
 import type { FirewallStatus, GroupStatus } from './reconciler.js';
 
 export interface PersistStatus {
   /** Checkpoint of the last successful save: where a restart resumes. */
   checkpoint?: Checkpoint;
+  /** Same per followed file (glob mode), keyed by feed. */
+  checkpoints?: Record<string, Checkpoint>;
   lastSave?: string;
   lastError?: ErrorInfo;
   consecutiveFailures: number;
@@ -19,6 +21,11 @@ export interface SidecarStatus {
   counters: ModelCounters;
   /** Held unbans + suspensions across all jails. */
   waiting: number;
+  /**
+   * Every source the model knows (one '' for a one-host setup), by name, with the bans it holds.
+   * Always set by assembleStatus; optional so statuses built elsewhere (tests, old files) still fit.
+   */
+  sources?: SourceView[];
 }
 
 export interface StatusParts {
@@ -30,6 +37,8 @@ export interface StatusParts {
     readonly waitingCount: number;
     /** Addresses of group `key` kept only by held or suspended entries. */
     suspendedIn(key: string): number;
+    /** The per-source view (DesiredModel.sources()); none: no sources listed. */
+    sources?(): SourceView[];
   };
 }
 
@@ -41,5 +50,6 @@ export function assembleStatus(p: StatusParts): SidecarStatus {
     firewalls.push(s.firewall);
     for (const g of s.groups) groups.push({ ...g, suspended: p.model.suspendedIn(`${g.firewall}/${g.group}`) });
   }
-  return { groups, firewalls, persist: { ...p.persist }, counters: { ...p.model.counters }, waiting: p.model.waitingCount };
+  const sources = p.model.sources?.() ?? [];
+  return { groups, firewalls, persist: { ...p.persist }, counters: { ...p.model.counters }, waiting: p.model.waitingCount, sources };
 }

@@ -43,6 +43,18 @@ const cases: [Note, string, string][] = [
   [{ kind: 'max-suspend', jail: 'sshd', address: '192.0.2.1' }, 'info', 'suspension too old: removing'],
   [{ kind: 'held', jail: 'sshd', address: '192.0.2.1' }, 'debug', 'held'],
   [{ kind: 'restore-grace', jail: 'sshd', suspended: 2 }, 'debug', 'restore-grace'],
+  // Issue 13: one source of a fleet.
+  [
+    { kind: 'crash-restart', pid: 42, suspended: 3, source: 'web1' },
+    'warn',
+    "fail2ban restarted without a stop sequence: this source's bans suspended until its jails restore them",
+  ],
+  [
+    { kind: 'jail-restart', source: 'web1', jail: 'sshd', suspended: 2 },
+    'warn',
+    "jail started again without a stop (fail2ban restarted?): this source's bans of the jail suspended until it restores them",
+  ],
+  [{ kind: 'forgot', source: 'web1', slots: 9, removed: 4 }, 'warn', 'source forgotten: the bans only it held are lifted'],
 ];
 
 describe('logNote', () => {

@@ -143,3 +143,44 @@ describe('StateStore with the state codec', () => {
     expect(r.state.checkpoint).toBeUndefined();
   });
 });
+
+describe('state codec: a fleet (issue 13)', () => {
+  const fleet = (): PersistedState => ({
+    ...state(3),
+    model: {
+      ...state(3).model,
+      version: 2,
+      started: ['sshd'],
+      sources: {
+        web1: { pid: 100, stopping: false, newestLine: 5, started: ['sshd', 'nginx'], entries: { '192.0.2.1': { sshd: { state: 'active', at: 1 } } } },
+        'db-2.example.org': { stopping: true, entries: {} },
+      },
+    },
+    checkpoints: { web1: { path: '/var/log/remote/web1/fail2ban.log', dev: 2049, ino: 7, offset: 10, head: 'cd'.repeat(32) } },
+  });
+
+  it('round-trips a version 2 model with its sources and the checkpoint of every feed', () => {
+    expect(decodeState(encodeState(fleet()))).toEqual(fleet());
+  });
+
+  it('still reads a version 1 model (all of it the single log)', () => {
+    const v1 = state(2, { model: { ...state(2).model, version: 1 } });
+    expect(decodeState(encodeState(v1))).toEqual(v1);
+  });
+
+  it.each([
+    ['a source name with a slash', 'a/b', /^unexpected shape at model\.sources\.a\/b: /],
+    ['a source name with whitespace', 'a b', /^unexpected shape at model\.sources\.a b: /],
+    ['an empty source name (the top level is source "")', '', /^unexpected shape at model\.sources\.: /],
+  ])('refuses %s', (_name, source, reason) => {
+    const s = fleet();
+    const text = JSON.stringify({ ...s, model: { ...s.model, sources: { [source]: { stopping: false, entries: {} } } } });
+    expect(refusal(text)).toMatch(reason);
+  });
+
+  it('refuses a feed checkpoint of the wrong shape, saying which feed', () => {
+    const s = fleet();
+    const text = JSON.stringify({ ...s, checkpoints: { web1: { ...s.checkpoints!.web1!, offset: -1 } } });
+    expect(refusal(text)).toMatch(/^unexpected shape at checkpoints\.web1\.offset: /);
+  });
+});

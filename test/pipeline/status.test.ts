@@ -49,4 +49,11 @@ describe('assembleStatus', () => {
     expect(s.counters.invalid).toBe(4);
     expect(p.firewalls[0]!.groups[0]!.suspended).toBe(0);
   });
+
+  it("lists the model's sources (issue 13), and none for a model part without them", () => {
+    const p = parts();
+    expect(assembleStatus(p).sources).toEqual([]);
+    const view = [{ source: 'web1', slots: 4, waiting: 1, pid: 7, stopping: false, events: 12 }];
+    expect(assembleStatus({ ...p, model: { ...p.model, sources: () => view } }).sources).toEqual(view);
+  });
 });
