@@ -12,7 +12,8 @@ import { join } from 'node:path';
 import type { Config } from '../config/index.js';
 import { deserializeModel, type GroupChange, type ModelOptions } from '../pipeline/model.js';
 import { stateCodec, type PersistedState } from '../pipeline/persisted.js';
-import { acquireLock, StateLockError, StateStore, writeFileAtomic } from '../state/index.js';
+import { lockHolder, writeFileAtomic } from '../state/index.js';
+import type { Logger } from '../util/log.js';
 import { modelOptionsOf } from './pipeline.js';
 import { peekState } from './state.js';
 import type { Shutdown } from './shutdown.js';
@@ -62,34 +63,56 @@ export interface ForgetWatchOptions {
   stateDir: string;
   /** Applies the request to the live pipeline. */
   forget: (source: string) => ForgetOutcome;
+  /** Resolves once what was applied is saved (and reconciled): the request may then go. */
+  settled: () => Promise<void>;
   log: ForgetLogger;
 }
 
-/** One look at the request directory. Exported for tests; watchForgets() polls it. */
-export async function pollForgets(o: ForgetWatchOptions): Promise<number> {
-  const dir = join(o.stateDir, FORGET_DIR);
-  const names = await readdir(dir).catch(() => [] as string[]);
-  let n = 0;
-  for (const name of names.filter((x) => x.endsWith(REQUEST))) {
-    const file = join(dir, name);
-    const source = (await readFile(file, 'utf8').catch(() => '')).trim();
-    if (source !== '') {
-      const out = o.forget(source);
-      o.log.info({ source, holds: out.slots, lifted: out.lifted.length }, 'source forgotten by the operator: the bans only it held are lifted');
+/**
+ * The running sidecar's side. A request is answered at once but removed only once its effect is
+ * saved: a sidecar killed in between applies it again at its next start (forgetting twice is
+ * harmless), so a request is never lost between the answer and the save.
+ */
+export class ForgetRequests {
+  /** Requests applied whose removal waits for the save. */
+  private readonly applied = new Set<string>();
+
+  constructor(private readonly o: ForgetWatchOptions) {}
+
+  /** One look at the request directory; the number of requests applied. */
+  async poll(): Promise<number> {
+    const dir = join(this.o.stateDir, FORGET_DIR);
+    const names = await readdir(dir).catch(() => [] as string[]);
+    let n = 0;
+    for (const name of names.filter((x) => x.endsWith(REQUEST) && !this.applied.has(x))) {
+      const file = join(dir, name);
+      const source = (await readFile(file, 'utf8').catch(() => '')).trim();
+      if (source === '') {
+        await unlink(file).catch(() => undefined);
+        continue;
+      }
+      const out = this.o.forget(source);
+      this.o.log.info({ source, holds: out.slots, lifted: out.lifted.length }, 'source forgotten by the operator: the bans only it held are lifted');
       await writeFileAtomic(join(dir, name.slice(0, -REQUEST.length) + DONE), `${JSON.stringify(out)}\n`);
+      this.applied.add(name);
+      void this.o.settled().then(async () => {
+        await unlink(file).catch(() => undefined);
+        this.applied.delete(name);
+      });
       n++;
     }
-    await unlink(file).catch(() => undefined);
+    return n;
   }
-  return n;
 }
 
 export function watchForgets(o: ForgetWatchOptions, shutdown: Shutdown): void {
+  const requests = new ForgetRequests(o);
   let busy = false;
   const tick = (): void => {
     if (busy) return;
     busy = true;
-    void pollForgets(o)
+    void requests
+      .poll()
       .catch((err: unknown) => o.log.warn({ err }, 'cannot read forget requests'))
       .finally(() => (busy = false));
   };
@@ -99,16 +122,16 @@ export function watchForgets(o: ForgetWatchOptions, shutdown: Shutdown): void {
   shutdown.add(() => clearInterval(timer));
 }
 
-// ---- the command's side: offline, live, dry run ---------------------------------------------------
+// ---- the command's side: live, next start, dry run ---------------------------------------------------
 
-/** Where the answer came from: the state file changed here, the running sidecar, or a preview. */
-export type ForgetMode = 'offline' | 'live' | 'dry-run' | 'live-pending';
+/** Where the answer came from: the running sidecar, a request left for the next start, or a preview. */
+export type ForgetMode = 'live' | 'live-pending' | 'next-start' | 'dry-run';
 
 export interface ForgetRun {
   mode: ForgetMode;
-  /** Undefined when the running sidecar did not answer in time (live-pending). */
+  /** The sidecar's answer (live) or the preview (dry-run, next-start). */
   outcome?: ForgetOutcome;
-  /** Sources the state knows (for "no such source"). */
+  /** Named sources the (saved) state knows. */
   known: string[];
 }
 
@@ -118,13 +141,8 @@ export function outcomeOf(source: string, changes: readonly GroupChange[], slots
   return { source, lifted, slots };
 }
 
-/** Forgets `source` in a stored state (pure apart from the model's clock): the new state and the outcome. */
-export function forgetInState(
-  state: PersistedState,
-  source: string,
-  opts: ModelOptions,
-  now: number,
-): { state: PersistedState; outcome: ForgetOutcome; known: string[] } {
+/** What forgetting `source` would do to a stored state, on a throwaway model. */
+export function previewForget(state: PersistedState, source: string, opts: ModelOptions, now: number): { outcome: ForgetOutcome; known: string[] } {
   const model = deserializeModel(state.model, opts, now);
   const known = model
     .sources()
@@ -132,12 +150,7 @@ export function forgetInState(
     .filter((s) => s !== '');
   const fx = model.forget(source, now);
   const forgot = fx.notes.find((n) => n.kind === 'forgot');
-  const slots = forgot?.kind === 'forgot' ? forgot.slots : 0;
-  return {
-    state: { ...state, model: model.serialize(), savedAt: new Date(now).toISOString() },
-    outcome: outcomeOf(source, fx.changes, slots),
-    known,
-  };
+  return { outcome: outcomeOf(source, fx.changes, forgot?.kind === 'forgot' ? forgot.slots : 0), known };
 }
 
 export interface ForgetSourceOptions {
@@ -148,43 +161,31 @@ export interface ForgetSourceOptions {
   /** How long to wait for the running sidecar's answer. */
   waitMs: number;
   sleep: (ms: number) => Promise<void>;
-  log: ForgetLogger;
+  log: Pick<Logger, 'warn'>;
 }
 
 /**
- * The command's work. A dry run reads the state without the lock (beside a running sidecar it is
- * the state it saved last, seconds old). Otherwise: with the lock free, no sidecar runs and the
- * state file is changed here; with it taken, the running sidecar is asked and its answer awaited.
+ * The command's work. The state file is never edited here: removals with no Unban behind them
+ * would meet the orphan breaker at the next start. The request goes through the pipeline of the
+ * running sidecar (answered within seconds) or of the next start. A dry run and the preview read
+ * the saved state without the lock (beside a running sidecar: what it saved last, seconds old).
  */
 export async function forgetSource(o: ForgetSourceOptions): Promise<ForgetRun> {
   const dir = o.config.stateDir;
-  const opts = modelOptionsOf(o.config);
-  const preview = async () => forgetInState((await peekState(dir, stateCodec, new Date(o.now()), o.log)).state, o.source, opts, o.now());
-  if (o.dryRun) {
-    const r = await preview();
-    return { mode: 'dry-run', outcome: r.outcome, known: r.known };
+  const saved = await peekState(dir, stateCodec, new Date(o.now()), o.log);
+  const preview = previewForget(saved.state, o.source, modelOptionsOf(o.config), o.now());
+  if (o.dryRun) return { mode: 'dry-run', ...preview };
+  const holder = await lockHolder(dir);
+  if (!holder?.alive) {
+    // Nothing to do for a source the state does not hold: no request left behind for a typo.
+    if (preview.outcome.slots > 0) await requestForget(dir, o.source);
+    return { mode: 'next-start', ...preview };
   }
-  let unlock: () => Promise<void>;
-  try {
-    unlock = await acquireLock(dir);
-  } catch (err) {
-    if (!(err instanceof StateLockError)) throw err;
-    const { known } = await preview();
-    const done = await requestForget(dir, o.source);
-    for (let waited = 0; waited < o.waitMs; waited += 200) {
-      const outcome = await takeAnswer(done);
-      if (outcome) return { mode: 'live', outcome, known };
-      await o.sleep(200);
-    }
-    return { mode: 'live-pending', known };
+  const done = await requestForget(dir, o.source);
+  for (let waited = 0; waited < o.waitMs; waited += 200) {
+    const outcome = await takeAnswer(done);
+    if (outcome) return { mode: 'live', outcome, known: preview.known };
+    await o.sleep(200);
   }
-  try {
-    const store = new StateStore(dir, stateCodec, { onWarning: (m) => o.log.warn({ stateDir: dir }, m) });
-    const loaded = await store.load();
-    const r = forgetInState(loaded.state, o.source, opts, o.now());
-    if (r.outcome.slots > 0) await store.save(r.state);
-    return { mode: 'offline', outcome: r.outcome, known: r.known };
-  } finally {
-    await unlock();
-  }
+  return { mode: 'live-pending', known: preview.known };
 }

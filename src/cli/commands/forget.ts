@@ -9,6 +9,7 @@ import { loadConfig } from '../../config/index.js';
 import { forgetSource, type ForgetRun } from '../../app/forget.js';
 import { SOURCE_NAME } from '../../pipeline/model.js';
 import { DEFAULT_CONFIG, UsageError, type CliDeps, type CommandModule } from '../deps.js';
+import { commandLogger } from '../logging.js';
 
 export interface ForgetArgs {
   config: string;
@@ -26,7 +27,7 @@ export async function run(args: ForgetArgs, deps: CliDeps): Promise<number> {
   if (args.source === '' || !SOURCE_NAME.test(args.source))
     throw new UsageError(`invalid source name ${JSON.stringify(args.source)}: a host name or path segment (no '/', no spaces)`);
   const config = await loadConfig(args.config);
-  const quiet = { info: () => undefined, warn: (_o: object, m: string) => void deps.stderr.write(`f2b-sophosxg: ${m}\n`) };
+  const { log } = commandLogger(config, deps, { logLevel: 'warn' });
   const r = await forgetSource({
     config,
     source: args.source,
@@ -34,7 +35,7 @@ export async function run(args: ForgetArgs, deps: CliDeps): Promise<number> {
     now: () => Date.now(),
     waitMs: ANSWER_WAIT_MS,
     sleep: (ms) => new Promise((res) => setTimeout(res, ms)),
-    log: quiet,
+    log,
   });
   deps.stdout.write(`${describe(args.source, r).join('\n')}\n`);
   return r.outcome?.slots === 0 ? EXIT_UNKNOWN : 0;
@@ -49,13 +50,13 @@ function describe(source: string, r: ForgetRun): string[] {
   const o = r.outcome;
   if (!o || o.slots === 0)
     return [`${source} holds no bans${r.known.length ? ` (sources holding bans: ${r.known.join(', ')})` : ' (no named source holds bans)'}`];
-  const verb = r.mode === 'dry-run' ? 'would lift' : 'lifted';
+  const verb = r.mode === 'dry-run' ? 'would lift' : r.mode === 'next-start' ? 'will lift' : 'lifted';
   const head = `${source}: held ${o.slots} bans; ${verb} ${o.lifted.length} address${o.lifted.length === 1 ? '' : 'es'} no other source holds`;
   const where =
     r.mode === 'live'
       ? 'applied by the running sidecar: the firewall follows within its next pass'
-      : r.mode === 'offline'
-        ? 'no sidecar runs: the state is changed, its next start lifts them from the firewall'
+      : r.mode === 'next-start'
+        ? 'no sidecar runs: requested; its next start applies it (before that, nothing changes)'
         : 'dry run: nothing changed (beside a running sidecar this is its last saved state)';
   return [head, where, ...o.lifted.map((a) => `  ${a}`)];
 }
