@@ -169,7 +169,7 @@ function scanLogger(s: string, i: number, end: number, needPid: boolean, colonOp
     const d = ++i;
     while (i < end && isDigit(s.charCodeAt(i))) i++;
     if (i === d || i - d > 10 || s.charCodeAt(i) !== C_RBRACK) return -1;
-    pid = Number(s.slice(d, i));
+    pid = digitsValue(s, d, i);
     i++;
   } else if (needPid) return -1;
   if (s.charCodeAt(i) === C_COLON) i++;
@@ -231,7 +231,43 @@ function scanLevel(s: string, i: number, end: number): number {
   return j;
 }
 
-const MONTHS = 'JanFebMarAprMayJunJulAugSepOctNovDec';
+/** Month (0–11) of the English abbreviation at s[i, i+3), or -1; compares in place (no slice). */
+export function monthAt(s: string, i: number): number {
+  const c1 = s.charCodeAt(i + 1);
+  const c2 = s.charCodeAt(i + 2);
+  switch (s.charCodeAt(i)) {
+    case 74 /* J */:
+      if (c1 === 97 /* a */) return c2 === 110 /* n */ ? 0 : -1;
+      if (c1 !== 117 /* u */) return -1;
+      return c2 === 110 ? 5 : c2 === 108 /* l */ ? 6 : -1;
+    case 70 /* F */:
+      return c1 === 101 && c2 === 98 ? 1 : -1;
+    case 77 /* M */:
+      if (c1 !== 97) return -1;
+      return c2 === 114 /* r */ ? 2 : c2 === 121 /* y */ ? 4 : -1;
+    case 65 /* A */:
+      if (c1 === 112 /* p */) return c2 === 114 ? 3 : -1;
+      return c1 === 117 && c2 === 103 /* g */ ? 7 : -1;
+    case 83 /* S */:
+      return c1 === 101 && c2 === 112 ? 8 : -1;
+    case 79 /* O */:
+      return c1 === 99 && c2 === 116 ? 9 : -1;
+    case 78 /* N */:
+      return c1 === 111 && c2 === 118 ? 10 : -1;
+    case 68 /* D */:
+      return c1 === 101 && c2 === 99 ? 11 : -1;
+    default:
+      return -1;
+  }
+}
+
+/** Value of the decimal digits s[from, to), without cutting a string when it is short. */
+function digitsValue(s: string, from: number, to: number): number {
+  if (to - from > 15) return Number(s.slice(from, to)); // exact rounding beyond 2^53
+  let v = 0;
+  for (let k = from; k < to; k++) v = v * 10 + (s.charCodeAt(k) - C_0);
+  return v;
+}
 
 /** S: syslog daemon / journalctl line. */
 function scanSyslogLine(s: string, start: number, end: number): boolean {
@@ -271,7 +307,7 @@ function scanSyslogLine(s: string, start: number, end: number): boolean {
     ok = scanInner(s, inner, end);
     if (!ok) {
       H.logger = LOGGER_UNKNOWN;
-      H.pid = Number(s.slice(i + 9, inner - 3));
+      H.pid = digitsValue(s, i + 9, inner - 3);
       H.msg = inner;
       ok = true;
     }
@@ -336,8 +372,7 @@ function scanRfc3339(s: string, i: number, end: number): number {
 
 function scanBsdTime(s: string, i: number, end: number): number {
   if (end - i < 15) return -1;
-  const mon = MONTHS.indexOf(s.slice(i, i + 3));
-  if (mon < 0 || mon % 3 !== 0) return -1;
+  if (monthAt(s, i) < 0) return -1;
   const d1 = s.charCodeAt(i + 4);
   if (
     s.charCodeAt(i + 3) !== C_SPACE ||

@@ -10,6 +10,7 @@ import {
   LOGGER_SERVER,
   LOGGER_UNKNOWN,
   loggerKindOf,
+  monthAt,
   scanHeader,
 } from '../../src/parser/header.js';
 import { parseLine } from '../../src/parser/index.js';
@@ -154,5 +155,19 @@ describe('loggerKindOf', () => {
   ])('%j → %i', (name, kind) => {
     expect(loggerKindOf(name)).toBe(kind);
     expect(kind).not.toBe(LOGGER_UNKNOWN);
+  });
+});
+
+describe('monthAt', () => {
+  const names = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+  it('reads every English abbreviation in place and nothing else', () => {
+    names.forEach((n, m) => expect(monthAt(`x ${n} 4`, 2)).toBe(m));
+    // every other 3-letter Capitalised word built from the letters of the real names
+    const letters = [...new Set(names.join(''))];
+    for (const a of letters.filter((c) => c === c.toUpperCase()))
+      for (const b of letters)
+        for (const c of letters) if (!names.includes(a + b + c)) expect(monthAt(a + b + c, 0), a + b + c).toBe(-1);
+    expect(monthAt('Ja', 0)).toBe(-1);
+    expect(monthAt('jan', 0)).toBe(-1);
   });
 });
