@@ -326,7 +326,15 @@ function scanSyslogLine(s: string, start: number, end: number): boolean {
 /** White space beyond ASCII (what \\s matches, plus DEL and C1 controls). */
 function isUnicodeSpace(c: number): boolean {
   return (
-    c <= 0xa0 || c === 0x1680 || (c >= 0x2000 && c <= 0x200a) || c === 0x2028 || c === 0x2029 || c === 0x202f || c === 0x205f || c === 0x3000 || c === 0xfeff
+    c <= 0xa0 ||
+    c === 0x1680 ||
+    (c >= 0x2000 && c <= 0x200a) ||
+    c === 0x2028 ||
+    c === 0x2029 ||
+    c === 0x202f ||
+    c === 0x205f ||
+    c === 0x3000 ||
+    c === 0xfeff
   );
 }
 

@@ -56,7 +56,11 @@ describe('recognised headers (reference §2.1, §5)', () => {
       `2026-11-25T04:42:54Z vm fail2ban.actions[11595]: NOTICE ${BAN}`,
       { time: '2026-11-25T04:42:54Z', isoTime: '2026-11-25T04:42:54.000', pid: 11595, host: 'vm' },
     ],
-    ['rsyslog traditional', `Nov 25 04:42:54 vm fail2ban.actions[11595]: NOTICE ${BAN}`, { time: 'Nov 25 04:42:54', pid: 11595, host: 'vm' }],
+    [
+      'rsyslog traditional',
+      `Nov 25 04:42:54 vm fail2ban.actions[11595]: NOTICE ${BAN}`,
+      { time: 'Nov 25 04:42:54', pid: 11595, host: 'vm' },
+    ],
     [
       'rsyslog traditional, day padded with a space',
       `Nov  5 04:42:54 vm fail2ban.actions[11595]: NOTICE ${BAN}`,
@@ -72,7 +76,11 @@ describe('recognised headers (reference §2.1, §5)', () => {
       `Nov 25 10:29:12 vm fail2ban-server[11816]: 2026-11-25 10:29:12,001 fail2ban.actions        [11816]: NOTICE  ${BAN}`,
       { time: '2026-11-25 10:29:12,001', isoTime: '2026-11-25T10:29:12.001', pid: 11816, host: 'vm' },
     ],
-    ['journalctl of SYSTEMD-JOURNAL (bare message)', `Nov 25 04:43:21 vm fail2ban[11670]: ${BAN}`, { time: 'Nov 25 04:43:21', pid: 11670, host: 'vm' }],
+    [
+      'journalctl of SYSTEMD-JOURNAL (bare message)',
+      `Nov 25 04:43:21 vm fail2ban[11670]: ${BAN}`,
+      { time: 'Nov 25 04:43:21', pid: 11670, host: 'vm' },
+    ],
     [
       'journalctl of systemd-journal (lower case: full header)',
       `Nov 25 04:56:55 vm fail2ban[14094]: 2026-11-25 04:56:55,156 fail2ban.actions        [14094]: NOTICE  ${BAN}`,
@@ -165,8 +173,7 @@ describe('monthAt', () => {
     // every other 3-letter Capitalised word built from the letters of the real names
     const letters = [...new Set(names.join(''))];
     for (const a of letters.filter((c) => c === c.toUpperCase()))
-      for (const b of letters)
-        for (const c of letters) if (!names.includes(a + b + c)) expect(monthAt(a + b + c, 0), a + b + c).toBe(-1);
+      for (const b of letters) for (const c of letters) if (!names.includes(a + b + c)) expect(monthAt(a + b + c, 0), a + b + c).toBe(-1);
     expect(monthAt('Ja', 0)).toBe(-1);
     expect(monthAt('jan', 0)).toBe(-1);
   });

@@ -175,8 +175,11 @@ describe('parser properties', () => {
   });
 
   it('syslog-format lines (real rsyslog captures, mutated; arbitrary hosts): sound, and a host is a source name', () => {
-    const captures = ['local-web1.RSYSLOG_FileFormat.log', 'local-web1.RSYSLOG_TraditionalFileFormat.log', 'hosts-web2-fqdn.RSYSLOG_FileFormat.log']
-      .flatMap((f) => splitLines(readFileSync(new URL(`../fixtures/rsyslog/${f}`, import.meta.url), 'utf8')));
+    const captures = [
+      'local-web1.RSYSLOG_FileFormat.log',
+      'local-web1.RSYSLOG_TraditionalFileFormat.log',
+      'hosts-web2-fqdn.RSYSLOG_FileFormat.log',
+    ].flatMap((f) => splitLines(readFileSync(new URL(`../fixtures/rsyslog/${f}`, import.meta.url), 'utf8')));
     expect(captures.filter((l) => parseLine(l).kind === 'event').length).toBeGreaterThan(20);
     const host = fc.oneof(fc.domain(), fc.ipV4(), fc.ipV6(), fc.string({ unit: 'grapheme', minLength: 0, maxLength: 20 }));
     const wrapped = fc
@@ -196,7 +199,8 @@ describe('parser properties', () => {
             expect(r.event.host).not.toMatch(/[\s/]/);
             expect(mutated).toContain(` ${r.event.host} `);
           }
-          if (r.kind === 'event' && r.event.isoTime !== undefined) expect(r.event.isoTime).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}$/);
+          if (r.kind === 'event' && r.event.isoTime !== undefined)
+            expect(r.event.isoTime).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}$/);
           const buf = `x\n${mutated}\ny`;
           expect(parseSpan(buf, 2, 2 + mutated.length, { now })).toEqual(r);
           const b = Buffer.from(buf, 'utf8');

@@ -19,7 +19,12 @@ describe('year of the traditional syslog time', () => {
   const table: Array<[string, string, string, string | undefined]> = [
     ['same day', 'Dec  4 12:00:00', '2026-12-04T18:00:00', '2026-12-04T12:00:00.000'],
     ['New Year: last second of the year read on Jan 1 is last year', 'Dec 31 23:59:59', '2027-01-01T00:00:05', '2026-12-31T23:59:59.000'],
-    ['New Year: Jan 1 read on Dec 31 (sender a little ahead) is next year', 'Jan  1 00:00:03', '2026-12-31T23:59:59', '2027-01-01T00:00:03.000'],
+    [
+      'New Year: Jan 1 read on Dec 31 (sender a little ahead) is next year',
+      'Jan  1 00:00:03',
+      '2026-12-31T23:59:59',
+      '2027-01-01T00:00:03.000',
+    ],
     ['Jan 1 read on Dec 30, more than a day before: a year ago', 'Jan  1 00:00:03', '2026-12-30T23:00:00', '2026-01-01T00:00:03.000'],
     ['a sender up to one day ahead keeps this year', 'Dec  5 00:00:00', '2026-12-04T00:00:00', '2026-12-05T00:00:00.000'],
     ['one second more than a day ahead is last year', 'Dec  5 00:00:01', '2026-12-04T00:00:00', '2025-12-05T00:00:01.000'],

@@ -101,7 +101,7 @@ describe('captured from a real rsyslogd 8.2302 (test/fixtures/rsyslog/README.md)
     });
   });
 
-  it('RFC 3339 file: the payloads\' events, host web1, ISO time = the stamp to the millisecond', () => {
+  it("RFC 3339 file: the payloads' events, host web1, ISO time = the stamp to the millisecond", () => {
     const got = events(rfc);
     expect(strip(got)).toEqual(expected);
     for (const e of got) {
@@ -111,7 +111,7 @@ describe('captured from a real rsyslogd 8.2302 (test/fixtures/rsyslog/README.md)
     }
   });
 
-  it('traditional file: same events; with now, the ISO time equals the RFC 3339 file\'s to the second', () => {
+  it("traditional file: same events; with now, the ISO time equals the RFC 3339 file's to the second", () => {
     const now = Date.parse(rfc[0]?.slice(0, 32) as string);
     const got = events(trad, now);
     expect(strip(got)).toEqual(expected);
@@ -224,14 +224,14 @@ describe('the HOST field', () => {
   });
 });
 
-describe('RFC 5424 tag without a colon (rsyslog\'s %syslogtag% of an RFC 5424 message)', () => {
+describe("RFC 5424 tag without a colon (rsyslog's %syslogtag% of an RFC 5424 message)", () => {
   it.each([
     ['tag[pid] LEVEL', 'Dec  4 12:00:00 web1 fail2ban.actions[1234] NOTICE [sshd] Ban 192.0.2.7', 'event'],
     ['RFC 3339', '2026-12-04T12:00:00.5+01:00 web1 fail2ban.actions[1234] NOTICE [sshd] Unban 192.0.2.7', 'event'],
     ['no PID, no colon', 'Dec  4 12:00:00 web1 fail2ban.actions NOTICE [sshd] Ban 192.0.2.7', 'none'],
     ['padded logger, no colon', 'Dec  4 12:00:00 web1 fail2ban.actions [1234] NOTICE [sshd] Ban 192.0.2.7', 'none'],
     ['no space after the tag', 'Dec  4 12:00:00 web1 fail2ban.actions[1234]NOTICE [sshd] Ban 192.0.2.7', 'none'],
-    ['fail2ban\'s own file format needs its colon', '2026-12-04 12:00:00,123 fail2ban.actions[1234] NOTICE [sshd] Ban 192.0.2.7', 'none'],
+    ["fail2ban's own file format needs its colon", '2026-12-04 12:00:00,123 fail2ban.actions[1234] NOTICE [sshd] Ban 192.0.2.7', 'none'],
     ['SYSOUT needs its colon', 'fail2ban.actions        [1234] NOTICE  [sshd] Ban 192.0.2.7', 'none'],
     ['a datagram needs its colon', '<29>fail2ban.actions[1234] NOTICE [sshd] Ban 192.0.2.7', 'none'],
   ])('%s', (_name, l, kind) => {
