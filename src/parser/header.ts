@@ -10,7 +10,10 @@
  *      "STIME HOST fail2ban[11670]: <F>"                                      journalctl, systemd-journal (lower case)
  *      "STIME HOST fail2ban[11670]: MSG"                                      journalctl, SYSTEMD-JOURNAL: bare message,
  *                                                                            logger unknown
- *   STIME is RFC 3339 (rsyslog's default on Debian 12) or "Mmm dd hh:mm:ss".
+ *   STIME is RFC 3339 (rsyslog's default on Debian 12) or "Mmm dd hh:mm:ss". HOST is what rsyslog
+ *   writes: a short name, an FQDN, or an address literal when no name resolves (IPv6 included).
+ *   A message that reached rsyslog as RFC 5424 has no colon after its tag ("fail2ban.actions[11595]
+ *   NOTICE MSG", rsyslog's %syslogtag% is APP-NAME[PROCID]): accepted here, PID required.
  *
  * Everything is done with charCodeAt on the caller's string and index ranges, writing into one
  * reused scratch object, so that the common case (a line that is not an event) allocates nothing.
@@ -40,10 +43,16 @@ export interface HeaderScratch {
   timeEnd: number;
   /** Index of the first character of the message. */
   msg: number;
+  /**
+   * The syslog HOST field s[hostStart, hostEnd) of an S line; hostEnd === hostStart when the
+   * transport has none or the field is not a usable source name (contains '/').
+   */
+  hostStart: number;
+  hostEnd: number;
 }
 
 /** The scratch filled by scanHeader; valid until the next call. */
-export const H: HeaderScratch = { logger: 0, pid: -1, timeKind: 0, timeStart: 0, timeEnd: 0, msg: 0 };
+export const H: HeaderScratch = { logger: 0, pid: -1, timeKind: 0, timeStart: 0, timeEnd: 0, msg: 0, hostStart: 0, hostEnd: 0 };
 
 const C_0 = 48;
 const C_9 = 57;
@@ -57,6 +66,7 @@ const C_RBRACK = 93;
 const C_DOT = 46;
 const C_LT = 60;
 const C_GT = 62;
+const C_SLASH = 47;
 
 function isDigit(c: number): boolean {
   return c >= C_0 && c <= C_9;
@@ -75,6 +85,7 @@ export function scanHeader(s: string, start: number, end: number): boolean {
   H.logger = LOGGER_OTHER;
   H.pid = -1;
   H.timeKind = TIME_NONE;
+  H.hostEnd = H.hostStart;
   const c0 = s.charCodeAt(start);
   if (isDigit(c0)) {
     const sep = s.charCodeAt(start + 10);
@@ -121,8 +132,8 @@ function isAsctime(s: string, i: number, end: number): boolean {
 }
 
 /** N at `i` (PID required). Returns the message index or -1. */
-function scanNoTime(s: string, i: number, end: number): number {
-  const m = scanLogger(s, i, end, true);
+function scanNoTime(s: string, i: number, end: number, colonOptional = false): number {
+  const m = scanLogger(s, i, end, true, colonOptional);
   if (m >= 0) H.msg = m;
   return m;
 }
@@ -136,10 +147,11 @@ function scanPayload(s: string, start: number, end: number): boolean {
 }
 
 /**
- * `fail2ban(\.[\w.-]+)? *(\[\d+\])?: LEVEL +` at i; sets H.logger/H.pid.
+ * `fail2ban(\.[\w.-]+)? *(\[\d+\])?: LEVEL +` at i; sets H.logger/H.pid. With colonOptional
+ * (a syslog tag), `fail2ban.x[PID] LEVEL +` too: rsyslog's tag of an RFC 5424 message.
  * Returns the index of the message or -1.
  */
-function scanLogger(s: string, i: number, end: number, needPid: boolean): number {
+function scanLogger(s: string, i: number, end: number, needPid: boolean, colonOptional = false): number {
   if (!s.startsWith('fail2ban', i)) return -1;
   const nameStart = i;
   i += 8;
@@ -151,17 +163,20 @@ function scanLogger(s: string, i: number, end: number, needPid: boolean): number
   }
   const nameEnd = i;
   while (s.charCodeAt(i) === C_SPACE) i++;
+  const bracket = i;
   let pid = -1;
   if (s.charCodeAt(i) === C_LBRACK) {
     const d = ++i;
     while (i < end && isDigit(s.charCodeAt(i))) i++;
     if (i === d || i - d > 10 || s.charCodeAt(i) !== C_RBRACK) return -1;
-    pid = Number(s.slice(d, i));
+    pid = digitsValue(s, d, i);
     i++;
   } else if (needPid) return -1;
-  if (s.charCodeAt(i) !== C_COLON || s.charCodeAt(i + 1) !== C_SPACE) return -1;
+  if (s.charCodeAt(i) === C_COLON) i++;
+  else if (!colonOptional || pid < 0 || bracket !== nameEnd) return -1;
+  if (s.charCodeAt(i) !== C_SPACE) return -1;
   const kind = loggerKind(s, nameStart, nameEnd);
-  const m = scanLevel(s, i + 2, end);
+  const m = scanLevel(s, i + 1, end);
   if (m < 0) return -1;
   H.logger = kind;
   H.pid = pid;
@@ -216,7 +231,43 @@ function scanLevel(s: string, i: number, end: number): number {
   return j;
 }
 
-const MONTHS = 'JanFebMarAprMayJunJulAugSepOctNovDec';
+/** Month (0–11) of the English abbreviation at s[i, i+3), or -1; compares in place (no slice). */
+export function monthAt(s: string, i: number): number {
+  const c1 = s.charCodeAt(i + 1);
+  const c2 = s.charCodeAt(i + 2);
+  switch (s.charCodeAt(i)) {
+    case 74 /* J */:
+      if (c1 === 97 /* a */) return c2 === 110 /* n */ ? 0 : -1;
+      if (c1 !== 117 /* u */) return -1;
+      return c2 === 110 ? 5 : c2 === 108 /* l */ ? 6 : -1;
+    case 70 /* F */:
+      return c1 === 101 && c2 === 98 ? 1 : -1;
+    case 77 /* M */:
+      if (c1 !== 97) return -1;
+      return c2 === 114 /* r */ ? 2 : c2 === 121 /* y */ ? 4 : -1;
+    case 65 /* A */:
+      if (c1 === 112 /* p */) return c2 === 114 ? 3 : -1;
+      return c1 === 117 && c2 === 103 /* g */ ? 7 : -1;
+    case 83 /* S */:
+      return c1 === 101 && c2 === 112 ? 8 : -1;
+    case 79 /* O */:
+      return c1 === 99 && c2 === 116 ? 9 : -1;
+    case 78 /* N */:
+      return c1 === 111 && c2 === 118 ? 10 : -1;
+    case 68 /* D */:
+      return c1 === 101 && c2 === 99 ? 11 : -1;
+    default:
+      return -1;
+  }
+}
+
+/** Value of the decimal digits s[from, to), without cutting a string when it is short. */
+function digitsValue(s: string, from: number, to: number): number {
+  if (to - from > 15) return Number(s.slice(from, to)); // exact rounding beyond 2^53
+  let v = 0;
+  for (let k = from; k < to; k++) v = v * 10 + (s.charCodeAt(k) - C_0);
+  return v;
+}
 
 /** S: syslog daemon / journalctl line. */
 function scanSyslogLine(s: string, start: number, end: number): boolean {
@@ -231,10 +282,15 @@ function scanSyslogLine(s: string, start: number, end: number): boolean {
   }
   if (i < 0 || s.charCodeAt(i) !== C_SPACE) return false;
   const timeEnd = i;
-  // host: \S+
+  // host: \S+. A '/' or a non-ASCII white space in it makes it no source name (rsyslog writes
+  // neither by default): the line still counts, without a host.
   const h = ++i;
-  while (i < end && s.charCodeAt(i) > C_SPACE) i++;
+  let unusable = false;
+  for (let c = s.charCodeAt(i); i < end && c > C_SPACE; c = s.charCodeAt(++i)) {
+    if (c === C_SLASH || (c > 126 && isUnicodeSpace(c))) unusable = true;
+  }
   if (i === h || s.charCodeAt(i) !== C_SPACE) return false;
+  const hostEnd = unusable ? h : i;
   i++;
   if (!s.startsWith('fail2ban', i)) return false;
   let ok: boolean;
@@ -242,7 +298,7 @@ function scanSyslogLine(s: string, start: number, end: number): boolean {
     // journald stream of the SYSOUT/STDOUT/STDERR target: a full record follows the tag
     const inner = skipIdent(s, i + 16, end);
     ok = inner >= 0 && scanInner(s, inner, end);
-  } else if (scanNoTime(s, i, end) >= 0) {
+  } else if (scanNoTime(s, i, end, true) >= 0) {
     ok = true; // SYSLOG target: the tag is the logger
   } else if (s.startsWith('fail2ban[', i)) {
     // SYSTEMD-JOURNAL target: full header (lower-case spelling) or the bare message
@@ -251,17 +307,35 @@ function scanSyslogLine(s: string, start: number, end: number): boolean {
     ok = scanInner(s, inner, end);
     if (!ok) {
       H.logger = LOGGER_UNKNOWN;
-      H.pid = Number(s.slice(i + 9, inner - 3));
+      H.pid = digitsValue(s, i + 9, inner - 3);
       H.msg = inner;
       ok = true;
     }
   } else ok = false;
-  if (ok && H.timeKind === TIME_NONE) {
+  if (!ok) return false;
+  H.hostStart = h;
+  H.hostEnd = hostEnd;
+  if (H.timeKind === TIME_NONE) {
     H.timeKind = kind;
     H.timeStart = start;
     H.timeEnd = timeEnd;
   }
-  return ok;
+  return true;
+}
+
+/** White space beyond ASCII (what \\s matches, plus DEL and C1 controls). */
+function isUnicodeSpace(c: number): boolean {
+  return (
+    c <= 0xa0 ||
+    c === 0x1680 ||
+    (c >= 0x2000 && c <= 0x200a) ||
+    c === 0x2028 ||
+    c === 0x2029 ||
+    c === 0x202f ||
+    c === 0x205f ||
+    c === 0x3000 ||
+    c === 0xfeff
+  );
 }
 
 /** After "ident[": digits, "]: ". Returns the index after it or -1. */
@@ -306,8 +380,7 @@ function scanRfc3339(s: string, i: number, end: number): number {
 
 function scanBsdTime(s: string, i: number, end: number): number {
   if (end - i < 15) return -1;
-  const mon = MONTHS.indexOf(s.slice(i, i + 3));
-  if (mon < 0 || mon % 3 !== 0) return -1;
+  if (monthAt(s, i) < 0) return -1;
   const d1 = s.charCodeAt(i + 4);
   if (
     s.charCodeAt(i + 3) !== C_SPACE ||

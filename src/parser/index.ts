@@ -2,10 +2,10 @@
  * fail2ban log line → event. Pure: no I/O, no clock.
  *
  * Entry points:
- * - parseLine(line): one physical line of any transport that carries a header (file, SYSOUT,
+ * - parseLine(line, opts?): one physical line of any transport that carries a header (file, SYSOUT,
  *   syslog payload, rsyslog file, journalctl short output). A line without a fail2ban header
  *   (continuation of a multi-line record, foreign text) is "none".
- * - parseSpan(text, start, end): the same on a slice of a bigger string, so bulk readers need not
+ * - parseSpan(text, start, end, opts?): the same on a slice of a bigger string, so bulk readers need not
  *   cut every line into its own string.
  * - parseMessage(message, ctx): a journal MESSAGE field, which may be bare (SYSTEMD-JOURNAL: the
  *   logger comes from the LOGGER field, passed in ctx) or carry a full header (lower-case
@@ -16,9 +16,14 @@
  * syslog payload; "f" a header without time; an upper-case letter a "Mmm dd hh:mm:ss" syslog or
  * journalctl line, whose tag says which wrapper follows (logger[pid] = SYSLOG target,
  * fail2ban-server[pid] = SYSOUT under systemd, fail2ban[pid] = SYSTEMD-JOURNAL). See header.ts.
+ *
+ * Syslog-format lines (rsyslog file, journalctl) also give the event its `host`. The traditional
+ * syslog time has no year: with `opts.now` (the caller's clock, epoch ms) the year is chosen by
+ * syslog-year.ts and isoTime filled; without it isoTime stays undefined.
  */
 import type { F2bEvent, ParseResult } from './types.js';
 import { H, LOGGER_OTHER, LOGGER_UNKNOWN, TIME_ASCTIME, TIME_RFC3339, TIME_BSD, loggerKindOf, scanHeader } from './header.js';
+import { bsdIsoTime } from './syslog-year.js';
 import { M, classifyMessage } from './message.js';
 import { checkAddress } from '../core/address.js';
 
@@ -26,19 +31,29 @@ export type { F2bEvent, ParseResult, EventType } from './types.js';
 
 const NONE: ParseResult = Object.freeze({ kind: 'none' }) as ParseResult;
 
+export interface ParseOptions {
+  /**
+   * The reader's "now" (epoch ms, injected: the parser has no clock). Picks the year of a
+   * traditional syslog time ("Dec  4 12:00:00"); without it such an event has no isoTime.
+   */
+  now?: number;
+}
+
 /** One physical line (without its newline) → event, rejected or none. Never throws. */
-export function parseLine(line: string): ParseResult {
-  return parseSpan(line, 0, line.length);
+export function parseLine(line: string, opts?: ParseOptions): ParseResult {
+  return parseSpan(line, 0, line.length, opts);
 }
 
 /** parseLine on text[start, end) (end excludes the newline). Never throws. */
-export function parseSpan(text: string, start: number, end: number): ParseResult {
+export function parseSpan(text: string, start: number, end: number, opts?: ParseOptions): ParseResult {
   if (end > start && text.charCodeAt(end - 1) === 13) end--; // CRLF
   if (end - start < 16 || isOtherLoggerFast(text, start) || !scanHeader(text, start, end)) return NONE;
   if (H.logger === LOGGER_OTHER) return NONE;
   if (!classifyMessage(text, H.msg, end, H.logger)) return NONE;
   const raw = start === 0 && end === text.length ? text : text.slice(start, end);
-  return build(text, raw, headerTime(text), H.pid < 0 ? undefined : H.pid);
+  const r = build(text, raw, headerTime(text, opts?.now), H.pid < 0 ? undefined : H.pid);
+  if (H.hostEnd > H.hostStart && r.kind === 'event') r.event.host = text.slice(H.hostStart, H.hostEnd);
+  return r;
 }
 
 /**
@@ -110,21 +125,22 @@ interface Times {
   isoTime: string | undefined;
 }
 
-function headerTime(text: string): Times | undefined {
+function headerTime(text: string, now: number | undefined): Times | undefined {
   switch (H.timeKind) {
     case TIME_ASCTIME: {
       const t = text.slice(H.timeStart, H.timeEnd);
       return { time: t, isoTime: `${t.slice(0, 10)}T${t.slice(11, 19)}.${t.slice(20, 23)}` };
     }
     case TIME_RFC3339: {
-      // The syslog daemon's wall-clock time; the offset is dropped like fail2ban's own (local) time.
+      // The syslog daemon's wall-clock time; the offset is dropped like fail2ban's own (local) time:
+      // stamps are only compared with stamps of the same source. Any fraction length ("5", "123456").
       const t = text.slice(H.timeStart, H.timeEnd);
       const frac = t.charCodeAt(19) === 46 ? (/^\.(\d+)/.exec(t.slice(19))?.[1] ?? '') : '';
       return { time: t, isoTime: `${t.slice(0, 19)}.${(frac + '000').slice(0, 3)}` };
     }
     case TIME_BSD:
-      // No year: the ISO form would be a guess.
-      return { time: text.slice(H.timeStart, H.timeEnd), isoTime: undefined };
+      // No year: only the caller's clock can supply one.
+      return { time: text.slice(H.timeStart, H.timeEnd), isoTime: now === undefined ? undefined : bsdIsoTime(text, H.timeStart, now) };
     default:
       return undefined;
   }

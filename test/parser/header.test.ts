@@ -10,6 +10,7 @@ import {
   LOGGER_SERVER,
   LOGGER_UNKNOWN,
   loggerKindOf,
+  monthAt,
   scanHeader,
 } from '../../src/parser/header.js';
 import { parseLine } from '../../src/parser/index.js';
@@ -17,7 +18,7 @@ import { parseLine } from '../../src/parser/index.js';
 const BAN = '[sshd] Ban 192.0.2.10';
 
 describe('recognised headers (reference §2.1, §5)', () => {
-  const table: Array<[string, string, { time?: string; isoTime?: string; pid?: number }]> = [
+  const table: Array<[string, string, { time?: string; isoTime?: string; pid?: number; host?: string }]> = [
     [
       'file, padded (0.9.1+ default)',
       `2026-11-25 04:39:52,876 fail2ban.actions        [10839]: NOTICE  ${BAN}`,
@@ -48,34 +49,42 @@ describe('recognised headers (reference §2.1, §5)', () => {
     [
       'rsyslog RFC 3339 (Debian 12)',
       `2026-11-25T04:42:54.123456+00:00 vm fail2ban.actions[11595]: NOTICE ${BAN}`,
-      { time: '2026-11-25T04:42:54.123456+00:00', isoTime: '2026-11-25T04:42:54.123', pid: 11595 },
+      { time: '2026-11-25T04:42:54.123456+00:00', isoTime: '2026-11-25T04:42:54.123', pid: 11595, host: 'vm' },
     ],
     [
       'rsyslog RFC 3339, Z, no fraction',
       `2026-11-25T04:42:54Z vm fail2ban.actions[11595]: NOTICE ${BAN}`,
-      { time: '2026-11-25T04:42:54Z', isoTime: '2026-11-25T04:42:54.000', pid: 11595 },
+      { time: '2026-11-25T04:42:54Z', isoTime: '2026-11-25T04:42:54.000', pid: 11595, host: 'vm' },
     ],
-    ['rsyslog traditional', `Nov 25 04:42:54 vm fail2ban.actions[11595]: NOTICE ${BAN}`, { time: 'Nov 25 04:42:54', pid: 11595 }],
+    [
+      'rsyslog traditional',
+      `Nov 25 04:42:54 vm fail2ban.actions[11595]: NOTICE ${BAN}`,
+      { time: 'Nov 25 04:42:54', pid: 11595, host: 'vm' },
+    ],
     [
       'rsyslog traditional, day padded with a space',
       `Nov  5 04:42:54 vm fail2ban.actions[11595]: NOTICE ${BAN}`,
-      { time: 'Nov  5 04:42:54', pid: 11595 },
+      { time: 'Nov  5 04:42:54', pid: 11595, host: 'vm' },
     ],
     [
       'journalctl of SYSOUT',
       `Nov 25 10:29:12 vm fail2ban-server[11816]: fail2ban.actions        [11816]: NOTICE  ${BAN}`,
-      { time: 'Nov 25 10:29:12', pid: 11816 },
+      { time: 'Nov 25 10:29:12', pid: 11816, host: 'vm' },
     ],
     [
       'journalctl of STDOUT (full header inside)',
       `Nov 25 10:29:12 vm fail2ban-server[11816]: 2026-11-25 10:29:12,001 fail2ban.actions        [11816]: NOTICE  ${BAN}`,
-      { time: '2026-11-25 10:29:12,001', isoTime: '2026-11-25T10:29:12.001', pid: 11816 },
+      { time: '2026-11-25 10:29:12,001', isoTime: '2026-11-25T10:29:12.001', pid: 11816, host: 'vm' },
     ],
-    ['journalctl of SYSTEMD-JOURNAL (bare message)', `Nov 25 04:43:21 vm fail2ban[11670]: ${BAN}`, { time: 'Nov 25 04:43:21', pid: 11670 }],
+    [
+      'journalctl of SYSTEMD-JOURNAL (bare message)',
+      `Nov 25 04:43:21 vm fail2ban[11670]: ${BAN}`,
+      { time: 'Nov 25 04:43:21', pid: 11670, host: 'vm' },
+    ],
     [
       'journalctl of systemd-journal (lower case: full header)',
       `Nov 25 04:56:55 vm fail2ban[14094]: 2026-11-25 04:56:55,156 fail2ban.actions        [14094]: NOTICE  ${BAN}`,
-      { time: '2026-11-25 04:56:55,156', isoTime: '2026-11-25T04:56:55.156', pid: 14094 },
+      { time: '2026-11-25 04:56:55,156', isoTime: '2026-11-25T04:56:55.156', pid: 14094, host: 'vm' },
     ],
     [
       'level #09-Lev. (TRACEDEBUG)',
@@ -154,5 +163,18 @@ describe('loggerKindOf', () => {
   ])('%j → %i', (name, kind) => {
     expect(loggerKindOf(name)).toBe(kind);
     expect(kind).not.toBe(LOGGER_UNKNOWN);
+  });
+});
+
+describe('monthAt', () => {
+  const names = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+  it('reads every English abbreviation in place and nothing else', () => {
+    names.forEach((n, m) => expect(monthAt(`x ${n} 4`, 2)).toBe(m));
+    // every other 3-letter Capitalised word built from the letters of the real names
+    const letters = [...new Set(names.join(''))];
+    for (const a of letters.filter((c) => c === c.toUpperCase()))
+      for (const b of letters) for (const c of letters) if (!names.includes(a + b + c)) expect(monthAt(a + b + c, 0), a + b + c).toBe(-1);
+    expect(monthAt('Ja', 0)).toBe(-1);
+    expect(monthAt('jan', 0)).toBe(-1);
   });
 });

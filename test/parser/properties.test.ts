@@ -1,6 +1,7 @@
 // Property-based tests: whatever the input, parsing never throws and never yields an event whose
 // address node:net would not accept; on ban lines built around arbitrary IDs the parser agrees with
 // the node:net + ipaddr.js oracle exactly.
+import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
@@ -167,6 +168,43 @@ describe('parser properties', () => {
           const b = bytesOf(`x\n${mutated}\ny`);
           const end = b.length - 2;
           if (parseLine(mutated).kind !== 'none') expect(mayBeEvent(b, 2, end), mutated).toBe(true);
+        },
+      ),
+      { numRuns: RUNS * 2 },
+    );
+  });
+
+  it('syslog-format lines (real rsyslog captures, mutated; arbitrary hosts): sound, and a host is a source name', () => {
+    const captures = [
+      'local-web1.RSYSLOG_FileFormat.log',
+      'local-web1.RSYSLOG_TraditionalFileFormat.log',
+      'hosts-web2-fqdn.RSYSLOG_FileFormat.log',
+    ].flatMap((f) => splitLines(readFileSync(new URL(`../fixtures/rsyslog/${f}`, import.meta.url), 'utf8')));
+    expect(captures.filter((l) => parseLine(l).kind === 'event').length).toBeGreaterThan(20);
+    const host = fc.oneof(fc.domain(), fc.ipV4(), fc.ipV6(), fc.string({ unit: 'grapheme', minLength: 0, maxLength: 20 }));
+    const wrapped = fc
+      .tuple(fc.constantFrom('Dec  4 12:00:00', 'Feb 29 00:00:00', '2026-12-04T12:00:00.123456+01:00'), host, fc.constantFrom(...captures))
+      .map(([t, h, l]) => `${t} ${h} ${l.slice(l.indexOf(' fail2ban') + 1)}`);
+    fc.assert(
+      fc.property(
+        fc.oneof(fc.constantFrom(...captures), wrapped),
+        fc.array(mutation, { maxLength: 3 }),
+        fc.integer({ min: 0, max: 4_102_444_800_000 }),
+        (line, ms, now) => {
+          const mutated = ms.reduce((s, m) => m(s), line);
+          const r = parseLine(mutated, { now });
+          assertSound(r);
+          if (r.kind === 'event' && r.event.host !== undefined) {
+            expect(r.event.host.length).toBeGreaterThan(0);
+            expect(r.event.host).not.toMatch(/[\s/]/);
+            expect(mutated).toContain(` ${r.event.host} `);
+          }
+          if (r.kind === 'event' && r.event.isoTime !== undefined)
+            expect(r.event.isoTime).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}$/);
+          const buf = `x\n${mutated}\ny`;
+          expect(parseSpan(buf, 2, 2 + mutated.length, { now })).toEqual(r);
+          const b = Buffer.from(buf, 'utf8');
+          if (r.kind !== 'none') expect(mayBeEvent(b, 2, b.length - 2), mutated).toBe(true);
         },
       ),
       { numRuns: RUNS * 2 },

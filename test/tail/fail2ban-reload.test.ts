@@ -23,7 +23,7 @@ function blocks(lines: string[], from: RegExp): string[][] {
 }
 
 const events = (lines: string[]) =>
-  lines.map(parseLine).flatMap((r) => (r.kind === 'event' ? [`${r.event.type} ${r.event.ip ?? ''}`.trim()] : []));
+  lines.map((l) => parseLine(l)).flatMap((r) => (r.kind === 'event' ? [`${r.event.type} ${r.event.ip ?? ''}`.trim()] : []));
 
 /** Addresses banned and not unbanned before line `upTo`. */
 function standing(lines: string[], upTo: number): Set<string> {
