@@ -97,7 +97,16 @@ export type TailWarningCode =
   /** The checkpoint's file is gone: the current file is read from its beginning. */
   | 'CHECKPOINT_NOT_FOUND'
   /** The directory watcher failed; the stat poll keeps the tailer going. */
-  | 'WATCH_ERROR';
+  | 'WATCH_ERROR'
+  // Glob mode (sources.ts):
+  /** Another file already names this source: it is not followed (never merged). */
+  | 'DUPLICATE_SOURCE'
+  /** A matching file whose first `*` matched no valid source name (whitespace): not followed. */
+  | 'INVALID_SOURCE_NAME'
+  /** A directory of the pattern could not be read (other than missing); scanning goes on. */
+  | 'SCAN_ERROR'
+  /** One source's tailer failed (e.g. permission denied); retried from its last checkpoint at each scan. */
+  | 'SOURCE_FAILED';
 
 export interface TailWarning {
   code: TailWarningCode;
@@ -107,6 +116,8 @@ export interface TailWarning {
   dev?: number;
   ino?: number;
   offset?: number;
+  /** Glob mode: the source concerned. */
+  source?: string;
 }
 
 // pollIntervalMs: a backstop for missed watcher events; each poll costs ~1.5 ms of CPU, so 1 s
