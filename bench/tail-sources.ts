@@ -4,7 +4,7 @@
  * process. Prints the heap, external (ArrayBuffer) and RSS growth against a baseline taken after a
  * warm-up with one source (modules loaded, JIT warm), and the CPU used over an idle window.
  *
- *   node --expose-gc --import tsx bench/tail-sources.ts [--sources 100] [--seconds 60] [--settle 10] [--no-watch]
+ *   node --expose-gc --import tsx bench/tail-sources.ts [--sources 100] [--seconds 60] [--settle 10] [--no-watch] [--poll-ms 5000]
  *
  * Not a test: the figures depend on the machine and its load, so they are printed, not asserted.
  */
@@ -18,6 +18,15 @@ import { tailSources } from '../src/tail/index.js';
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 const MB = (n: number): string => (n / 1e6).toFixed(1);
 
+/** CPU used over an idle window of `seconds`, in % of one core. */
+async function idleCpu(seconds: number): Promise<number> {
+  const c0 = process.cpuUsage();
+  const w0 = performance.now();
+  await sleep(seconds * 1000);
+  const cpu = process.cpuUsage(c0);
+  return ((cpu.user + cpu.system) / 1e3 / (performance.now() - w0)) * 100;
+}
+
 async function settle(): Promise<NodeJS.MemoryUsage> {
   const gc = (globalThis as { gc?: () => void }).gc;
   for (let i = 0; i < 3; i++) {
@@ -28,9 +37,15 @@ async function settle(): Promise<NodeJS.MemoryUsage> {
 }
 
 /** Follows every `root/*\/fail2ban.log` until caught up; returns the unsubscribe. */
-async function followAll(root: string, watch: boolean): Promise<() => void> {
+async function followAll(root: string, watch: boolean, pollIntervalMs: number): Promise<() => void> {
   let caughtUp = false;
-  const sub = tailSources({ pattern: join(root, '*', 'fail2ban.log'), startAt: 'beginning', watch, onCaughtUp: () => (caughtUp = true) }).subscribe();
+  const sub = tailSources({
+    pattern: join(root, '*', 'fail2ban.log'),
+    startAt: 'beginning',
+    watch,
+    pollIntervalMs,
+    onCaughtUp: () => (caughtUp = true),
+  }).subscribe();
   while (!caughtUp) await sleep(20);
   return () => sub.unsubscribe();
 }
@@ -49,11 +64,13 @@ async function main(): Promise<void> {
       seconds: { type: 'string', default: '60' },
       settle: { type: 'string', default: '10' },
       'no-watch': { type: 'boolean', default: false },
+      'poll-ms': { type: 'string', default: '5000' },
     },
   });
   const n = Number(values.sources);
   const seconds = Number(values.seconds);
   const watch = !values['no-watch'];
+  const pollMs = Number(values['poll-ms']);
   if (!(n >= 1) || !(seconds > 0)) throw new RangeError('--sources and --seconds must be positive');
   if (!(globalThis as { gc?: unknown }).gc) console.error('(run with node --expose-gc for steadier memory figures)');
   const base = mkdtempSync(join(tmpdir(), 'f2b-bench-sources-'));
@@ -64,27 +81,25 @@ async function main(): Promise<void> {
     mkdirSync(root);
     makeHosts(warm, 1);
     makeHosts(root, n);
-    const stopWarm = await followAll(warm, watch);
+    const stopWarm = await followAll(warm, watch, pollMs);
     await sleep(Number(values.settle) * 500);
+    // The same idle window with one source first: the process costs something by itself (timers,
+    // V8's memory reducer), which is not what the N sources add.
+    const idle0 = await idleCpu(seconds);
     const m0 = await settle();
     const t0 = performance.now();
-    const stop = await followAll(root, watch);
+    const stop = await followAll(root, watch, pollMs);
     const startMs = performance.now() - t0;
     await sleep(Number(values.settle) * 500);
     const m1 = await settle();
-    const c0 = process.cpuUsage();
-    const w0 = performance.now();
-    await sleep(seconds * 1000);
-    const cpu = process.cpuUsage(c0);
-    const wall = (performance.now() - w0) / 1000;
+    const idle1 = await idleCpu(seconds);
     const m2 = await settle();
-    const pct = ((cpu.user + cpu.system) / 1e6 / wall) * 100;
     console.log(
       [
-        `${n} idle sources (watch ${watch ? 'on' : 'off'}), caught up in ${startMs.toFixed(0)} ms`,
+        `${n} idle sources (watch ${watch ? 'on' : 'off'}, poll every ${pollMs} ms), caught up in ${startMs.toFixed(0)} ms`,
         `  growth after start: heap ${MB(m1.heapUsed - m0.heapUsed)} MB, arrayBuffers ${MB(m1.arrayBuffers - m0.arrayBuffers)} MB, rss ${MB(m1.rss - m0.rss)} MB`,
         `  growth after ${seconds} s idle: heap ${MB(m2.heapUsed - m0.heapUsed)} MB, arrayBuffers ${MB(m2.arrayBuffers - m0.arrayBuffers)} MB, rss ${MB(m2.rss - m0.rss)} MB`,
-        `  idle CPU: ${pct.toFixed(2)} % of one core (${((cpu.user + cpu.system) / 1000).toFixed(0)} ms over ${wall.toFixed(1)} s)`,
+        `  idle CPU over ${seconds} s: ${idle1.toFixed(2)} % of one core with them, ${idle0.toFixed(2)} % with one source before: +${(idle1 - idle0).toFixed(2)} %`,
       ].join('\n'),
     );
     stop();
