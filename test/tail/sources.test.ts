@@ -207,6 +207,39 @@ describe('tailSources: many logs', () => {
     expect(f.of('web1')).toHaveLength(5000);
   });
 
+  it('a failing source does not stop the others and is retried at the next scans', async () => {
+    const web1 = hostLog('web1', ['a-1']);
+    const web2 = hostLog('web2', ['b-1']);
+    const f = followSources({ pattern: perHost() });
+    await f.seenFrom('web1', 'a-1');
+    await f.seenFrom('web2', 'b-1');
+    rmSync(web1);
+    mkdirSync(web1); // not a log any more: web1's tailer fails (EISDIR)
+    await waitFor(() => f.warnings.some((w) => w.code === 'SOURCE_FAILED'), 'the failure');
+    writeFileSync(web2, 'b-2\n', { flag: 'a' });
+    await f.seenFrom('web2', 'b-2');
+    for (let i = 0; i < 6; i++) f.tick(); // retried at each scan, warned once for the same error
+    rmSync(web1, { recursive: true });
+    writeFileSync(web1, 'a-back\n');
+    await f.seenFrom('web1', 'a-back');
+    expect(f.error).toBeUndefined();
+    expect(f.of('web1')).toEqual(['a-1', 'a-back']);
+    const failed = f.warnings.filter((w) => w.code === 'SOURCE_FAILED');
+    expect(failed).toHaveLength(1);
+    expect(failed[0]).toMatchObject({ source: 'web1', path: web1 });
+    expect(failed[0]?.message).toContain('EISDIR');
+  });
+
+  it('waits for a missing root directory and follows what appears in it', async () => {
+    const root = join(dir, 'not-yet');
+    const f = followSources({ pattern: join(root, '*.log') });
+    await waitFor(() => f.caughtUp === 1, 'caught up with nothing to read');
+    mkdirSync(root);
+    writeFileSync(join(root, 'web1.log'), 'hello\n');
+    await f.seenFrom('web1', 'hello');
+    expect(f.warnings.filter((w) => w.code === 'SCAN_ERROR')).toEqual([]);
+  });
+
   it('refuses an invalid pattern synchronously', () => {
     expect(() => followSources({ pattern: join(dir, '**', 'fail2ban.log') })).toThrow(/`\*\*` is not supported/);
   });
