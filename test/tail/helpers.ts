@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { Subscription, VirtualTimeScheduler, type SchedulerLike } from 'rxjs';
 import { afterEach, beforeEach } from 'vitest';
 
-import { tailFile, type TailOptions, type TailWarning } from '../../src/tail/index.js';
+import { tailFile, tailSources, type TailOptions, type TailSourcesOptions, type TailWarning } from '../../src/tail/index.js';
 import type { TailLine } from '../../src/tail/types.js';
 
 export const FIXTURES = new URL('../../../shared/fixtures/fail2ban/', import.meta.url);
@@ -134,6 +134,87 @@ export function follow(opts: FollowOptions): Follower {
   };
   sub.add(
     tailFile({ ...tailOptions, onWarning }).subscribe({
+      next: (l) => {
+        lines.push(l);
+        lineTimes.push(clock.now());
+      },
+      error: (e: unknown) => {
+        f.error = e;
+      },
+    }),
+  );
+  return f;
+}
+
+export interface SourcesFollower extends Follower {
+  /** (source, path) in the order onSource reported them. */
+  readonly sources: Array<[string, string]>;
+  /** How many times onCaughtUp was called. */
+  caughtUp: number;
+  /** Texts of one source's lines, in order. */
+  of(source: string): string[];
+  /** Resolves once `source` delivered `line`. */
+  seenFrom(source: string, line: string): Promise<void>;
+}
+
+export interface FollowSourcesOptions extends Partial<TailSourcesOptions> {
+  pattern: string;
+}
+
+/** tailSources on a virtual clock: each waitFor turn advances it by one poll interval (50 ms; scans every 100 ms). */
+export function followSources(opts: FollowSourcesOptions): SourcesFollower {
+  const lines: TailLine[] = [];
+  const warnings: TailWarning[] = [];
+  const lineTimes: number[] = [];
+  const warningTimes: number[] = [];
+  const sources: Array<[string, string]> = [];
+  const clock = new ManualClock();
+  const o = { startAt: 'beginning' as const, pollIntervalMs: 50, scanIntervalMs: 100, scheduler: clock.scheduler, ...opts };
+  const sub = new Subscription();
+  const of = (source: string): string[] => lines.filter((l) => l.source === source).map((l) => l.line);
+  const f: SourcesFollower = {
+    lines,
+    warnings,
+    lineTimes,
+    warningTimes,
+    clock,
+    sources,
+    caughtUp: 0,
+    error: undefined,
+    texts: () => lines.map((l) => l.line),
+    of,
+    seen: (line) => f.seenFrom('', line),
+    seenFrom: (source, line) =>
+      waitFor(
+        () => f.error !== undefined || lines.some((l) => l.line === line && (source === '' || l.source === source)),
+        () => `line ${JSON.stringify(line)} from ${source} (got ${JSON.stringify(of(source))})`,
+      ).then(() => {
+        if (f.error !== undefined) throw f.error;
+      }),
+    stop: () => {
+      sub.unsubscribe();
+      followers.delete(f);
+    },
+    tick: () => clock.advance(o.pollIntervalMs),
+  };
+  followers.add(f);
+  sub.add(
+    tailSources({
+      ...o,
+      onWarning: (w) => {
+        warnings.push(w);
+        warningTimes.push(clock.now());
+        opts.onWarning?.(w);
+      },
+      onSource: (s, p) => {
+        sources.push([s, p]);
+        opts.onSource?.(s, p);
+      },
+      onCaughtUp: () => {
+        f.caughtUp++;
+        opts.onCaughtUp?.();
+      },
+    }).subscribe({
       next: (l) => {
         lines.push(l);
         lineTimes.push(clock.now());

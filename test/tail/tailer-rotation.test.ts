@@ -157,6 +157,20 @@ describe('copytruncate', () => {
     expect(f.warnings.map((x) => x.code)).toEqual(['COPYTRUNCATE']);
     w.close();
   });
+
+  it('notices it when the file regrew to exactly the old size while idle (idle polls skip only unchanged files)', async () => {
+    const w = new LogWriter(path);
+    const f = follow({ path });
+    w.write('old-1');
+    await f.seen('old-1');
+    for (let i = 0; i < 5; i++) f.tick(); // idle polls: same size, same mtime
+    truncateSync(path, 0);
+    w.write('new-1'); // same length as before: only the mtime and the first bytes tell
+    await f.seen('new-1');
+    expect(f.texts()).toEqual(['old-1', 'new-1']);
+    expect(f.warnings.map((x) => x.code)).toEqual(['COPYTRUNCATE']);
+    w.close();
+  });
 });
 
 describe('real rotation capture (fail2ban 1.0.2 + Debian logrotate)', () => {

@@ -1,0 +1,226 @@
+/**
+ * Many logs, one stream (issue 13): every file matching a path pattern is a source, followed by its
+ * own tailFile (so each keeps today's rotation and resume guarantees), and every line carries its
+ * source. The directories are scanned again on the scheduler, so a host that starts logging is
+ * followed within one scan interval, from its first line.
+ *
+ *   - Files present at the first scan resume from their source's checkpoint, else start at
+ *     `startAt`; a file appearing later is read from its beginning whatever `startAt` says (its
+ *     first lines are what its host logged since it started, not history to skip).
+ *   - A source's checkpoint path is followed from the start even when its file is missing (rotated
+ *     while the sidecar was down: tailFile finds the rest in `PATH.1`), and it keeps the name.
+ *   - A followed source is never dropped: when its file disappears its tailer waits for it again.
+ *   - One source failing (permission denied) does not stop the others: it is warned about and
+ *     retried from its last checkpoint at each scan.
+ */
+import { Observable, asyncScheduler, interval, type SchedulerLike, type Subscriber, type Subscription } from 'rxjs';
+
+import type { Checkpoint } from '../core/checkpoint.js';
+import { matchPath, parseLogPattern, type LogPattern } from './pattern.js';
+import { selectSources } from './select.js';
+import { tailFile, type TailOptions, type TailWarning } from './tailer.js';
+import type { TailLine } from './types.js';
+import { walkPattern } from './walk.js';
+
+export interface TailSourcesOptions extends Pick<TailOptions, 'rotationGraceMs' | 'maxLineBytes' | 'pollIntervalMs' | 'watch'> {
+  /** Absolute path with `*` in some segments (see pattern.ts); throws PatternError when invalid. */
+  pattern: string;
+  /** Per source, where to resume (from the state). */
+  checkpoints?: ReadonlyMap<string, Checkpoint>;
+  /** For files present at the first scan without a checkpoint only. */
+  startAt: 'end' | 'beginning';
+  /** Directories are scanned again this often (default 5 s: a new file is followed within 10 s). */
+  scanIntervalMs?: number;
+  scheduler?: SchedulerLike;
+  /** A source is followed for the first time (status lists them). */
+  onSource?: (source: string, path: string) => void;
+  /** Once: every file present at the first scan has been read to its end once (right after the first scan if there is none). */
+  onCaughtUp?: () => void;
+  /** Once per source: its file has been read to its end once. */
+  onSourceCaughtUp?: (source: string) => void;
+  onWarning?: (w: TailWarning) => void;
+}
+
+export function tailSources(opts: TailSourcesOptions): Observable<TailLine> {
+  const pattern = parseLogPattern(opts.pattern);
+  const scanIntervalMs = opts.scanIntervalMs ?? 5000;
+  if (!(scanIntervalMs > 0)) throw new RangeError('scanIntervalMs must be positive');
+  return new Observable<TailLine>((subscriber) => {
+    const s = new Sources(pattern, { ...opts, scanIntervalMs, scheduler: opts.scheduler ?? asyncScheduler }, subscriber);
+    s.start();
+    return () => s.stop();
+  });
+}
+
+interface Followed {
+  path: string;
+  sub: Subscription | null;
+  /** Where to restart after a failure: the last line delivered, else how it was first started. */
+  checkpoint: Checkpoint | undefined;
+  startAt: 'end' | 'beginning';
+  lastError?: string;
+}
+
+type Settings = TailSourcesOptions & { scanIntervalMs: number; scheduler: SchedulerLike };
+
+class Sources {
+  private readonly followed = new Map<string, Followed>();
+  private readonly paths = new Set<string>();
+  private readonly warned = new Set<string>();
+  /** First-scan files not read to their end yet; null until the first scan is over. */
+  private pending: Set<string> | null = null;
+  private readonly firstPending = new Set<string>();
+  /** Sources caught up before the first scan was over. */
+  private readonly doneEarly = new Set<string>();
+  private caughtUp = false;
+  private scanned = false;
+  private scanning = false;
+  private closed = false;
+  private timer: Subscription | undefined;
+
+  constructor(
+    private readonly pattern: LogPattern,
+    private readonly o: Settings,
+    private readonly out: Subscriber<TailLine>,
+  ) {}
+
+  start(): void {
+    this.timer = interval(this.o.scanIntervalMs, this.o.scheduler).subscribe(() => this.kick());
+    this.kick();
+  }
+
+  stop(): void {
+    this.closed = true;
+    this.timer?.unsubscribe();
+    for (const f of this.followed.values()) f.sub?.unsubscribe();
+  }
+
+  private kick(): void {
+    if (this.closed || this.scanning) return;
+    this.scanning = true;
+    this.scan()
+      .catch((err: unknown) => this.warnOnce('SCAN_ERROR', 'scan', { message: `scanning ${this.pattern.text} failed: ${String(err)}` }))
+      .finally(() => {
+        this.scanning = false;
+      });
+  }
+
+  private async scan(): Promise<void> {
+    const first = !this.scanned;
+    const { files, errors } = await walkPattern(this.pattern, (p) => !first && this.paths.has(p));
+    if (this.closed) return;
+    for (const { dir, error } of errors) {
+      const code = (error as { code?: unknown } | null)?.code;
+      this.warnOnce('SCAN_ERROR', `${dir}:${String(code)}`, { path: dir, message: `cannot read directory ${dir}: ${String(error)}` });
+    }
+    if (first) this.followCheckpoints(new Set(files));
+    const followedPaths = new Map([...this.followed].map(([source, f]) => [source, f.path]));
+    const sel = selectSources(this.pattern, files, followedPaths);
+    for (const d of sel.duplicates)
+      this.warnOnce('DUPLICATE_SOURCE', d.path, {
+        path: d.path,
+        source: d.source,
+        message: `${d.path} would be source "${d.source}" too, which ${d.kept} already is: not followed (rename one of them)`,
+      });
+    for (const x of sel.invalid)
+      this.warnOnce('INVALID_SOURCE_NAME', x.path, {
+        path: x.path,
+        message: `${x.path}: ${JSON.stringify(x.name)} is not a valid source name (no whitespace): not followed`,
+      });
+    for (const { source, path } of sel.add) {
+      if (first) this.firstPending.add(source);
+      this.follow(source, path, this.o.checkpoints?.get(source), first ? this.o.startAt : 'beginning');
+    }
+    for (const [source, f] of this.followed) if (!f.sub) this.restart(source, f);
+    if (first) {
+      this.scanned = true;
+      this.pending = new Set([...this.firstPending].filter((s) => !this.doneEarly.has(s)));
+      this.checkCaughtUp();
+    }
+  }
+
+  /** Sources whose checkpoint names a path of the pattern keep it (stable across restarts), present or not. */
+  private followCheckpoints(present: Set<string>): void {
+    for (const [source, cp] of this.o.checkpoints ?? []) {
+      if (matchPath(this.pattern, cp.path)?.[0] !== source) continue;
+      if (present.has(cp.path)) this.firstPending.add(source);
+      this.follow(source, cp.path, cp, this.o.startAt);
+    }
+  }
+
+  private follow(source: string, path: string, checkpoint: Checkpoint | undefined, startAt: 'end' | 'beginning'): void {
+    const f: Followed = { path, sub: null, checkpoint, startAt };
+    this.followed.set(source, f);
+    this.paths.add(path);
+    try {
+      this.o.onSource?.(source, path);
+    } catch {
+      // A faulty sink must not stop the logs from being followed.
+    }
+    this.restart(source, f);
+  }
+
+  private restart(source: string, f: Followed): void {
+    const { o } = this;
+    const opts: TailOptions = {
+      path: f.path,
+      startAt: f.startAt,
+      waitForFile: true,
+      scheduler: o.scheduler,
+      onWarning: (w) => this.warn({ ...w, source }),
+      onCaughtUp: () => this.sourceCaughtUp(source),
+    };
+    if (f.checkpoint) opts.checkpoint = f.checkpoint;
+    for (const k of ['rotationGraceMs', 'maxLineBytes', 'pollIntervalMs', 'watch'] as const) if (o[k] !== undefined) Object.assign(opts, { [k]: o[k] });
+    f.sub = tailFile(opts).subscribe({
+      next: (l) => {
+        f.checkpoint = l.checkpoint;
+        f.lastError = undefined;
+        this.out.next({ ...l, source });
+      },
+      error: (err: unknown) => {
+        f.sub = null;
+        const message = err instanceof Error ? err.message : String(err);
+        if (f.lastError !== message)
+          this.warn({ code: 'SOURCE_FAILED', path: f.path, source, message: `${message}; retrying at the next scan` });
+        f.lastError = message;
+      },
+    });
+  }
+
+  private sourceCaughtUp(source: string): void {
+    try {
+      this.o.onSourceCaughtUp?.(source);
+    } catch {
+      // As for warnings.
+    }
+    if (this.pending) this.pending.delete(source);
+    else this.doneEarly.add(source);
+    this.checkCaughtUp();
+  }
+
+  private checkCaughtUp(): void {
+    if (this.caughtUp || !this.pending || this.pending.size > 0) return;
+    this.caughtUp = true;
+    try {
+      this.o.onCaughtUp?.();
+    } catch {
+      // As for warnings.
+    }
+  }
+
+  private warnOnce(code: TailWarning['code'], key: string, w: Omit<TailWarning, 'code' | 'path'> & { path?: string }): void {
+    const k = `${code}\0${key}`;
+    if (this.warned.has(k)) return;
+    this.warned.add(k);
+    this.warn({ path: this.pattern.text, ...w, code });
+  }
+
+  private warn(w: TailWarning): void {
+    try {
+      this.o.onWarning?.(w);
+    } catch {
+      // A faulty warning sink must not stop the logs from being followed.
+    }
+  }
+}
