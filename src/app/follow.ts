@@ -10,7 +10,7 @@ import type { SidecarMetrics } from '../metrics/metrics.js';
 import type { PersistedState } from '../pipeline/persisted.js';
 import type { Sidecar } from '../pipeline/sidecar.js';
 import type { LoadResult } from '../state/index.js';
-import { tailFile } from '../tail/index.js';
+import { isLogPattern, tailFile, tailSources, type TailWarning } from '../tail/index.js';
 import type { Logger } from '../util/log.js';
 import { toPipelineInput } from './log-input.js';
 import { ReadBack } from './read-back.js';
@@ -53,28 +53,42 @@ export async function followLog(o: FollowOptions, shutdown: Shutdown): Promise<v
   // The log must have been read to its end once (from the checkpoint, else from startAt) before
   // anything is removed: a missing or unreadable log (a mistyped path) never justifies a removal,
   // so this part is not ended by the safety timeout.
-  if (!(await nothingToRead(config.log.path, loaded.state.checkpoint, startAt))) readBack.expect(true);
+  // A glob (a fleet) always waits for its first read of every file, however little there is.
+  if (isLogPattern(config.log.path) || !(await nothingToRead(config.log.path, loaded.state.checkpoint, startAt))) readBack.expect(true);
   if (seed) readBack.expect();
   readBack.begin();
 
-  const input$ = tailFile({
-    path: config.log.path,
-    checkpoint: loaded.state.checkpoint,
-    startAt,
-    waitForFile: true,
-    scheduler,
-    onWarning: (w) => log.warn({ code: w.code, path: w.path }, w.message),
-    onCaughtUp: () => {
-      activity.readable = true;
-      readBack.done('log read back', true);
-    },
-  }).pipe(
+  const caughtUp = () => {
+    activity.readable = true;
+    readBack.done('log read back', true);
+  };
+  const onWarning = (w: TailWarning) => log.warn({ code: w.code, path: w.path }, w.message);
+  const lines$ = isLogPattern(config.log.path)
+    ? tailSources({
+        pattern: config.log.path,
+        checkpoints: new Map(Object.entries(loaded.state.checkpoints ?? {})),
+        startAt,
+        scheduler,
+        onWarning,
+        onSource: (source, path) => {
+          log.info({ source, path }, 'following a fleet source');
+          void stat(path).then(
+            (st) => activity.sources?.found(source, path, st.mtimeMs),
+            () => activity.sources?.found(source, path),
+          );
+        },
+        onCaughtUp: caughtUp,
+      })
+    : tailFile({ path: config.log.path, checkpoint: loaded.state.checkpoint, startAt, waitForFile: true, scheduler, onWarning, onCaughtUp: caughtUp });
+  const input$ = lines$.pipe(
     toPipelineInput({
       metrics: o.metrics,
       log,
-      onLine: () => {
+      now: () => scheduler.now(),
+      onLine: (tl) => {
         activity.readable = true;
         activity.lastLineAt = new Date(scheduler.now()).toISOString();
+        if (tl.source !== undefined) activity.sources?.line(tl.source, scheduler.now());
       },
     }),
   );

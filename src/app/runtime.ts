@@ -17,6 +17,8 @@ import { followLog } from './follow.js';
 import { startMetricsEndpoint } from './metrics-endpoint.js';
 import { breakerFor, firewallAddresses, sidecarOptions } from './pipeline.js';
 import { watchReleases } from './release.js';
+import { outcomeOf, watchForgets } from './forget.js';
+import { SourceBook, sourcesSnapshot } from './sources.js';
 import { openPorts } from './ports.js';
 import { Shutdown } from './shutdown.js';
 import { toSnapshot, withHolds, type LogActivity } from './snapshot.js';
@@ -77,11 +79,21 @@ export async function startRuntime(o: RuntimeOptions): Promise<Runtime> {
     shutdown.add(() => sidecar.stop());
     if (breaker && !readOnly) watchReleases({ stateDir: config.stateDir, breaker, log }, shutdown);
 
-    const activity: LogActivity = { readable: true };
+    const activity: LogActivity = { readable: true, sources: new SourceBook() };
+    if (o.follow && !readOnly) {
+      const forget = (source: string) => {
+        const r = sidecar.forget(source);
+        return outcomeOf(source, r.changes, r.slots);
+      };
+      watchForgets({ stateDir: config.stateDir, forget, settled: () => sidecar.idle(), log }, shutdown);
+    }
     // Only a sidecar that keeps running watches the rules (replay is a one-off backfill).
     const enforcement = o.follow ? watchEnforcement({ config, ports, scheduler, log }, shutdown) : undefined;
     const snapshot = () => {
-      const s = withHolds(toSnapshot(sidecar.status(), config.log.path, activity.readable, activity.lastLineAt), breaker, metrics);
+      const status = sidecar.status();
+      const base = toSnapshot(status, config.log.path, activity.readable, activity.lastLineAt);
+      const sources = activity.sources && sourcesSnapshot(status.sources ?? [], activity.sources, scheduler.now());
+      const s = withHolds(sources ? { ...base, sources } : base, breaker, metrics);
       return enforcement ? enforcement.apply(s) : s;
     };
     if (!readOnly) keepStatusFile({ stateDir: config.stateDir, changes$: sidecar.changed$, snapshot, scheduler, log }, shutdown);

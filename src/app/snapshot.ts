@@ -2,12 +2,15 @@
 import type { StatusSnapshot } from '../metrics/status.js';
 import type { SidecarStatus } from '../pipeline/sidecar.js';
 import type { Hold } from '../pipeline/index.js';
+import type { SourceBook } from './sources.js';
 
 /** What the runtime knows about the log beside the pipeline's status. */
 export interface LogActivity {
   readable: boolean;
   /** ISO time the last line was read. */
   lastLineAt?: string | undefined;
+  /** Per fleet source: its file and last line (issue 13). */
+  sources?: SourceBook;
 }
 
 export function toSnapshot(s: SidecarStatus, path: string, readable: boolean, lastLineAt?: string): StatusSnapshot {

@@ -22,6 +22,11 @@ export function crossCheck(raw: unknown): RawIssue[] {
   const firewalls = isObj(raw.firewalls) ? raw.firewalls : undefined;
   if (firewalls) checkFirewalls(firewalls, issues);
   if (Array.isArray(raw.groups)) checkGroups(raw.groups, firewalls, issues);
+  // fail2ban-client answers for this host only: in a fleet it would seed bans under no source.
+  const logPath = isObj(raw.log) ? str(raw.log.path) : undefined;
+  if (raw.seedFromClient === true && logPath?.includes('*')) {
+    issues.push({ path: ['seedFromClient'], message: 'not with a log.path pattern (a fleet): fail2ban-client knows only this host\'s bans' });
+  }
   if (isObj(raw.retry)) {
     const { initialDelayMs: a, maxDelayMs: b } = raw.retry;
     if (typeof a === 'number' && typeof b === 'number' && b < a) {

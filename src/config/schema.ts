@@ -17,6 +17,7 @@ import {
 } from '../pipeline/index.js';
 import { DEFAULT_CONNECT_TIMEOUT_MS } from '../xg/tls.js';
 import { globToRegExp } from '../core/glob.js';
+import { isLogPattern, parseLogPattern, PatternError } from '../tail/pattern.js';
 import { parseNetwork } from '../core/network.js';
 
 /** The XG's own name rules (no comma, no leading '#') within the smaller measured limit of 50. */
@@ -34,6 +35,16 @@ const absolutePath = z
   .string()
   .min(1)
   .refine((s) => s.startsWith('/'), 'must be an absolute path');
+
+/** A single log, or a pattern whose every `*` stays within one path segment (tail/pattern.ts). */
+const logPath = absolutePath.superRefine((s, ctx) => {
+  if (!isLogPattern(s)) return;
+  try {
+    parseLogPattern(s);
+  } catch (err) {
+    ctx.addIssue({ code: 'custom', message: err instanceof PatternError ? err.message.replace(/^log path pattern "[^"]*": /, '') : String(err) });
+  }
+});
 
 /** Why not accept http://: the password travels in every request. */
 const httpsUrl = z.string().superRefine((s, ctx) => {
@@ -132,7 +143,8 @@ export const DEFAULT_NEVER_BLOCK = [
 export const ConfigSchema = z.strictObject({
   log: z
     .strictObject({
-      path: absolutePath.default('/var/log/fail2ban.log'),
+      // A `*` makes it a fleet (issue 13): one source per matching file, named by the first `*`.
+      path: logPath.default('/var/log/fail2ban.log'),
       startAt: z.enum(['end', 'beginning']).default('end'),
       // A line this much older than the newest one seen is history (a log replaced by an old one):
       // its bans and unbans are not taken as live. 0 turns the check off.

@@ -22,7 +22,8 @@ export async function standingBans(
     const t = r.event.isoTime === undefined ? NaN : Date.parse(r.event.isoTime);
     if (Number.isFinite(t) && t > now) now = t;
     model.expire(now);
-    model.apply(r.event, now);
+    // A combined syslog file of many hosts: each host's bans count on their own (issue 13).
+    model.apply(r.event, now, r.event.host ?? '');
   }
   const out: F2bEvent[] = [];
   for (const { address, family, jail, entry } of model.list()) {
