@@ -249,6 +249,8 @@ export interface WorldOptions {
   logLevel?: 'debug' | 'info';
   /** firewalls.xg.objects; unset: the schema default (lists), what users get. */
   objects?: 'lists' | 'hosts';
+  /** The config's log.path from the world's directory (a fleet glob); unset: the world's one log. */
+  logPath?: (dir: string) => string;
 }
 
 /** status.json as `run` writes it. */
@@ -329,7 +331,7 @@ export async function startWorld(o: WorldOptions = {}): Promise<World> {
     configPath,
     configYaml(
       {
-        logPath,
+        logPath: o.logPath?.(dir) ?? logPath,
         stateDir,
         url: emu.url,
         fingerprint: emu.fingerprint256,
