@@ -15,19 +15,7 @@
 import { appendFile, mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ProfileName } from '../src/emulator/index.js';
-import {
-  actionLine,
-  benchIp,
-  blockedBy,
-  ensureBuilt,
-  fmtMs,
-  quiet,
-  sleep,
-  startBed,
-  startSidecar,
-  waitFor,
-  type Bed,
-} from './lists.js';
+import { actionLine, benchIp, blockedBy, ensureBuilt, fmtMs, quiet, sleep, startBed, startSidecar, waitFor, type Bed } from './lists.js';
 
 const GROUP = 'f2b_lists_bench';
 
@@ -83,7 +71,14 @@ async function layout(bed: Bed, n: number): Promise<string[]> {
  * `files.length` logs each get its share of `ips` (or all of them when `shared`) in one append,
  * all at once; timed until the firewall blocks every address and is quiet again.
  */
-async function burst(o: Options, what: string, n: number, ips: readonly string[], shared: boolean, say: (s: string) => void): Promise<BurstResult> {
+async function burst(
+  o: Options,
+  what: string,
+  n: number,
+  ips: readonly string[],
+  shared: boolean,
+  say: (s: string) => void,
+): Promise<BurstResult> {
   const bed = await startBed({ objects: 'lists', profile: o.profile, seed: o.seed }, n === 0 ? undefined : pattern);
   try {
     const files = await layout(bed, n);
@@ -105,7 +100,15 @@ async function burst(o: Options, what: string, n: number, ips: readonly string[]
       await quiet(bed.emu, 5000, 3_600_000);
       const s = bed.emu.stats;
       const objects = bed.emu.model.groupMembers(GROUP).length;
-      return { what, sources: files.length, addresses: ips.length, ms, writes: s.writes - base.writes, requests: s.requests - base.requests, objects };
+      return {
+        what,
+        sources: files.length,
+        addresses: ips.length,
+        ms,
+        writes: s.writes - base.writes,
+        requests: s.requests - base.requests,
+        objects,
+      };
     } finally {
       await sc.stop();
     }

@@ -162,7 +162,10 @@ function stampCommits(model: EmulatorModel): () => number {
 }
 
 /** `logPattern`: the config's log.path instead of the bed's one file (a fleet glob, bench/fleet.ts). */
-export async function startBed(o: Pick<Options, 'objects' | 'listSize' | 'profile' | 'seed'>, logPattern?: (dir: string) => string): Promise<Bed> {
+export async function startBed(
+  o: Pick<Options, 'objects' | 'listSize' | 'profile' | 'seed'>,
+  logPattern?: (dir: string) => string,
+): Promise<Bed> {
   const emu = await startEmulator({ users: { [USER]: PASSWORD }, profile: o.profile, seed: o.seed });
   // The admin's group, used by a blocking rule, as on a real firewall.
   emu.model.seedGroup({ name: GROUP, family: 'IPv4', description: 'blocked by fail2ban' });

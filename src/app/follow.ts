@@ -79,7 +79,15 @@ export async function followLog(o: FollowOptions, shutdown: Shutdown): Promise<v
         },
         onCaughtUp: caughtUp,
       })
-    : tailFile({ path: config.log.path, checkpoint: loaded.state.checkpoint, startAt, waitForFile: true, scheduler, onWarning, onCaughtUp: caughtUp });
+    : tailFile({
+        path: config.log.path,
+        checkpoint: loaded.state.checkpoint,
+        startAt,
+        waitForFile: true,
+        scheduler,
+        onWarning,
+        onCaughtUp: caughtUp,
+      });
   const input$ = lines$.pipe(
     toPipelineInput({
       metrics: o.metrics,

@@ -92,7 +92,10 @@ export class ForgetRequests {
         continue;
       }
       const out = this.o.forget(source);
-      this.o.log.info({ source, holds: out.slots, lifted: out.lifted.length }, 'source forgotten by the operator: the bans only it held are lifted');
+      this.o.log.info(
+        { source, holds: out.slots, lifted: out.lifted.length },
+        'source forgotten by the operator: the bans only it held are lifted',
+      );
       await writeFileAtomic(join(dir, name.slice(0, -REQUEST.length) + DONE), `${JSON.stringify(out)}\n`);
       this.applied.add(name);
       void this.o.settled().then(async () => {
@@ -142,7 +145,12 @@ export function outcomeOf(source: string, changes: readonly GroupChange[], slots
 }
 
 /** What forgetting `source` would do to a stored state, on a throwaway model. */
-export function previewForget(state: PersistedState, source: string, opts: ModelOptions, now: number): { outcome: ForgetOutcome; known: string[] } {
+export function previewForget(
+  state: PersistedState,
+  source: string,
+  opts: ModelOptions,
+  now: number,
+): { outcome: ForgetOutcome; known: string[] } {
   const model = deserializeModel(state.model, opts, now);
   const known = model
     .sources()

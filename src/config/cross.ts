@@ -25,7 +25,10 @@ export function crossCheck(raw: unknown): RawIssue[] {
   // fail2ban-client answers for this host only: in a fleet it would seed bans under no source.
   const logPath = isObj(raw.log) ? str(raw.log.path) : undefined;
   if (raw.seedFromClient === true && logPath?.includes('*')) {
-    issues.push({ path: ['seedFromClient'], message: 'not with a log.path pattern (a fleet): fail2ban-client knows only this host\'s bans' });
+    issues.push({
+      path: ['seedFromClient'],
+      message: "not with a log.path pattern (a fleet): fail2ban-client knows only this host's bans",
+    });
   }
   if (isObj(raw.retry)) {
     const { initialDelayMs: a, maxDelayMs: b } = raw.retry;

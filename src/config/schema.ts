@@ -42,7 +42,10 @@ const logPath = absolutePath.superRefine((s, ctx) => {
   try {
     parseLogPattern(s);
   } catch (err) {
-    ctx.addIssue({ code: 'custom', message: err instanceof PatternError ? err.message.replace(/^log path pattern "[^"]*": /, '') : String(err) });
+    ctx.addIssue({
+      code: 'custom',
+      message: err instanceof PatternError ? err.message.replace(/^log path pattern "[^"]*": /, '') : String(err),
+    });
   }
 });
 

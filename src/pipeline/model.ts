@@ -403,7 +403,7 @@ export class DesiredModel {
     if (src) {
       // Deleting the visited entry while iterating a Map is safe; the list is walked by `next`.
       for (const [address, first] of this.slots) {
-        for (let s: Slot | undefined = first; s; ) {
+        for (let s: Slot | undefined = first; s;) {
           const next: Slot | undefined = s.next;
           if (s.by.source === src) {
             this.remove(s, address, fx);

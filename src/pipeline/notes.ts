@@ -38,7 +38,10 @@ export function logNote(log: PipelineLogger, n: Note, once?: OnceSet): void {
       );
       break;
     case 'jail-restart':
-      log.warn(n, "jail started again without a stop (fail2ban restarted?): this source's bans of the jail suspended until it restores them");
+      log.warn(
+        n,
+        "jail started again without a stop (fail2ban restarted?): this source's bans of the jail suspended until it restores them",
+      );
       break;
     case 'forgot':
       log.warn(n, 'source forgotten: the bans only it held are lifted');

@@ -36,4 +36,30 @@ describe('toPipelineInput', () => {
     expect(calls.filter((c) => c.startsWith('rejected '))).toHaveLength(1);
     expect(warnings).toEqual([expect.objectContaining({ jail: 'sshd', id: '999.1.1.1' })]);
   });
+
+  it("names the source: the glob's file in glob mode (feed too), else the syslog HOST of a combined file, else nobody", async () => {
+    const metrics = { linesRead: () => undefined, event: () => undefined, lineRejected: () => undefined };
+    const sources: string[] = [];
+    const RFC = '2026-12-04T12:00:00.123456+01:00 web7 fail2ban.actions[1234]: NOTICE [sshd] Ban 192.0.2.7';
+    const TRAD = 'Dec  4 12:00:01 web8 fail2ban.actions[1234]: NOTICE [sshd] Ban 192.0.2.8';
+    const inputs = await lastValueFrom(
+      from([{ ...line(RFC, 10), source: 'web1' }, line(RFC, 20), line(TRAD, 30), line(BAN, 40)]).pipe(
+        toPipelineInput({
+          metrics: { ...metrics, sourceEvent: (s) => void sources.push(s) },
+          log: { warn: () => undefined },
+          now: () => Date.UTC(2026, 11, 4, 13),
+        }),
+        toArray(),
+      ),
+    );
+    expect(inputs.map((i) => [i.source, i.feed, i.event?.ip])).toEqual([
+      ['web1', 'web1', '192.0.2.7'],
+      ['web7', undefined, '192.0.2.7'],
+      ['web8', undefined, '192.0.2.8'],
+      [undefined, undefined, '198.51.100.7'],
+    ]);
+    expect(sources).toEqual(['web1', 'web7', 'web8']);
+    // The traditional stamp got its year from the injected clock.
+    expect(inputs[2]?.event?.isoTime).toBe('2026-12-04T12:00:01.000');
+  });
 });

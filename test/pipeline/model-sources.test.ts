@@ -243,7 +243,9 @@ describe('model sources: a crash-restart of one host', () => {
       ],
       90_001 + G - 1,
     );
-    expect(r.notes.filter((n) => n.kind === 'jail-restart')).toEqual([{ kind: 'jail-restart', source: 'web1', jail: 'sshd', suspended: 2 }]);
+    expect(r.notes.filter((n) => n.kind === 'jail-restart')).toEqual([
+      { kind: 'jail-restart', source: 'web1', jail: 'sshd', suspended: 2 },
+    ]);
     expect(state(m, '192.0.2.2', 'web1')).toBe('suspended');
     expect(state(m, '192.0.2.3', 'web1', 'nginx')).toBe('active');
     expect(state(m, '192.0.2.2', 'web2')).toBe('active');
@@ -427,17 +429,25 @@ describe('model sources: serialisation', () => {
       pid: 42,
       stopping: false,
       newestLine: 1_000,
-      entries: { '192.0.2.1': { sshd: { state: 'active' as const, at: 5 } }, '192.0.2.2': { sshd: { state: 'suspended' as const, at: 6 } } },
+      entries: {
+        '192.0.2.1': { sshd: { state: 'active' as const, at: 5 } },
+        '192.0.2.2': { sshd: { state: 'suspended' as const, at: 6 } },
+      },
     };
     const m = deserializeModel(v1, model().opts, 10);
     expect([...m.list()].map((e) => [e.source, e.jail, e.address])).toEqual([
       ['', 'sshd', '192.0.2.1'],
       ['', 'sshd', '192.0.2.2'],
     ]);
-    expect(m.sources()).toEqual([{ source: '', slots: 2, waiting: 1, pid: 42, stopping: false, newestLine: '1970-01-01T00:00:01.000', events: 0 }]);
+    expect(m.sources()).toEqual([
+      { source: '', slots: 2, waiting: 1, pid: 42, stopping: false, newestLine: '1970-01-01T00:00:01.000', events: 0 },
+    ]);
     expect(serializeModel(m)).toEqual(v1);
     // A version 1 state carries no sources even if a key says so.
-    const withSources = { ...v1, sources: { web1: { stopping: false, entries: { '192.0.2.9': { sshd: { state: 'active' as const, at: 1 } } } } } };
+    const withSources = {
+      ...v1,
+      sources: { web1: { stopping: false, entries: { '192.0.2.9': { sshd: { state: 'active' as const, at: 1 } } } } },
+    };
     expect(deserializeModel(withSources, model().opts, 10).size).toBe(2);
   });
 
@@ -455,7 +465,17 @@ describe('model sources: serialisation', () => {
   it('on load, source names that are not names ("/", whitespace, "") are skipped', () => {
     const entries = { '192.0.2.1': { sshd: { state: 'active' as const, at: 1 } } };
     const m = deserializeModel(
-      { version: 2, stopping: false, entries: {}, sources: { 'a/b': { stopping: false, entries }, 'a b': { stopping: false, entries }, '': { stopping: false, entries }, ok: { stopping: false, entries } } },
+      {
+        version: 2,
+        stopping: false,
+        entries: {},
+        sources: {
+          'a/b': { stopping: false, entries },
+          'a b': { stopping: false, entries },
+          '': { stopping: false, entries },
+          ok: { stopping: false, entries },
+        },
+      },
       model().opts,
       0,
     );

@@ -152,7 +152,13 @@ describe('state codec: a fleet (issue 13)', () => {
       version: 2,
       started: ['sshd'],
       sources: {
-        web1: { pid: 100, stopping: false, newestLine: 5, started: ['sshd', 'nginx'], entries: { '192.0.2.1': { sshd: { state: 'active', at: 1 } } } },
+        web1: {
+          pid: 100,
+          stopping: false,
+          newestLine: 5,
+          started: ['sshd', 'nginx'],
+          entries: { '192.0.2.1': { sshd: { state: 'active', at: 1 } } },
+        },
         'db-2.example.org': { stopping: true, entries: {} },
       },
     },

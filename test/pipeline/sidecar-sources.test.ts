@@ -77,7 +77,12 @@ describe('sidecar sources: forget', () => {
     const mark = h.journal.length;
     const r = h.sidecar.forget('web1');
     expect(r.slots).toBe(100);
-    expect(r.changes.filter((c) => c.op === 'remove').map((c) => c.address).sort()).toEqual([...lifted].sort());
+    expect(
+      r.changes
+        .filter((c) => c.op === 'remove')
+        .map((c) => c.address)
+        .sort(),
+    ).toEqual([...lifted].sort());
     await h.clock.advance(2000);
     expect(h.fw.memberAddresses('f2b-v4')).toEqual(Array.from({ length: 10 }, (_, i) => addr(i)).sort());
     expect(breaker.holds()).toEqual([]);
@@ -127,7 +132,9 @@ describe('sidecar sources: state and status', () => {
     await h.clock.advance(2000);
     expect(h.sink.last!.checkpoints).toBeUndefined();
     expect(h.sink.last!.model.version).toBe(1);
-    expect(h.sidecar.status().sources).toEqual([{ source: '', slots: 1, waiting: 0, pid: 100, stopping: false, events: 1, lastEventAt: 0 }]);
+    expect(h.sidecar.status().sources).toEqual([
+      { source: '', slots: 1, waiting: 0, pid: 100, stopping: false, events: 1, lastEventAt: 0 },
+    ]);
   });
 
   it('status lists every source with the bans it holds', async () => {

@@ -49,7 +49,9 @@ function describe(source: string, r: ForgetRun): string[] {
     ];
   const o = r.outcome;
   if (!o || o.slots === 0)
-    return [`${source} holds no bans${r.known.length ? ` (sources holding bans: ${r.known.join(', ')})` : ' (no named source holds bans)'}`];
+    return [
+      `${source} holds no bans${r.known.length ? ` (sources holding bans: ${r.known.join(', ')})` : ' (no named source holds bans)'}`,
+    ];
   const verb = r.mode === 'dry-run' ? 'would lift' : r.mode === 'next-start' ? 'will lift' : 'lifted';
   const head = `${source}: held ${o.slots} bans; ${verb} ${o.lifted.length} address${o.lifted.length === 1 ? '' : 'es'} no other source holds`;
   const where =
@@ -65,7 +67,7 @@ export function register(program: Command, deps: CliDeps, invoke: (run: () => Pr
   program
     .command('forget')
     .description('retire a fleet source (a decommissioned host): lift the bans only it holds')
-    .argument('<source>', 'the source name status shows (what the glob\'s first * matched, or the syslog host)')
+    .argument('<source>', "the source name status shows (what the glob's first * matched, or the syslog host)")
     .option('-c, --config <file>', 'config file', DEFAULT_CONFIG)
     .option('--dry-run', 'show what would be lifted; change nothing')
     .action((source: string, opts: { config: string; dryRun?: boolean }) => invoke(() => run({ ...opts, source }, deps)));
