@@ -5,13 +5,26 @@
  * (src/pipeline/plan.ts). Writes nothing: the state is peeked (no lock), the ports are only read.
  */
 import { stat } from 'node:fs/promises';
-import { EMPTY, asyncScheduler, lastValueFrom, takeWhile, tap, timeout, type SchedulerLike } from 'rxjs';
+import {
+  EMPTY,
+  Subject,
+  asyncScheduler,
+  lastValueFrom,
+  takeUntil,
+  takeWhile,
+  tap,
+  timeout,
+  type MonoTypeOperatorFunction,
+  type SchedulerLike,
+} from 'rxjs';
+import type { Checkpoint } from '../core/checkpoint.js';
+import type { PipelineInput } from '../pipeline/sidecar.js';
 import type { Config } from '../config/index.js';
 import { jailMatches } from '../core/glob.js';
 import { makeNeverBlock } from '../core/network.js';
 import { stateCodec } from '../pipeline/persisted.js';
 import { groupPlan, PlanModel, type GroupPlan } from '../pipeline/plan.js';
-import { tailFile } from '../tail/index.js';
+import { isLogPattern, tailFile, tailSources } from '../tail/index.js';
 import type { Logger } from '../util/log.js';
 import type { FirewallPort } from '../xg/port.js';
 import { toPipelineInput } from './log-input.js';
@@ -49,32 +62,66 @@ export async function buildPlan(o: PlanOptions): Promise<PlanResult> {
   );
   const checkpoint = initial?.checkpoint;
   const startAt = config.log.startAt;
-  const st = await stat(config.log.path).catch(() => undefined);
   let lines = 0;
+  const apply = tap((i: PipelineInput) => {
+    lines++;
+    if (i.event) model.apply(i.event, i.source);
+  });
+  if (isLogPattern(config.log.path)) {
+    const feeds = initial?.checkpoints ?? {};
+    await readFleet(config.log.path, new Map(Object.entries(feeds)), startAt, scheduler, log, apply);
+    return { groups: await diff(model, o.ports), from: Object.keys(feeds).length > 0 ? 'checkpoint' : startAt, lines };
+  }
+  const st = await stat(config.log.path).catch(() => undefined);
   // Nothing to read: no file, or a first start at the end of it.
   if (st && st.size > 0 && (checkpoint !== undefined || startAt === 'beginning')) {
     // Applied as read: a year of log never sits in memory.
     await lastValueFrom(
       tailFile({ path: config.log.path, ...(checkpoint ? { checkpoint } : {}), startAt, waitForFile: false, watch: false, scheduler }).pipe(
-        toPipelineInput({ metrics: noMetrics, log }),
+        toPipelineInput({ metrics: noMetrics, log, now: () => scheduler.now() }),
         // Done with the line that reaches the file's size at start (later lines are the live log's).
         takeWhile((i) => !(i.checkpoint && i.checkpoint.ino === st.ino && i.checkpoint.offset >= st.size), true),
         timeout({ each: PLAN_IDLE_MS, with: () => EMPTY, scheduler }),
-        tap((i) => {
-          lines++;
-          if (i.event) model.apply(i.event);
-        }),
+        apply,
       ),
       { defaultValue: undefined },
     );
   }
+  return { groups: await diff(model, o.ports), from: checkpoint ? 'checkpoint' : startAt, lines };
+}
+
+/**
+ * A fleet glob, read as `run` reads it (each file from its checkpoint; files new since the state
+ * from their first line) until every file present has been read to its end once.
+ */
+async function readFleet(
+  pattern: string,
+  checkpoints: ReadonlyMap<string, Checkpoint>,
+  startAt: 'end' | 'beginning',
+  scheduler: SchedulerLike,
+  log: Logger,
+  apply: MonoTypeOperatorFunction<PipelineInput>,
+): Promise<void> {
+  const caughtUp$ = new Subject<void>();
+  await lastValueFrom(
+    tailSources({ pattern, checkpoints, startAt, scheduler, watch: false, onCaughtUp: () => caughtUp$.next() }).pipe(
+      toPipelineInput({ metrics: noMetrics, log, now: () => scheduler.now() }),
+      takeUntil(caughtUp$),
+      timeout({ each: PLAN_IDLE_MS, with: () => EMPTY, scheduler }),
+      apply,
+    ),
+    { defaultValue: undefined },
+  );
+}
+
+async function diff(model: PlanModel, ports: ReadonlyMap<string, FirewallPort>): Promise<GroupPlan[]> {
   const groups: GroupPlan[] = [];
   for (const t of model.finish()) {
-    const port = o.ports.get(t.firewall);
+    const port = ports.get(t.firewall);
     if (!port) throw new Error(`no firewall ${t.firewall} for group ${t.group.name}`);
     groups.push(groupPlan(t, model.desired(t.key), model.held(t.key), await port.readGroup(t.group)));
   }
-  return { groups, from: checkpoint ? 'checkpoint' : startAt, lines };
+  return groups;
 }
 
 /** How many addresses of each list the text plan shows. */

@@ -40,8 +40,9 @@ export class PlanModel {
     if (initial) this.model.load(initial.model, now);
   }
 
-  apply(event: F2bEvent): void {
-    this.model.apply(event, this.now);
+  /** `source`: who logged it (a fleet host; '' the single log), as the sidecar applies it. */
+  apply(event: F2bEvent, source = ''): void {
+    this.model.apply(event, this.now, source);
   }
 
   /** Held unbans resolve as after the stop-Unban window; then the targets, in routing order. */

@@ -38,6 +38,12 @@ describe('fleet: a glob of per-host logs', () => {
     const [shared, only1, only2] = [v4s(1, 10)[0] as string, v4s(3, 20), v4s(3, 30)];
     await web1.ban([shared, ...only1]);
     await web2.ban([shared, ...only2]);
+    await web1.unban([shared]);
+    // plan reads the glob as run would: web1's unban of the shared address leaves web2's ban.
+    const plan = await w.cli(['plan', '-c', w.configPath]);
+    expect(plan.code, plan.output).toBe(4);
+    expect(plan.stdout).toContain(`group ${GROUP_V4} (IPv4) on xg: add 7, remove 0`);
+    await web1.ban([shared]);
     let proc = await w.start();
     await w.converged(proc, 30_000, union(web1, web2));
 
