@@ -108,6 +108,30 @@ for (const transport of ['tls', 'relp'] as const satisfies readonly Transport[])
       for (const d of dups) expect(beforeOutage, d).toContain(d);
     });
 
+    it("a host rsyslog restarted during a central outage keeps its queue on disk and loses at most the message it was retrying", async () => {
+      const web1 = f2b('web1');
+      await fleet.central.stop();
+      const ips = Array.from({ length: 50 }, (_, i) => `198.51.100.${i + 101}`);
+      await ban('web1', ...ips);
+      // Let the host rsyslog read fail2ban's datagrams: one still in the socket buffer at the stop is lost.
+      await delay(1500);
+      await web1.rsyslog.stop();
+      // queue.saveOnShutdown: what was queued is now in the spool dir (the disk of the disk-assisted queue).
+      expect((await web1.rsyslog.spoolFiles()).length).toBeGreaterThan(0);
+      await web1.rsyslog.start();
+      await fleet.central.start();
+      await fleet.central.waitFor('web1', (l) => ips.slice(2).every((ip) => bans(l, ip) >= 1), 30_000);
+      await delay(1500);
+      const after = await fleet.central.lines('web1');
+      const missing = ips.filter((ip) => bans(after, ip) === 0);
+      console.info(`rsyslog-fleet (${transport}): lost across a host rsyslog restart during the outage: ${missing.join(' ') || 'none'}`);
+      // rsyslog issue #2710: the batch being retried at the stop is dropped. queue.dequeueBatchSize="1"
+      // makes that one message (TCP) or the RELP window's first two; without it we saw 2 to 11 of 50.
+      expect(missing.length).toBeLessThanOrEqual(2);
+      for (const ip of missing) expect(ips.slice(0, 2)).toContain(ip);
+      for (const ip of ips) expect(bans(after, ip), ip).toBeLessThanOrEqual(2);
+    });
+
     it.skipIf(!logrotateAvailable)('the contrib logrotate file, run while lines arrive, loses nothing (rename + HUP)', async () => {
       const conf = readFileSync(join(CONTRIB_DIR, 'logrotate-remote-fail2ban'), 'utf8')
         .replaceAll('/var/log/remote/', `${fleet.central.remoteDir}/`)
