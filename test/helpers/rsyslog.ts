@@ -243,7 +243,7 @@ export async function startCentral(opts: CentralOptions): Promise<CentralRsyslog
       ['["web1.example.org", "web2.example.org"]', peers],
       ...tlsPaths,
     ]),
-    '# Test only: the default ruleset (rsyslogd\'s own messages) goes to a file in the scratch dir.',
+    "# Test only: the default ruleset (rsyslogd's own messages) goes to a file in the scratch dir.",
     `action(type="omfile" file="${join(opts.dir, 'rsyslogd.log')}")`,
     '',
   ].join('\n');
@@ -276,7 +276,9 @@ export async function startCentral(opts: CentralOptions): Promise<CentralRsyslog
         const got = await lines(host, rotated);
         if (done(got)) return got;
         if (Date.now() > deadline) {
-          throw new Error(`central ${host}: condition not met within ${timeoutMs} ms; ${got.length} lines, last:\n${got.slice(-5).join('\n')}\n${rs.stderr}`);
+          throw new Error(
+            `central ${host}: condition not met within ${timeoutMs} ms; ${got.length} lines, last:\n${got.slice(-5).join('\n')}\n${rs.stderr}`,
+          );
         }
         await delay(100);
       }
@@ -334,7 +336,12 @@ export async function startHostRsyslog(opts: HostOptions): Promise<HostRsyslog> 
   ].join('\n');
   await writeFile(join(opts.dir, 'rsyslog.conf'), conf);
   // A stale socket from the previous run would pass the readiness check before rsyslog re-creates it.
-  const rs = new Rsyslogd(opts.name, opts.dir, () => existsSync(socketPath), () => rm(socketPath, { force: true }));
+  const rs = new Rsyslogd(
+    opts.name,
+    opts.dir,
+    () => existsSync(socketPath),
+    () => rm(socketPath, { force: true }),
+  );
   const host = Object.assign(rs, {
     socketPath,
     localLog,

@@ -41,8 +41,23 @@ export async function makeTlsMaterial(dir: string, servers: readonly string[], c
   await mkdir(dir, { recursive: true, mode: 0o700 });
   const caFile = join(dir, 'ca.pem');
   const caKey = join(dir, 'ca.key');
-  await openssl(['req', '-x509', ...EC, '-keyout', caKey, '-out', caFile, '-days', '2', '-subj', '/CN=f2b-sophosxg test fleet CA',
-    '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign']);
+  await openssl([
+    'req',
+    '-x509',
+    ...EC,
+    '-keyout',
+    caKey,
+    '-out',
+    caFile,
+    '-days',
+    '2',
+    '-subj',
+    '/CN=f2b-sophosxg test fleet CA',
+    '-addext',
+    'basicConstraints=critical,CA:TRUE',
+    '-addext',
+    'keyUsage=critical,keyCertSign,cRLSign',
+  ]);
   const files = new Map<string, CertFiles>();
   const issue = async (name: string, eku: string): Promise<void> => {
     const cert = join(dir, `${name}.pem`);
@@ -51,7 +66,23 @@ export async function makeTlsMaterial(dir: string, servers: readonly string[], c
     const ext = join(dir, `${name}.ext`);
     await openssl(['req', ...EC, '-keyout', key, '-out', csr, '-subj', `/CN=${name}`]);
     await writeFile(ext, `subjectAltName=DNS:${name}\nextendedKeyUsage=${eku}\nbasicConstraints=CA:FALSE\nkeyUsage=digitalSignature\n`);
-    await openssl(['x509', '-req', '-in', csr, '-CA', caFile, '-CAkey', caKey, '-CAcreateserial', '-out', cert, '-days', '2', '-extfile', ext]);
+    await openssl([
+      'x509',
+      '-req',
+      '-in',
+      csr,
+      '-CA',
+      caFile,
+      '-CAkey',
+      caKey,
+      '-CAcreateserial',
+      '-out',
+      cert,
+      '-days',
+      '2',
+      '-extfile',
+      ext,
+    ]);
     files.set(name, { cert, key });
   };
   // Sequential: the CA serial file is shared.
