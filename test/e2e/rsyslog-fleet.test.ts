@@ -147,6 +147,19 @@ for (const transport of ['tls', 'relp'] as const satisfies readonly Transport[])
         for (const ip of ips) expect(bans(after, ip), ip).toBeLessThanOrEqual(2);
       });
 
+      it("a fail2ban restart and reload on web1 reach web1's file through the fleet (the harness's waitForLog reads it)", async () => {
+        const web1 = f2b('web1');
+        const web2Before = (await fleet.central.lines('web2')).length;
+        await web1.fail2ban.restart();
+        const pid = web1.fail2ban.pid ?? -1;
+        await web1.fail2ban.waitForLog(
+          new RegExp(`^\\S+ web1 fail2ban\\.actions\\[${pid}\\]: NOTICE\\s+\\[sshd\\] Restore Ban 198\\.51\\.100\\.50$`),
+        );
+        await web1.fail2ban.reload();
+        const web2After = await fleet.central.lines('web2');
+        expect(web2After.slice(web2Before).filter((l) => /Restore Ban|Reload/.test(l))).toEqual([]);
+      });
+
       it.skipIf(!logrotateAvailable)('the contrib logrotate file, run while lines arrive, loses nothing (rename + HUP)', async () => {
         const conf = readFileSync(join(CONTRIB_DIR, 'logrotate-remote-fail2ban'), 'utf8')
           .replaceAll('/var/log/remote/', `${fleet.central.remoteDir}/`)
