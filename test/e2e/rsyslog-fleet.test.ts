@@ -97,31 +97,39 @@ for (const transport of ['tls', 'relp'] as const satisfies readonly Transport[])
         expect(mode.stdout.trim().split('\n')).toEqual(['640 adm', '750 adm']);
       });
 
-      it('a central outage: the 50 bans logged meanwhile all arrive once it is back, each exactly once', async () => {
-        const web1 = f2b('web1');
-        const beforeOutage = await fleet.central.lines('web1');
-        await fleet.central.stop();
-        const ips = Array.from({ length: 50 }, (_, i) => `198.51.100.${i + 1}`);
-        await ban('web1', ...ips);
-        // The central is down for a while: the forward action fails, is suspended and retried.
-        await delay(1500);
-        await fleet.central.start();
-        const pid = web1.fail2ban.pid ?? -1;
-        const lines = await fleet.central.waitFor('web1', (l) => ips.every((ip) => bans(l, ip) >= 1), 30_000);
-        // Late duplicates (a resend after the reconnect) would show up after the last first copy.
-        await delay(1500);
-        const after = await fleet.central.lines('web1');
-        for (const ip of ips) {
-          expect(bans(after, ip), ip).toBe(1);
-          expect(after.some((l) => fileLine('web1', pid, 'Ban', ip).test(l))).toBe(true);
-        }
-        expect(after.length).toBe(lines.length);
-        // At-least-once: a line may come twice only if it had been delivered before the outage (RELP
-        // resends what the central did not acknowledge before it went away; TCP resends its last one).
-        const dups = after.filter((l, i) => after.indexOf(l) !== i);
-        if (dups.length > 0) console.info(`rsyslog-fleet (${transport}): lines delivered twice across the outage:\n${dups.join('\n')}`);
-        for (const d of dups) expect(beforeOutage, d).toContain(d);
-      });
+      it.each([
+        ['stopped', 1],
+        ['killed with SIGKILL', 151],
+      ] as const)(
+        'a central outage (%s): the 50 bans logged meanwhile all arrive once it is back, each exactly once',
+        async (how, first) => {
+          const web1 = f2b('web1');
+          const beforeOutage = await fleet.central.lines('web1');
+          if (how === 'stopped') await fleet.central.stop();
+          else await fleet.central.kill();
+          const ips = Array.from({ length: 50 }, (_, i) => `198.51.100.${i + first}`);
+          await ban('web1', ...ips);
+          // The central is down for a while: the forward action fails, is suspended and retried.
+          await delay(1500);
+          await fleet.central.start();
+          const pid = web1.fail2ban.pid ?? -1;
+          const lines = await fleet.central.waitFor('web1', (l) => ips.every((ip) => bans(l, ip) >= 1), 30_000);
+          // Late duplicates (a resend after the reconnect) would show up after the last first copy.
+          await delay(1500);
+          const after = await fleet.central.lines('web1');
+          for (const ip of ips) {
+            expect(bans(after, ip), ip).toBe(1);
+            expect(after.some((l) => fileLine('web1', pid, 'Ban', ip).test(l))).toBe(true);
+          }
+          expect(after.length).toBe(lines.length);
+          // At-least-once: a line may come twice only if it had been delivered before the outage (RELP
+          // resends what the central did not acknowledge before it went away; TCP resends its last one).
+          const dups = after.filter((l, i) => after.indexOf(l) !== i);
+          if (dups.length > 0)
+            console.info(`rsyslog-fleet (${transport}): lines delivered twice across the outage (${how}):\n${dups.join('\n')}`);
+          for (const d of dups) expect(beforeOutage, d).toContain(d);
+        },
+      );
 
       it('a host rsyslog restarted during a central outage keeps its queue on disk and loses at most the message it was retrying', async () => {
         const web1 = f2b('web1');
