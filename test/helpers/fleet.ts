@@ -6,7 +6,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fail2banAvailable, startFail2ban, type Fail2banOptions, type Fail2banSandbox } from './fail2ban.js';
+import { fail2banAvailable, startFail2ban, type Fail2banOptions, type Fail2banSandbox, type SandboxJail } from './fail2ban.js';
 import {
   CENTRAL_NAME,
   CONTRIB_DIR,
@@ -27,6 +27,10 @@ export interface FleetHost {
   /** The real fail2ban: ban via `fail2ban.client('set', 'sshd', 'banip', ip)` or failures(); its logPath is the central file. */
   readonly fail2ban: Fail2banSandbox;
   readonly rsyslog: HostRsyslog;
+  /** `fail2ban-client set JAIL banip IP…` on this host; throws unless it exits 0. */
+  ban(jail: SandboxJail, ...ips: string[]): Promise<void>;
+  /** `fail2ban-client set JAIL unbanip IP…` on this host; throws unless it exits 0. */
+  unban(jail: SandboxJail, ...ips: string[]): Promise<void>;
 }
 
 export interface Fleet {
@@ -38,6 +42,8 @@ export interface Fleet {
   readonly hosts: Readonly<Record<string, FleetHost>>;
   /** The sidecar's `log.path` for this fleet: `<central.remoteDir>/*∕fail2ban.log`. */
   readonly logGlob: string;
+  /** hosts[name], or a throw naming the fleet's hosts. */
+  host(name: string): FleetHost;
   /** Stops every fail2ban and rsyslog (fail2ban first, so its last lines are forwarded) and removes the scratch dirs. Idempotent. */
   stop(): Promise<void>;
 }
@@ -113,13 +119,30 @@ export async function startFleet(opts: FleetOptions): Promise<Fleet> {
         const name = batch[k] ?? '';
         if (r.status === 'fulfilled') {
           parts.push({ stop: () => r.value.close() });
-          hosts[name] = { name, fail2ban: r.value, rsyslog: rsyslogs.get(name) as HostRsyslog };
+          const fail2ban = r.value;
+          const set = async (jail: SandboxJail, verb: string, ips: string[]): Promise<void> => {
+            const res = await fail2ban.client('set', jail, verb, ...ips);
+            if (res.code !== 0)
+              throw new Error(`${name}: fail2ban-client set ${jail} ${verb} failed (${res.code}): ${res.stdout}${res.stderr}`);
+          };
+          hosts[name] = {
+            name,
+            fail2ban,
+            rsyslog: rsyslogs.get(name) as HostRsyslog,
+            ban: (jail, ...ips) => set(jail, 'banip', ips),
+            unban: (jail, ...ips) => set(jail, 'unbanip', ips),
+          };
         }
       });
       const failed = started.find((r): r is PromiseRejectedResult => r.status === 'rejected');
       if (failed) throw failed.reason;
     }
-    return { dir, transport: opts.transport, tls, central, hosts, logGlob: join(central.remoteDir, '*', 'fail2ban.log'), stop };
+    const host = (name: string): FleetHost => {
+      const h = hosts[name];
+      if (!h) throw new Error(`no fleet host ${name} (hosts: ${Object.keys(hosts).join(', ')})`);
+      return h;
+    };
+    return { dir, transport: opts.transport, tls, central, hosts, host, logGlob: join(central.remoteDir, '*', 'fail2ban.log'), stop };
   } catch (err) {
     await stop();
     throw err;
