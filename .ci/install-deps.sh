@@ -4,10 +4,14 @@
 #   - Debian's real fail2ban (+ pyinotify) for the end-to-end suites (test/helpers/fail2ban.ts
 #     runs it in a private scratch directory with its own socket, config and log);
 #   - systemd-analyze (package systemd) for the unit lint in test/systemd/;
-#   - lintian (checks the .deb of test/install/deb.test.ts) and binutils (strip, for scripts/package.ts).
+#   - lintian (checks the .deb of test/install/deb.test.ts) and binutils (strip, for scripts/package.ts);
+#   - rsyslog, rsyslog-gnutls, rsyslog-relp, openssl and logrotate for the fleet suite
+#     (test/e2e/rsyslog-fleet.test.ts: private rsyslogd instances in a scratch directory, TLS
+#     material made with openssl, the contrib logrotate file run by the real logrotate).
 # The package's maintainer scripts must NOT start the system fail2ban service (it would touch the
-# host's packet filter): a policy-rc.d that denies every start is put in place for the install,
-# and a system fail2ban-server that was started anyway is stopped through its own socket.
+# host's packet filter) nor the system rsyslog (it would take /dev/log and write /var/log): a
+# policy-rc.d that denies every start is put in place for the install, and a system fail2ban-server
+# or rsyslogd that was started anyway is stopped.
 # Idempotent: does nothing when everything is already there.
 set -euo pipefail
 export DEBIAN_FRONTEND=noninteractive
@@ -18,9 +22,16 @@ dpkg-query -W -f='${Status}' python3-pyinotify 2>/dev/null | grep -q 'ok install
 command -v systemd-analyze >/dev/null 2>&1 || need+=(systemd)
 command -v lintian >/dev/null 2>&1 || need+=(lintian)
 command -v strip >/dev/null 2>&1 || need+=(binutils)
+new_rsyslog=0
+[ -x /usr/sbin/rsyslogd ] || { need+=(rsyslog); new_rsyslog=1; }
+for pkg in rsyslog-gnutls rsyslog-relp; do
+  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'ok installed' || need+=("$pkg")
+done
+command -v openssl >/dev/null 2>&1 || need+=(openssl)
+command -v logrotate >/dev/null 2>&1 || need+=(logrotate)
 
 if [ ${#need[@]} -eq 0 ]; then
-  echo "install-deps: fail2ban, python3-pyinotify, systemd-analyze, lintian and strip already installed"
+  echo "install-deps: fail2ban, python3-pyinotify, systemd-analyze, lintian, strip, rsyslog (+ gnutls, relp), openssl and logrotate already installed"
   exit 0
 fi
 
@@ -53,8 +64,17 @@ if [ -S /run/fail2ban/fail2ban.sock ]; then
 fi
 if command -v systemctl >/dev/null 2>&1 && [ -d /run/systemd/system ]; then
   systemctl disable --now fail2ban.service >/dev/null 2>&1 || true
+  if [ "$new_rsyslog" -eq 1 ]; then systemctl disable --now rsyslog.service >/dev/null 2>&1 || true; fi
+fi
+# Without systemd, a system rsyslogd started anyway by THIS install has its pid in /run/rsyslogd.pid
+# (the fleet suite's own instances use -i in their scratch directories, never this file). One that
+# ran before the install is the machine's own and is left alone.
+if [ "$new_rsyslog" -eq 1 ] && [ -s /run/rsyslogd.pid ]; then
+  kill "$(cat /run/rsyslogd.pid)" >/dev/null 2>&1 || true
 fi
 
 fail2ban-server --version | head -n 1
 systemd-analyze --version | head -n 1
 lintian --version
+/usr/sbin/rsyslogd -v | head -n 1
+logrotate --version 2>&1 | head -n 1

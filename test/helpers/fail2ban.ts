@@ -90,6 +90,13 @@ export interface Fail2banOptions {
    */
   /** `slow.py`: a Python action that waits 3 ms per ban, so a restore of N tickets lasts ≥ 3N ms anywhere. */
   banaction?: 'dummy' | 'noop' | 'slow.py';
+  /**
+   * `logtarget = SYSLOG` with `syslogsocket = socket` (a private rsyslog's imuxsock socket, see
+   * test/helpers/rsyslog.ts) instead of a log file. `logFile` is where those lines end up readable
+   * (e.g. the central rsyslog's file for this host): logPath, logLines() and waitForLog() read it,
+   * so reload() waits for its line to arrive there. rotate() is not available.
+   */
+  syslog?: { socket: string; logFile: string };
 }
 
 const TEMPLATE_DIR = fileURLToPath(new URL('../fixtures/fail2ban-sandbox/', import.meta.url));
@@ -176,10 +183,12 @@ export async function startFail2ban(opts: Fail2banOptions = {}): Promise<Fail2ba
   if (jails.length === 0) throw new Error('startFail2ban: at least one jail');
   const bantimeSec = opts.bantimeSec ?? 10;
   const dir = await mkdtemp(join(tmpdir(), 'f2b-sandbox-'));
-  const sb = new Sandbox(dir, jails, bantimeSec);
+  const sb = new Sandbox(dir, jails, bantimeSec, opts.syslog?.logFile);
   try {
     await sb.prepare({
       '@DIR@': dir,
+      '@LOGTARGET@': opts.syslog ? 'SYSLOG' : join(dir, 'log', 'fail2ban.log'),
+      '@SYSLOGSOCKET@': opts.syslog?.socket ?? 'auto',
       '@BANTIME@': String(bantimeSec),
       '@BANTIME_sshd@': String(opts.jailBantimeSec?.sshd ?? bantimeSec),
       '@BANTIME_webapp-auth@': String(opts.jailBantimeSec?.['webapp-auth'] ?? bantimeSec),
@@ -216,12 +225,13 @@ class Sandbox implements Fail2banSandbox {
     readonly dir: string,
     readonly jails: readonly SandboxJail[],
     readonly bantimeSec: number,
+    private readonly syslogFile?: string,
   ) {
     this.etcDir = join(dir, 'etc');
     this.socketPath = join(dir, 'run', 'fail2ban.sock');
     this.pidFile = join(dir, 'run', 'fail2ban.pid');
     this.dbPath = join(dir, 'lib', 'fail2ban.sqlite3');
-    this.logPath = join(dir, 'log', 'fail2ban.log');
+    this.logPath = syslogFile ?? join(dir, 'log', 'fail2ban.log');
     this.authLog = join(dir, 'logs', 'auth.log');
     this.webLog = join(dir, 'logs', 'webapp.log');
     this.dummyTarget = join(dir, 'run', 'dummy-target.txt');
@@ -353,6 +363,7 @@ class Sandbox implements Fail2banSandbox {
   }
 
   async rotate(opts: RotateOptions = {}): Promise<void> {
+    if (this.syslogFile !== undefined) throw new Error('rotate(): this sandbox logs to syslog, not to a file of its own');
     for (let n = this.rotatedCount; n >= 1; n--) await rename(`${this.logPath}.${n}`, `${this.logPath}.${n + 1}`);
     await rename(this.logPath, `${this.logPath}.1`);
     this.rotatedCount++;
