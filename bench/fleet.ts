@@ -95,7 +95,14 @@ async function burst(
         }),
       );
       say(`  ${what}: ${files.length} file(s), ${ips.length} addresses appended`);
-      await waitFor(() => ips.every((ip) => blockedBy(bed.emu.model, GROUP).has(ip)), 3 * 3_600_000, sc);
+      await waitFor(
+        () => {
+          const blocked = blockedBy(bed.emu.model, GROUP);
+          return ips.every((ip) => blocked.has(ip));
+        },
+        3 * 3_600_000,
+        sc,
+      );
       const ms = bed.lastCommit() - t0;
       await quiet(bed.emu, 5000, 3_600_000);
       const s = bed.emu.stats;

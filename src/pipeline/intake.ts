@@ -121,7 +121,9 @@ export class Intake {
     const fx = this.o.model.expire(this.o.scheduler.now());
     this.handle(fx);
     this.expiry.schedule(fx.next);
-    if (fx.changes.length) this.dirty();
+    // A resolved hold with no group change (another source still holds the address) still changed
+    // the model: saved, and the status (bans per source) shows it.
+    if (fx.changes.length || fx.notes.length) this.dirty();
   }
 
   private handle(fx: Effects): void {
