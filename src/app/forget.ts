@@ -47,7 +47,8 @@ export async function requestForget(stateDir: string, source: string): Promise<s
   await mkdir(join(stateDir, FORGET_DIR), { recursive: true, mode: 0o700 });
   const done = fileOf(stateDir, source, DONE);
   await unlink(done).catch(() => undefined);
-  await writeFileAtomic(fileOf(stateDir, source, REQUEST), `${source}\n`);
+  // JSON: the unnamed source ('', a single log's bans) is a valid request too.
+  await writeFileAtomic(fileOf(stateDir, source, REQUEST), `${JSON.stringify({ source })}\n`);
   return done;
 }
 
@@ -86,8 +87,8 @@ export class ForgetRequests {
     let n = 0;
     for (const name of names.filter((x) => x.endsWith(REQUEST) && !this.applied.has(x))) {
       const file = join(dir, name);
-      const source = (await readFile(file, 'utf8').catch(() => '')).trim();
-      if (source === '') {
+      const source = requestedSource(await readFile(file, 'utf8').catch(() => ''));
+      if (source === undefined) {
         await unlink(file).catch(() => undefined);
         continue;
       }
@@ -105,6 +106,15 @@ export class ForgetRequests {
       n++;
     }
     return n;
+  }
+}
+
+function requestedSource(text: string): string | undefined {
+  try {
+    const v = (JSON.parse(text) as { source?: unknown }).source;
+    return typeof v === 'string' ? v : undefined;
+  } catch {
+    return undefined;
   }
 }
 

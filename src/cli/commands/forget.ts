@@ -24,7 +24,8 @@ export const ANSWER_WAIT_MS = 15_000;
 export const EXIT_UNKNOWN = 3;
 
 export async function run(args: ForgetArgs, deps: CliDeps): Promise<number> {
-  if (args.source === '' || !SOURCE_NAME.test(args.source))
+  // '' is the unnamed source (a single log's bans, e.g. before a host moved its log to syslog).
+  if (!SOURCE_NAME.test(args.source))
     throw new UsageError(`invalid source name ${JSON.stringify(args.source)}: a host name or path segment (no '/', no spaces)`);
   const config = await loadConfig(args.config);
   const { log } = commandLogger(config, deps, { logLevel: 'warn' });
@@ -67,7 +68,7 @@ export function register(program: Command, deps: CliDeps, invoke: (run: () => Pr
   program
     .command('forget')
     .description('retire a fleet source (a decommissioned host): lift the bans only it holds')
-    .argument('<source>', "the source name status shows (what the glob's first * matched, or the syslog host)")
+    .argument('<source>', "the source name status shows (what the glob's first * matched, or the syslog host); '' the unnamed one")
     .option('-c, --config <file>', 'config file', DEFAULT_CONFIG)
     .option('--dry-run', 'show what would be lifted; change nothing')
     .action((source: string, opts: { config: string; dryRun?: boolean }) => invoke(() => run({ ...opts, source }, deps)));
