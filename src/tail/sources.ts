@@ -13,7 +13,7 @@
  *   - One source failing (permission denied) does not stop the others: it is warned about and
  *     retried from its last checkpoint at each scan.
  */
-import { Observable, asyncScheduler, interval, type SchedulerLike, type Subscriber, type Subscription } from 'rxjs';
+import { Observable, asyncScheduler, interval, share, type SchedulerLike, type Subscriber, type Subscription } from 'rxjs';
 
 import type { Checkpoint } from '../core/checkpoint.js';
 import { matchPath, parseLogPattern, type LogPattern } from './pattern.js';
@@ -61,6 +61,9 @@ interface Followed {
   lastError?: string;
 }
 
+/** tailFile's default poll interval (the backstop for missed watcher events). */
+const DEFAULT_POLL_MS = 5000;
+
 type Settings = TailSourcesOptions & { scanIntervalMs: number; scheduler: SchedulerLike };
 
 class Sources {
@@ -77,12 +80,19 @@ class Sources {
   private scanning = false;
   private closed = false;
   private timer: Subscription | undefined;
+  /**
+   * One poll timer for every file's tailer: 100 timers of their own woke the process 20 times a
+   * second at the default 5 s (thread-pool round trips each time); one shared timer wakes it once.
+   */
+  private readonly pollTicks: Observable<number>;
 
   constructor(
     private readonly pattern: LogPattern,
     private readonly o: Settings,
     private readonly out: Subscriber<TailLine>,
-  ) {}
+  ) {
+    this.pollTicks = interval(o.pollIntervalMs ?? DEFAULT_POLL_MS, o.scheduler).pipe(share());
+  }
 
   start(): void {
     this.timer = interval(this.o.scanIntervalMs, this.o.scheduler).subscribe(() => this.kick());
@@ -167,6 +177,7 @@ class Sources {
       startAt: f.startAt,
       waitForFile: true,
       scheduler: o.scheduler,
+      pollTicks: this.pollTicks,
       onWarning: (w) => this.warn({ ...w, source }),
       onCaughtUp: () => this.sourceCaughtUp(source),
     };
