@@ -55,7 +55,7 @@ export function tailSources(opts: TailSourcesOptions): Observable<TailLine> {
 interface Followed {
   path: string;
   sub: Subscription | null;
-  /** Where to restart after a failure: the last line delivered, else how it was first started. */
+  /** Where to restart after a failure: the last line delivered, else the beginning (see restart). */
   checkpoint: Checkpoint | undefined;
   startAt: 'end' | 'beginning';
   lastError?: string;
@@ -73,6 +73,7 @@ class Sources {
   /** First-scan files not read to their end yet; null until the first scan is over. */
   private pending: Set<string> | null = null;
   private readonly firstPending = new Set<string>();
+  private readonly caughtUpSources = new Set<string>();
   /** Sources caught up before the first scan was over. */
   private readonly doneEarly = new Set<string>();
   private caughtUp = false;
@@ -191,6 +192,9 @@ class Sources {
       },
       error: (err: unknown) => {
         f.sub = null;
+        // Retried from the last line delivered; with none, from the beginning: lines written while
+        // it failed (permission denied until fixed) must not be skipped by a second `startAt: end`.
+        f.startAt = 'beginning';
         const message = err instanceof Error ? err.message : String(err);
         if (f.lastError !== message)
           this.warn({ code: 'SOURCE_FAILED', path: f.path, source, message: `${message}; retrying at the next scan` });
@@ -200,6 +204,9 @@ class Sources {
   }
 
   private sourceCaughtUp(source: string): void {
+    // A tailer restarted after a failure reports again: once per source is enough.
+    if (this.caughtUpSources.has(source)) return;
+    this.caughtUpSources.add(source);
     try {
       this.o.onSourceCaughtUp?.(source);
     } catch {

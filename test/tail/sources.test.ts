@@ -230,6 +230,22 @@ describe('tailSources: many logs', () => {
     expect(failed[0]?.message).toContain('EISDIR');
   });
 
+  it('a source failing before its first line is retried from its beginning, not at its end again', async () => {
+    const web1 = hostLog('web1', ['old']);
+    const f = followSources({ pattern: perHost(), startAt: 'end' });
+    await waitFor(() => f.caughtUp === 1, 'caught up');
+    rmSync(web1);
+    mkdirSync(web1);
+    await waitFor(() => f.warnings.some((w) => w.code === 'SOURCE_FAILED'), 'the failure');
+    rmSync(web1, { recursive: true });
+    writeFileSync(web1, 'x-1\n'); // written while the source is failed
+    let turns = 0;
+    await waitFor(() => ++turns > 20, 'a few scans'); // the retry happens in one of them
+    writeFileSync(web1, 'marker\n', { flag: 'a' });
+    await f.seenFrom('web1', 'marker');
+    expect(f.of('web1')).toEqual(['x-1', 'marker']);
+  });
+
   it('waits for a missing root directory and follows what appears in it', async () => {
     const root = join(dir, 'not-yet');
     const f = followSources({ pattern: join(root, '*.log') });
