@@ -183,7 +183,8 @@ class Sources {
       onCaughtUp: () => this.sourceCaughtUp(source),
     };
     if (f.checkpoint) opts.checkpoint = f.checkpoint;
-    for (const k of ['rotationGraceMs', 'maxLineBytes', 'pollIntervalMs', 'watch'] as const) if (o[k] !== undefined) Object.assign(opts, { [k]: o[k] });
+    for (const k of ['rotationGraceMs', 'maxLineBytes', 'pollIntervalMs', 'watch'] as const)
+      if (o[k] !== undefined) Object.assign(opts, { [k]: o[k] });
     f.sub = tailFile(opts).subscribe({
       next: (l) => {
         f.checkpoint = l.checkpoint;

@@ -342,7 +342,8 @@ class Tail {
     const st = await this.statPath();
     const cur = this.cur;
     const last = this.lastStat;
-    this.lastStat = st && cur && st.dev === cur.dev && st.ino === cur.ino ? { size: st.size, mtimeMs: st.mtimeMs, ctimeMs: st.ctimeMs } : undefined;
+    this.lastStat =
+      st && cur && st.dev === cur.dev && st.ino === cur.ino ? { size: st.size, mtimeMs: st.mtimeMs, ctimeMs: st.ctimeMs } : undefined;
     if (!st) {
       if (cur) this.retire(cur, `${this.o.path} disappeared`);
       else this.warnMissing();
