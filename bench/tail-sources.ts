@@ -53,7 +53,10 @@ async function followAll(root: string, watch: boolean, pollIntervalMs: number): 
 function makeHosts(root: string, n: number): void {
   for (let i = 0; i < n; i++) {
     mkdirSync(join(root, `host${i}`));
-    writeFileSync(join(root, `host${i}`, 'fail2ban.log'), `2026-12-04 12:00:00,000 fail2ban.server [1]: INFO    Starting Fail2ban v1.0.2 (host${i})\n`);
+    writeFileSync(
+      join(root, `host${i}`, 'fail2ban.log'),
+      `2026-12-04 12:00:00,000 fail2ban.server [1]: INFO    Starting Fail2ban v1.0.2 (host${i})\n`,
+    );
   }
 }
 

@@ -60,9 +60,9 @@ export function parseLogPattern(text: string): LogPattern {
   if (parts.some((p) => p === '.' || p === '..')) fail('has a "." or ".." segment; write the path without them');
   const first = parts.findIndex((p) => p.includes('*'));
   const root = '/' + parts.slice(0, first).join('/');
-  const segments = parts.slice(first).map((p): Segment =>
-    p.includes('*') ? { re: new RegExp(`^${p.split('*').map(escapeRe).join(STAR)}$`) } : { literal: p },
-  );
+  const segments = parts
+    .slice(first)
+    .map((p): Segment => (p.includes('*') ? { re: new RegExp(`^${p.split('*').map(escapeRe).join(STAR)}$`) } : { literal: p }));
   return { text, root, segments };
 }
 

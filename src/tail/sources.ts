@@ -13,7 +13,7 @@
  *   - One source failing (permission denied) does not stop the others: it is warned about and
  *     retried from its last checkpoint at each scan.
  */
-import { Observable, asyncScheduler, interval, type SchedulerLike, type Subscriber, type Subscription } from 'rxjs';
+import { Observable, asyncScheduler, interval, share, type SchedulerLike, type Subscriber, type Subscription } from 'rxjs';
 
 import type { Checkpoint } from '../core/checkpoint.js';
 import { matchPath, parseLogPattern, type LogPattern } from './pattern.js';
@@ -55,11 +55,14 @@ export function tailSources(opts: TailSourcesOptions): Observable<TailLine> {
 interface Followed {
   path: string;
   sub: Subscription | null;
-  /** Where to restart after a failure: the last line delivered, else how it was first started. */
+  /** Where to restart after a failure: the last line delivered, else the beginning (see restart). */
   checkpoint: Checkpoint | undefined;
   startAt: 'end' | 'beginning';
   lastError?: string;
 }
+
+/** tailFile's default poll interval (the backstop for missed watcher events). */
+const DEFAULT_POLL_MS = 5000;
 
 type Settings = TailSourcesOptions & { scanIntervalMs: number; scheduler: SchedulerLike };
 
@@ -70,6 +73,7 @@ class Sources {
   /** First-scan files not read to their end yet; null until the first scan is over. */
   private pending: Set<string> | null = null;
   private readonly firstPending = new Set<string>();
+  private readonly caughtUpSources = new Set<string>();
   /** Sources caught up before the first scan was over. */
   private readonly doneEarly = new Set<string>();
   private caughtUp = false;
@@ -77,12 +81,19 @@ class Sources {
   private scanning = false;
   private closed = false;
   private timer: Subscription | undefined;
+  /**
+   * One poll timer for every file's tailer: 100 timers of their own woke the process 20 times a
+   * second at the default 5 s (thread-pool round trips each time); one shared timer wakes it once.
+   */
+  private readonly pollTicks: Observable<number>;
 
   constructor(
     private readonly pattern: LogPattern,
     private readonly o: Settings,
     private readonly out: Subscriber<TailLine>,
-  ) {}
+  ) {
+    this.pollTicks = interval(o.pollIntervalMs ?? DEFAULT_POLL_MS, o.scheduler).pipe(share());
+  }
 
   start(): void {
     this.timer = interval(this.o.scanIntervalMs, this.o.scheduler).subscribe(() => this.kick());
@@ -167,11 +178,13 @@ class Sources {
       startAt: f.startAt,
       waitForFile: true,
       scheduler: o.scheduler,
+      pollTicks: this.pollTicks,
       onWarning: (w) => this.warn({ ...w, source }),
       onCaughtUp: () => this.sourceCaughtUp(source),
     };
     if (f.checkpoint) opts.checkpoint = f.checkpoint;
-    for (const k of ['rotationGraceMs', 'maxLineBytes', 'pollIntervalMs', 'watch'] as const) if (o[k] !== undefined) Object.assign(opts, { [k]: o[k] });
+    for (const k of ['rotationGraceMs', 'maxLineBytes', 'pollIntervalMs', 'watch'] as const)
+      if (o[k] !== undefined) Object.assign(opts, { [k]: o[k] });
     f.sub = tailFile(opts).subscribe({
       next: (l) => {
         f.checkpoint = l.checkpoint;
@@ -180,6 +193,9 @@ class Sources {
       },
       error: (err: unknown) => {
         f.sub = null;
+        // Retried from the last line delivered; with none, from the beginning: lines written while
+        // it failed (permission denied until fixed) must not be skipped by a second `startAt: end`.
+        f.startAt = 'beginning';
         const message = err instanceof Error ? err.message : String(err);
         if (f.lastError !== message)
           this.warn({ code: 'SOURCE_FAILED', path: f.path, source, message: `${message}; retrying at the next scan` });
@@ -189,6 +205,9 @@ class Sources {
   }
 
   private sourceCaughtUp(source: string): void {
+    // A tailer restarted after a failure reports again: once per source is enough.
+    if (this.caughtUpSources.has(source)) return;
+    this.caughtUpSources.add(source);
     try {
       this.o.onSourceCaughtUp?.(source);
     } catch {

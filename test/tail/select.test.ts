@@ -34,7 +34,16 @@ describe('selectSources', () => {
   });
 
   it('leaves out compressed files and rotated siblings of another candidate', () => {
-    const files = ['/r/web1.log', '/r/web1.log.1', '/r/web1.log.2.gz', '/r/web1.log-20261204', '/r/old.log.3.zst', '/r/x.bz2', '/r/y.lz4', '/r/z.xz'];
+    const files = [
+      '/r/web1.log',
+      '/r/web1.log.1',
+      '/r/web1.log.2.gz',
+      '/r/web1.log-20261204',
+      '/r/old.log.3.zst',
+      '/r/x.bz2',
+      '/r/y.lz4',
+      '/r/z.xz',
+    ];
     expect(selectSources(flat, files, none).add.map((a) => a.source)).toEqual(['web1.log']);
   });
 

@@ -192,6 +192,24 @@ describe('tailSources: many logs', () => {
     expect(dup[0]?.source).toBe('web1');
   });
 
+  it('keeps a source on the file it followed before a restart, even when a file sorting first appeared meanwhile', async () => {
+    mkdirSync(join(dir, 'web1'));
+    const b = join(dir, 'web1', 'f2b-b.log');
+    writeFileSync(b, 'b-1\n');
+    const pattern = join(dir, '*', 'f2b-*.log');
+    const first = followSources({ pattern });
+    await first.seenFrom('web1', 'b-1');
+    const cp = first.lines[0]?.checkpoint;
+    first.stop();
+    writeFileSync(join(dir, 'web1', 'f2b-a.log'), 'a-1\n');
+    writeFileSync(b, 'b-2\n', { flag: 'a' });
+    const second = followSources({ pattern, checkpoints: new Map(cp ? [['web1', cp]] : []) });
+    await second.seenFrom('web1', 'b-2');
+    expect(second.of('web1')).toEqual(['b-2']);
+    expect(second.sources).toEqual([['web1', b]]);
+    expect(second.warnings.filter((w) => w.code === 'DUPLICATE_SOURCE').map((w) => w.path)).toEqual([join(dir, 'web1', 'f2b-a.log')]);
+  });
+
   it('is caught up only once every file present at the first scan was read to its end', async () => {
     hostLog('web1', numbered('a', 0, 5000));
     hostLog('web2', ['b']);
@@ -228,6 +246,22 @@ describe('tailSources: many logs', () => {
     expect(failed).toHaveLength(1);
     expect(failed[0]).toMatchObject({ source: 'web1', path: web1 });
     expect(failed[0]?.message).toContain('EISDIR');
+  });
+
+  it('a source failing before its first line is retried from its beginning, not at its end again', async () => {
+    const web1 = hostLog('web1', ['old']);
+    const f = followSources({ pattern: perHost(), startAt: 'end' });
+    await waitFor(() => f.caughtUp === 1, 'caught up');
+    rmSync(web1);
+    mkdirSync(web1);
+    await waitFor(() => f.warnings.some((w) => w.code === 'SOURCE_FAILED'), 'the failure');
+    rmSync(web1, { recursive: true });
+    writeFileSync(web1, 'x-1\n'); // written while the source is failed
+    let turns = 0;
+    await waitFor(() => ++turns > 20, 'a few scans'); // the retry happens in one of them
+    writeFileSync(web1, 'marker\n', { flag: 'a' });
+    await f.seenFrom('web1', 'marker');
+    expect(f.of('web1')).toEqual(['x-1', 'marker']);
   });
 
   it('waits for a missing root directory and follows what appears in it', async () => {
