@@ -71,4 +71,25 @@ describe('status command', () => {
     );
     expect(lines.find((l) => l.includes('f2b-ssh-v6'))).toContain('held 0,');
   });
+
+  it('lists each fleet source with its bans, events and file; a silent one says how to retire it', async () => {
+    const text = await statusOutput((s) => {
+      s.sources = [
+        {
+          name: 'web1',
+          path: '/var/log/remote/web1/fail2ban.log',
+          lastLineAt: '2026-12-04T12:00:00.000Z',
+          events: 9,
+          bans: 4,
+          silent: false,
+        },
+        { name: 'web3', events: 0, bans: 2, silent: true },
+      ];
+    });
+    const lines = text.split('\n');
+    expect(lines.find((l) => l.includes('source web1'))).toBe(
+      '  source web1: holds 4 bans, 9 events since start, last line 2026-12-04T12:00:00.000Z, file /var/log/remote/web1/fail2ban.log',
+    );
+    expect(lines.find((l) => l.includes('source web3'))).toContain('SILENT (retired? f2b-sophosxg forget -c ');
+  });
 });

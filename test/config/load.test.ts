@@ -77,6 +77,17 @@ describe('parseConfig: valid files', () => {
     expect(c.reconcile).toEqual({ resyncIntervalMs: 600000 });
   });
 
+  it('log.path as a fleet pattern (issue 13): accepted; ** and other wildcards refused at their line; no seedFromClient with it', () => {
+    expect(parseConfig(`log: { path: /var/log/remote/*/fail2ban.log }\n${BASE}`, 'c.yaml').log.path).toBe('/var/log/remote/*/fail2ban.log');
+    expect(errorLines(`log:\n  path: /var/log/remote/**/f.log\n${BASE}`)).toEqual([
+      'c.yaml:2 log.path: `**` is not supported: a `*` matches within one path segment only',
+    ]);
+    expect(errorLines(`log:\n  path: /var/log/remote/web?/*.log\n${BASE}`)[0]).toMatch(/^c\.yaml:2 log\.path: only `\*` is a wildcard/);
+    expect(errorLines(`log:\n  path: /var/log/remote/*/f.log\nseedFromClient: true\n${BASE}`)).toEqual([
+      "c.yaml:3 seedFromClient: not with a log.path pattern (a fleet): fail2ban-client knows only this host's bans",
+    ]);
+  });
+
   it('reconcile.resyncIntervalMs: set, and refused below 10 s with its key and line', () => {
     expect(parseConfig(BASE + 'reconcile: { resyncIntervalMs: 60000 }\n', 'c.yaml').reconcile.resyncIntervalMs).toBe(60000);
     const err = (() => {

@@ -37,6 +37,10 @@ describe('createMetrics', () => {
       firewall_up: 'gauge',
       log_readable: 'gauge',
       group_enforced: 'gauge',
+      source_events_total: 'counter',
+      source_bans: 'gauge',
+      source_last_line_timestamp_seconds: 'gauge',
+      source_silent: 'gauge',
       state_write_failures_total: 'counter',
       build_info: 'gauge',
     };
@@ -154,6 +158,30 @@ describe('createMetrics', () => {
     delete status.groups[0]!.objects;
     m.applyStatus(status);
     expect(find(await scrape(m), `${P}owned_objects`)).toHaveLength(0);
+  });
+
+  it('per fleet source (issue 13): events counted, bans / last line / silent from the status; a source gone from the status is dropped', async () => {
+    const m = createMetrics();
+    m.sourceEvent('web1');
+    m.sourceEvent('web1');
+    m.sourceEvent('web2');
+    const status = healthySnapshot();
+    status.sources = [
+      { name: 'web1', events: 2, bans: 5, lastLineAt: new Date(T0).toISOString(), silent: false },
+      { name: 'web2', events: 1, bans: 0, silent: true },
+    ];
+    m.applyStatus(status);
+    let exp = await scrape(m);
+    expect(valueOf(exp, `${P}source_events_total`, { source: 'web1' })).toBe(2);
+    expect(valueOf(exp, `${P}source_bans`, { source: 'web1' })).toBe(5);
+    expect(valueOf(exp, `${P}source_last_line_timestamp_seconds`, { source: 'web1' })).toBe(T0 / 1000);
+    // No line since the start: no fake epoch-0 time stamp.
+    expect(find(exp, `${P}source_last_line_timestamp_seconds`, { source: 'web2' })).toHaveLength(0);
+    expect(valueOf(exp, `${P}source_silent`, { source: 'web2' })).toBe(1);
+    status.sources = [status.sources[0]!];
+    m.applyStatus(status);
+    exp = await scrape(m);
+    expect(find(exp, `${P}source_bans`, { source: 'web2' })).toHaveLength(0);
   });
 
   it('applyStatus sets the group, firewall and log gauges', async () => {
