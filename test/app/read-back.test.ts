@@ -109,6 +109,8 @@ describe('read-back after a lost state', () => {
     await waitFor('the unbanned address removed', () => second.members().length === M - 1, 60_000);
     await second.runtime.sidecar.idle();
     clearInterval(sampler);
+    // A starved 5 ms timer may never have run after the removal: one last sample.
+    fewest = Math.min(fewest, second.members().length);
     expect(second.members()).not.toContain(`f2b_${ip(3)}`);
     expect(second.members().length).toBe(M - 1);
     expect(fewest).toBe(M - 1); // never fewer: nothing lifted and re-added
