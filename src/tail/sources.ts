@@ -12,6 +12,8 @@
  *   - A followed source is never dropped: when its file disappears its tailer waits for it again.
  *   - One source failing (permission denied) does not stop the others: it is warned about and
  *     retried from its last checkpoint at each scan.
+ *   - Idle cost: every tailer shares one poll timer and its directory's one watcher (dir-watch.ts);
+ *     bench/tail-sources.ts measures 100 idle sources.
  */
 import { basename, dirname } from 'node:path';
 
