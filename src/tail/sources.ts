@@ -12,10 +12,15 @@
  *   - A followed source is never dropped: when its file disappears its tailer waits for it again.
  *   - One source failing (permission denied) does not stop the others: it is warned about and
  *     retried from its last checkpoint at each scan.
+ *   - Idle cost: every tailer shares one poll timer and its directory's one watcher (dir-watch.ts);
+ *     bench/tail-sources.ts measures 100 idle sources.
  */
-import { Observable, asyncScheduler, interval, share, type SchedulerLike, type Subscriber, type Subscription } from 'rxjs';
+import { basename, dirname } from 'node:path';
+
+import { Observable, asyncScheduler, interval, merge, share, type SchedulerLike, type Subscriber, type Subscription } from 'rxjs';
 
 import type { Checkpoint } from '../core/checkpoint.js';
+import { dirEvents, fileEvents } from './dir-watch.js';
 import { matchPath, parseLogPattern, type LogPattern } from './pattern.js';
 import { selectSources } from './select.js';
 import { tailFile, type TailOptions, type TailWarning } from './tailer.js';
@@ -86,6 +91,8 @@ class Sources {
    * second at the default 5 s (thread-pool round trips each time); one shared timer wakes it once.
    */
   private readonly pollTicks: Observable<number>;
+  /** One directory watcher per directory holding followed files (see dir-watch.ts). */
+  private readonly dirs = new Map<string, Observable<string>>();
 
   constructor(
     private readonly pattern: LogPattern,
@@ -178,12 +185,13 @@ class Sources {
       startAt: f.startAt,
       waitForFile: true,
       scheduler: o.scheduler,
-      pollTicks: this.pollTicks,
+      pollTicks: this.ticksFor(f.path),
+      watch: false,
       onWarning: (w) => this.warn({ ...w, source }),
       onCaughtUp: () => this.sourceCaughtUp(source),
     };
     if (f.checkpoint) opts.checkpoint = f.checkpoint;
-    for (const k of ['rotationGraceMs', 'maxLineBytes', 'pollIntervalMs', 'watch'] as const)
+    for (const k of ['rotationGraceMs', 'maxLineBytes', 'pollIntervalMs'] as const)
       if (o[k] !== undefined) Object.assign(opts, { [k]: o[k] });
     f.sub = tailFile(opts).subscribe({
       next: (l) => {
@@ -202,6 +210,20 @@ class Sources {
         f.lastError = message;
       },
     });
+  }
+
+  /** The shared poll, and unless `watch: false` the events of the file's directory touching its name. */
+  private ticksFor(path: string): Observable<unknown> {
+    if (this.o.watch === false) return this.pollTicks;
+    const dir = dirname(path);
+    let events = this.dirs.get(dir);
+    if (!events) {
+      events = dirEvents(dir, (err) =>
+        this.warn({ code: 'WATCH_ERROR', path: dir, message: `watcher on ${dir} failed: ${String(err)}; polling continues` }),
+      );
+      this.dirs.set(dir, events);
+    }
+    return merge(this.pollTicks, fileEvents(events, basename(path)));
   }
 
   private sourceCaughtUp(source: string): void {

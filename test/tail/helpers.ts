@@ -159,6 +159,8 @@ export interface SourcesFollower extends Follower {
 
 export interface FollowSourcesOptions extends Partial<TailSourcesOptions> {
   pattern: string;
+  /** 'never': the clock stays still, so after the first scan only directory events move the tailers. */
+  poll?: 'driven' | 'never';
 }
 
 /** tailSources on a virtual clock: each waitFor turn advances it by one poll interval (50 ms; scans every 100 ms). */
@@ -169,7 +171,8 @@ export function followSources(opts: FollowSourcesOptions): SourcesFollower {
   const warningTimes: number[] = [];
   const sources: Array<[string, string]> = [];
   const clock = new ManualClock();
-  const o = { startAt: 'beginning' as const, pollIntervalMs: 50, scanIntervalMs: 100, scheduler: clock.scheduler, ...opts };
+  const { poll = 'driven', ...rest } = opts;
+  const o = { startAt: 'beginning' as const, pollIntervalMs: 50, scanIntervalMs: 100, scheduler: clock.scheduler, ...rest };
   const sub = new Subscription();
   const of = (source: string): string[] => lines.filter((l) => l.source === source).map((l) => l.line);
   const f: SourcesFollower = {
@@ -195,7 +198,9 @@ export function followSources(opts: FollowSourcesOptions): SourcesFollower {
       sub.unsubscribe();
       followers.delete(f);
     },
-    tick: () => clock.advance(o.pollIntervalMs),
+    tick: () => {
+      if (poll === 'driven') clock.advance(o.pollIntervalMs);
+    },
   };
   followers.add(f);
   sub.add(

@@ -210,6 +210,20 @@ describe('tailSources: many logs', () => {
     expect(second.warnings.filter((w) => w.code === 'DUPLICATE_SOURCE').map((w) => w.path)).toEqual([join(dir, 'web1', 'f2b-a.log')]);
   });
 
+  it('wakes the tailers of one directory through one shared watcher, without any poll', async () => {
+    const web1 = join(dir, 'web1.log');
+    const web2 = join(dir, 'web2.log');
+    writeFileSync(web1, '');
+    writeFileSync(web2, '');
+    const f = followSources({ pattern: join(dir, '*.log'), poll: 'never' });
+    await waitFor(() => f.caughtUp === 1, 'caught up');
+    writeFileSync(web1, 'a-1\n', { flag: 'a' });
+    writeFileSync(web2, 'b-1\n', { flag: 'a' });
+    await f.seenFrom('web1', 'a-1');
+    await f.seenFrom('web2', 'b-1');
+    expect(f.clock.now()).toBe(0);
+  });
+
   it('is caught up only once every file present at the first scan was read to its end', async () => {
     hostLog('web1', numbered('a', 0, 5000));
     hostLog('web2', ['b']);
