@@ -16,6 +16,7 @@ import { lockHolder, writeFileAtomic } from '../state/index.js';
 import type { Logger } from '../util/log.js';
 import { modelOptionsOf } from './pipeline.js';
 import { peekState } from './state.js';
+import { pollEvery } from './poll.js';
 import type { Shutdown } from './shutdown.js';
 
 export const FORGET_DIR = 'forget';
@@ -120,19 +121,12 @@ function requestedSource(text: string): string | undefined {
 
 export function watchForgets(o: ForgetWatchOptions, shutdown: Shutdown): void {
   const requests = new ForgetRequests(o);
-  let busy = false;
-  const tick = (): void => {
-    if (busy) return;
-    busy = true;
-    void requests
-      .poll()
-      .catch((err: unknown) => o.log.warn({ err }, 'cannot read forget requests'))
-      .finally(() => (busy = false));
-  };
-  tick();
-  const timer = setInterval(tick, FORGET_POLL_MS);
-  timer.unref();
-  shutdown.add(() => clearInterval(timer));
+  pollEvery(
+    () => requests.poll(),
+    FORGET_POLL_MS,
+    (err) => o.log.warn({ err }, 'cannot read forget requests'),
+    shutdown,
+  );
 }
 
 // ---- the command's side: live, next start, dry run ---------------------------------------------------

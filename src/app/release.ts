@@ -11,6 +11,7 @@ import { mkdir, readdir, readFile, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { RemovalBreaker } from '../pipeline/index.js';
 import { writeFileAtomic } from '../state/index.js';
+import { pollEvery } from './poll.js';
 import type { Shutdown } from './shutdown.js';
 
 export const RELEASE_DIR = 'release';
@@ -68,16 +69,10 @@ export async function pollReleases(o: ReleaseWatchOptions): Promise<number> {
 }
 
 export function watchReleases(o: ReleaseWatchOptions, shutdown: Shutdown): void {
-  let busy = false;
-  const tick = (): void => {
-    if (busy) return;
-    busy = true;
-    void pollReleases(o)
-      .catch((err: unknown) => o.log.warn({ err }, 'cannot read release requests'))
-      .finally(() => (busy = false));
-  };
-  tick();
-  const timer = setInterval(tick, RELEASE_POLL_MS);
-  timer.unref();
-  shutdown.add(() => clearInterval(timer));
+  pollEvery(
+    () => pollReleases(o),
+    RELEASE_POLL_MS,
+    (err) => o.log.warn({ err }, 'cannot read release requests'),
+    shutdown,
+  );
 }
