@@ -78,6 +78,15 @@ export class Intake {
     return this.repeats.dropped;
   }
 
+  /**
+   * Primes the repeat filter with a line of `source` read before this process started (the lines
+   * just before its feed's checkpoint), so a replay arriving across a restart is recognised too.
+   * Not applied to the model.
+   */
+  remember(source: string, event: F2bEvent): void {
+    this.repeats.remember(source, event);
+  }
+
   /** Start-up: the loaded state's deadlines. */
   start(): void {
     this.expiry.schedule(this.o.model.nextDeadline());

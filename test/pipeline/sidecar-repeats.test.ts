@@ -97,3 +97,16 @@ describe('sidecar: a replayed segment of a host (RELP after a central restart)',
     expect(notes.some((n) => n.kind === 'jail-restart' || n.kind === 'suspended')).toBe(true);
   });
 });
+
+describe('sidecar: forget drops the source window', () => {
+  it('a forgotten source starts afresh: its same line again is news', async () => {
+    const { h, notes, feed } = await fleet();
+    feed(SESSION.slice(0, 3));
+    await h.clock.advance(2000);
+    h.sidecar.forget('web1');
+    feed(SESSION.slice(2, 3));
+    await h.clock.advance(2000);
+    expect(notes.filter((n) => n.kind === 'repeat')).toEqual([]);
+    expect(h.fw.memberAddresses('f2b-v4')).toEqual(['192.0.2.7']);
+  });
+});
