@@ -6,18 +6,28 @@
  * restart of that host (its bans suspended, the unrestored ones lifted) and a Ban/Unban pair would
  * be written twice. So, per named source: a line whose time is newer than the newest seen is news
  * (one hash, one store); a line at or before that time is dropped if the same line (whole raw text,
- * time stamp and host included) is among the source's last `capacity` lines, and accepted
+ * time stamp and host included) is among the source's last REPEAT_WINDOW lines (or its
+ * last LIFECYCLE_WINDOW start/stop lines), and accepted
  * otherwise (a genuine second line in the same millisecond, or a clock stepped back).
  *
- * Limits, on purpose: a repeat of a line older than the last `capacity` lines of its source is
- * accepted (it has left the window); lines without a time stamp are never dropped; the window is
- * memory only, so a repeat that arrives across a restart of the sidecar is not recognised unless
- * the window was primed with remember() (see the notes of issue 13).
+ * Limits, on purpose: a repeat older than the last REPEAT_WINDOW lines of its source is accepted
+ * (it has left the window; start/stop lines excepted). In a replay longer than the window that
+ * re-applies old Bans whose Unbans, still in the window, are dropped: such an address stays held
+ * for that source (an extra block, never a lifted one) until its jail restarts or the source is
+ * forgotten. Lines without a time stamp are never dropped. The windows are memory only: a repeat
+ * arriving across a restart of the sidecar is recognised only if remember() primed the window.
  */
-import type { F2bEvent } from '../parser/types.js';
+import type { EventType, F2bEvent } from '../parser/types.js';
 
-/** Lines remembered per source: RELP replays at most a session, TCP one line. */
+/** Lines remembered per source: TCP resends one line, RELP a session (mostly far fewer lines). */
 export const REPEAT_WINDOW = 8192;
+/**
+ * Server and jail start/stop lines remembered besides, per source: a RELP session longer than the
+ * window would replay its opening `Jail 'sshd' started` after it left the window, and that line
+ * alone would suspend the host's bans. They are few (a restart writes 2 + 2 per jail).
+ */
+export const LIFECYCLE_WINDOW = 256;
+const LIFECYCLE: ReadonlySet<EventType> = new Set<EventType>(['server-start', 'server-stopping', 'server-stop', 'jail-start', 'jail-stop']);
 /** First ring size of a source: 100 idle sources cost next to nothing. */
 const FIRST_CAPACITY = 16;
 const TWO_32 = 4294967296;
@@ -191,6 +201,8 @@ function table(cap: number, max: number): Uint16Array | Uint32Array {
 /** Per source windows of recent lines; the single log '' is never filtered (a file tailer does not repeat). */
 export class RepeatFilter {
   private readonly windows = new Map<string, LineWindow>();
+  /** Lifecycle lines per source (allocated at the first one). */
+  private readonly lifecycle = new Map<string, LineWindow>();
   private total = 0;
 
   constructor(private readonly window: number = REPEAT_WINDOW) {}
@@ -209,6 +221,7 @@ export class RepeatFilter {
   get bytes(): number {
     let n = 0;
     for (const w of this.windows.values()) n += w.bytes;
+    for (const w of this.lifecycle.values()) n += w.bytes;
     return n;
   }
 
@@ -222,13 +235,15 @@ export class RepeatFilter {
     if (Number.isNaN(t)) return 0;
     const w = this.windowOf(source);
     const key = lineKey(ev.raw);
+    const life = LIFECYCLE.has(ev.type);
     if (t > w.newest) w.newest = t;
-    else if (w.has(key)) {
+    else if (w.has(key) || (life && this.lifecycle.get(source)?.has(key) === true)) {
       this.total++;
       return ++w.run;
     }
     w.run = 0;
     w.add(key);
+    if (life) this.lifecycleOf(source).add(key);
     return 0;
   }
 
@@ -238,12 +253,24 @@ export class RepeatFilter {
     if (!source || Number.isNaN(t)) return;
     const w = this.windowOf(source);
     if (t > w.newest) w.newest = t;
-    w.add(lineKey(ev.raw));
+    const key = lineKey(ev.raw);
+    w.add(key);
+    if (LIFECYCLE.has(ev.type)) this.lifecycleOf(source).add(key);
   }
 
   /** Drops the window of a forgotten source. */
   forget(source: string): void {
     this.windows.delete(source);
+    this.lifecycle.delete(source);
+  }
+
+  private lifecycleOf(source: string): LineWindow {
+    let w = this.lifecycle.get(source);
+    if (!w) {
+      w = new LineWindow(LIFECYCLE_WINDOW);
+      this.lifecycle.set(source, w);
+    }
+    return w;
   }
 
   private windowOf(source: string): LineWindow {

@@ -103,6 +103,15 @@ describe('RepeatFilter', () => {
     expect(REPEAT_WINDOW).toBe(8192);
   });
 
+  it('remembers start/stop lines beyond the window: a long replay opening with a jail start drops it', () => {
+    const f = new RepeatFilter(8);
+    const start: F2bEvent = { ...line('web1', 0, "Jail 'sshd' started"), type: 'jail-start', jail: 'sshd' };
+    const bans = Array.from({ length: 20 }, (_, i) => line('web1', (i + 1) * 1000, `Ban 192.0.2.${i}`));
+    run(f, 'web1', [start, ...bans]);
+    // The start left the 8-line window; the ban of the same age did too and is accepted again.
+    expect(run(f, 'web1', [start, bans[0]!, bans[19]!])).toEqual([1, 0, 1]);
+  });
+
   it('remember() primes a window without deciding; forget() drops it', () => {
     const f = new RepeatFilter();
     const a = line('web1', 5, "Jail 'sshd' started");
