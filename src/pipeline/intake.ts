@@ -15,6 +15,7 @@ import type { DesiredModel, Effects, Note } from './model.js';
 import { logNote } from './notes.js';
 import { OnceSet } from './once.js';
 import type { PendingChanges } from './pending.js';
+import { RepeatFilter } from './repeats.js';
 
 export interface PipelineInput {
   event?: F2bEvent;
@@ -53,6 +54,8 @@ export class Intake {
   private stopped = false;
   /** Refusals already warned about (address + reason), so a restored one is not warned again. */
   private readonly once = new OnceSet();
+  /** Lines of named sources their transport delivered twice (rsyslog after a reconnect). */
+  private readonly repeats = new RepeatFilter();
 
   constructor(private readonly o: IntakeOptions) {
     this.last = o.checkpoint;
@@ -70,6 +73,20 @@ export class Intake {
     return this.feeds.size === 0 ? undefined : Object.fromEntries(this.feeds);
   }
 
+  /** Lines dropped as repeats since start (also each a 'repeat' note through onNote). */
+  get repeatsDropped(): number {
+    return this.repeats.dropped;
+  }
+
+  /**
+   * Primes the repeat filter with a line of `source` read before this process started (the lines
+   * just before its feed's checkpoint), so a replay arriving across a restart is recognised too.
+   * Not applied to the model.
+   */
+  remember(source: string, event: F2bEvent): void {
+    this.repeats.remember(source, event);
+  }
+
   /** Start-up: the loaded state's deadlines. */
   start(): void {
     this.expiry.schedule(this.o.model.nextDeadline());
@@ -81,7 +98,8 @@ export class Intake {
     // A due timer may not have run yet (busy event loop): resolve it before the next line.
     this.expiry.runIfDue(now);
     let changes = 0;
-    if (input.event) {
+    // A repeat is dropped; its checkpoint still moves below.
+    if (input.event && !this.repeated(input.source, input.event)) {
       const fx = this.o.model.apply(input.event, now, input.source ?? '');
       this.handle(fx);
       changes = fx.changes.length;
@@ -105,6 +123,7 @@ export class Intake {
     const now = this.o.scheduler.now();
     this.expiry.runIfDue(now);
     const fx = this.o.model.forget(source, now);
+    this.repeats.forget(source);
     this.handle(fx);
     // The state changed even when no group did (every address also held by another source).
     this.dirty();
@@ -115,6 +134,16 @@ export class Intake {
   stop(): void {
     this.stopped = true;
     this.expiry.stop();
+  }
+
+  /** True for a line its transport delivered again: noted (info once per run), not applied. */
+  private repeated(source: string | undefined, event: F2bEvent): boolean {
+    const run = this.repeats.check(source, event);
+    if (run === 0) return false;
+    const n: Note = { kind: 'repeat', source: source ?? '', line: event.raw, run };
+    logNote(this.o.log, n);
+    this.o.onNote?.(n);
+    return true;
   }
 
   private expire(): void {

@@ -97,7 +97,9 @@ export type Note =
   | { kind: 'jail-restart'; source: string; jail: string; suspended: number }
   | { kind: 'restore-grace'; jail: string; suspended: number }
   /** forget(): the source's `slots` were dropped; `removed` group changes lift what only it held. */
-  | { kind: 'forgot'; source: string; slots: number; removed: number };
+  | { kind: 'forgot'; source: string; slots: number; removed: number }
+  /** A line its transport delivered again (intake's RepeatFilter): dropped; `run` counts from 1 per run of repeats. */
+  | { kind: 'repeat'; source: string; line: string; run: number };
 
 export interface Effects {
   changes: GroupChange[];

@@ -43,6 +43,11 @@ export function logNote(log: PipelineLogger, n: Note, once?: OnceSet): void {
         "jail started again without a stop (fail2ban restarted?): this source's bans of the jail suspended until it restores them",
       );
       break;
+    case 'repeat':
+      // A replay can be a whole session: one info line per run, the rest at debug.
+      if (n.run === 1) log.info(n, 'line delivered again by its transport (same time stamp and text): dropped; more of this run at debug');
+      else log.debug(n, 'repeated line dropped');
+      break;
     case 'forgot':
       log.warn(n, 'source forgotten: the bans only it held are lifted');
       break;

@@ -126,3 +126,33 @@ describe('Intake', () => {
     expect(r.model.desired.get(V4)?.has('192.0.2.7')).toBe(false);
   });
 });
+
+describe('Intake: repeats of a named source', () => {
+  const stamped = (raw: string, isoTime: string) => ({ ...jailStart('sshd'), raw, isoTime });
+  const start = stamped("2026-12-04T17:30:00.200002+00:00 web1 fail2ban.jail[100]: INFO Jail 'sshd' started", '2026-12-04T17:30:00.200');
+
+  it('drops a line delivered again: not applied, counted, its checkpoint still moves', () => {
+    const r = rig();
+    r.intake.push({ event: ban('sshd', '192.0.2.1'), source: 'web1' });
+    r.intake.push({ event: start, source: 'web1', feed: 'web1', checkpoint: cp(10) });
+    r.intake.push({ event: start, source: 'web1', feed: 'web1', checkpoint: cp(20) });
+    expect(r.intake.repeatsDropped).toBe(1);
+    expect(r.intake.checkpoints).toEqual({ web1: cp(20) });
+    expect(r.log.at('warn')).toEqual([]);
+    expect(r.model.sources?.().find((s) => s.source === 'web1')).toBeDefined();
+  });
+
+  it('remember() primes the filter with a line read before a restart: its replay is dropped', () => {
+    const r = rig();
+    r.intake.remember('web1', start);
+    r.intake.push({ event: ban('sshd', '192.0.2.1'), source: 'web1' });
+    r.intake.push({ event: start, source: 'web1' });
+    expect(r.intake.repeatsDropped).toBe(1);
+    // Without priming, the same start after a ban would be a jail restart (warned).
+    const fresh = rig();
+    fresh.intake.push({ event: start, source: 'web1' });
+    fresh.intake.push({ event: ban('sshd', '192.0.2.1'), source: 'web1' });
+    fresh.intake.push({ event: { ...start, raw: `${start.raw} ` }, source: 'web1' });
+    expect(fresh.log.at('warn').map((e) => e.obj.kind)).toEqual(['jail-restart']);
+  });
+});
