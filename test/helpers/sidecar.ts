@@ -251,6 +251,8 @@ export interface WorldOptions {
   objects?: 'lists' | 'hosts';
   /** The config's log.path from the world's directory (a fleet glob); unset: the world's one log. */
   logPath?: (dir: string) => string;
+  /** suspend.restoreGraceMs (default: the schema's 60 s). */
+  restoreGraceMs?: number;
 }
 
 /** status.json as `run` writes it. */
@@ -308,7 +310,7 @@ export function configYaml(
     `batch: { windowMs: ${o.windowMs ?? 200}, maxSize: ${o.maxSize ?? 500} }`,
     'retry: { initialDelayMs: 100, maxDelayMs: 1000, multiplier: 2, jitter: 0.2 }',
     // An Unban is held this long in case it is a jail-stop Unban (5 s by default).
-    'suspend: { stopUnbanWindowMs: 300 }',
+    `suspend: { stopUnbanWindowMs: 300${o.restoreGraceMs === undefined ? '' : `, restoreGraceMs: ${o.restoreGraceMs}`} }`,
     `logging: { level: ${o.logLevel ?? 'info'}, format: text }`,
     '',
   ].join('\n');
