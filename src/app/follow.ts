@@ -13,6 +13,7 @@ import type { LoadResult } from '../state/index.js';
 import { isLogPattern, tailFile, tailSources, type TailWarning } from '../tail/index.js';
 import type { Logger } from '../util/log.js';
 import { toPipelineInput } from './log-input.js';
+import { primeRepeats } from './prime.js';
 import { ReadBack } from './read-back.js';
 import { seedFirst, seedInputs } from './seed.js';
 import type { Shutdown } from './shutdown.js';
@@ -102,6 +103,13 @@ export async function followLog(o: FollowOptions, shutdown: Shutdown): Promise<v
   );
   if (config.seedFromClient && !seed) log.info({ state: loaded.source }, 'seedFromClient: state exists, not seeding');
   const seed$ = seedInputs({ client: config.fail2banClient, log }).pipe(finalize(() => readBack.done('seed read')));
+  const primed = await primeRepeats({
+    checkpoints: loaded.state.checkpoints,
+    checkpoint: loaded.state.checkpoint,
+    remember: (source, event) => sidecar.remember(source, event),
+    now: scheduler.now(),
+  }).catch((err: unknown) => (log.warn({ err }, 'cannot read back the lines before the checkpoints (repeat filter)'), 0));
+  if (primed > 0) log.debug({ lines: primed }, 'repeat filter primed with the lines before the checkpoints');
   const sub = sidecar.connect(seed ? input$.pipe(seedFirst(seed$)) : input$);
   shutdown.add(() => sub.unsubscribe());
 }

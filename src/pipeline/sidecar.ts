@@ -126,6 +126,11 @@ export interface Sidecar {
    */
   forget(source: string): ForgetResult;
   /**
+   * Start-up: a line of `source` read before this process started (just before its checkpoint),
+   * so that a transport's replay of it (rsyslog after a reconnect) is dropped. Never applied.
+   */
+  remember(source: string, event: F2bEvent): void;
+  /**
    * With `holdRemovals`: everything pushed so far is the complete desired state (the log and the
    * seed are read back); once it is saved and handed over, stale hosts may be removed.
    */
@@ -271,6 +276,7 @@ function facade(p: Parts): Sidecar {
         next: (input) => intake.push(input),
         error: (err: unknown) => log.error({ err: errorInfo(err, scheduler.now()).message }, 'pipeline input failed'),
       }),
+    remember: (source, event) => intake.remember(source, event),
     forget(source) {
       const fx = intake.forget(source);
       const note = fx.notes.find((n): n is Extract<Note, { kind: 'forgot' }> => n.kind === 'forgot');

@@ -281,6 +281,8 @@ export interface World {
    * wants "nothing lost" therefore truncates only once the sidecar has caught up.
    */
   caughtUp(proc?: Proc, timeoutMs?: number): Promise<void>;
+  /** Glob mode: poll until the saved checkpoint of `file` (any feed) is at its end. */
+  caughtUpFile(file: string, proc?: Proc, timeoutMs?: number): Promise<void>;
   /** Poll until the firewall holds exactly what the log says and status.json agrees; throws with a diff. */
   converged(proc?: Proc, timeoutMs?: number, expected?: { v4: Set<string>; v6: Set<string> }): Promise<void>;
   close(): Promise<void>;
@@ -402,6 +404,22 @@ export async function startWorld(o: WorldOptions = {}): Promise<World> {
       await waitFor(
         async () => {
           const [cp, st] = await Promise.all([savedCheckpoint(), stat(logPath)]);
+          last = `checkpoint ${JSON.stringify(cp)} vs file ino ${st.ino} size ${st.size}`;
+          return cp !== undefined && cp.ino === st.ino && cp.offset === st.size;
+        },
+        timeoutMs,
+        () => `${last}\n${proc?.output().slice(-2000) ?? ''}`,
+      );
+    },
+    async caughtUpFile(file, proc, timeoutMs = 20_000) {
+      let last = '';
+      await waitFor(
+        async () => {
+          const st = await stat(file);
+          const text = await readFile(join(stateDir, 'state.json'), 'utf8').catch(() => '{}');
+          const feeds =
+            (JSON.parse(text) as { checkpoints?: Record<string, { path: string; ino: number; offset: number }> }).checkpoints ?? {};
+          const cp = Object.values(feeds).find((c) => c.path === file);
           last = `checkpoint ${JSON.stringify(cp)} vs file ino ${st.ino} size ${st.size}`;
           return cp !== undefined && cp.ino === st.ino && cp.offset === st.size;
         },

@@ -1,7 +1,7 @@
 // A fleet through one sidecar (issue 13), at process level: the real `run` follows a glob of
 // per-host logs against the HTTPS emulator; what the firewall must hold is computed from the
 // lines written (LogWriter.expected, a regex of its own), never from the sidecar's parser.
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { appendFile, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { closeAll, GROUP_V4, LogWriter, startWorld, v4s, waitFor, type World } from '../helpers/sidecar.js';
@@ -122,5 +122,43 @@ describe('fleet: a glob of per-host logs', () => {
     const unknown = await w.cli(['forget', 'web9', '-c', w.configPath, '--dry-run']);
     expect(unknown.code).toBe(3);
     expect(unknown.stdout).toContain('web9 holds no bans');
+  }, 120_000);
+
+  // rsyslog delivers lines again after a reconnect (TCP its last one, RELP its whole session): here
+  // the replay is appended as the central rsyslog writes it, live and across a kill -9 of the
+  // sidecar (its filter then starts empty and is primed from the lines before the checkpoint).
+  it("lines a host's transport delivers again are dropped: a replayed jail start lifts nothing after the restore grace", async () => {
+    world = await startWorld({ logPath: PATTERN, windowMs: 100, restoreGraceMs: 1500 });
+    const w = world;
+    const file = join(w.dir, 'remote', 'web1', 'fail2ban.log');
+    await mkdir(join(w.dir, 'remote', 'web1'), { recursive: true });
+    let t = Date.UTC(2026, 11, 4, 12, 0, 0);
+    const rsys = (logger: string, msg: string) =>
+      `${new Date((t += 1)).toISOString().replace('Z', '000+00:00')} web1 fail2ban.${logger}[4242]: ${msg}`;
+    const session = [
+      rsys('server', 'INFO Starting Fail2ban v1.0.2'),
+      rsys('jail', "INFO Jail 'sshd' started"),
+      rsys('actions', 'NOTICE [sshd] Ban 192.0.2.1'),
+      rsys('actions', 'NOTICE [sshd] Ban 192.0.2.2'),
+    ];
+    await writeFile(file, `${session.join('\n')}\n`);
+    let proc = await w.start();
+    const blocked = (...ips: string[]) => w.converged(proc, 20_000, { v4: new Set(ips), v6: new Set() });
+    await blocked('192.0.2.1', '192.0.2.2');
+
+    // Live: the session again, then a new ban.
+    await appendFile(file, `${[...session, rsys('actions', 'NOTICE [sshd] Ban 192.0.2.3')].join('\n')}\n`);
+    await blocked('192.0.2.1', '192.0.2.2', '192.0.2.3');
+    // Across a restart: saved, killed, replayed while down.
+    await w.caughtUpFile(file, proc);
+    await proc.kill9();
+    await appendFile(file, `${[...session, rsys('actions', 'NOTICE [sshd] Ban 192.0.2.4')].join('\n')}\n`);
+    proc = await w.start();
+    await blocked('192.0.2.1', '192.0.2.2', '192.0.2.3', '192.0.2.4');
+    // Longer than the restore grace: a replayed jail start taken for a restart would have lifted .1 and .2.
+    await new Promise((r) => setTimeout(r, 3000));
+    await blocked('192.0.2.1', '192.0.2.2', '192.0.2.3', '192.0.2.4');
+    expect(proc.output()).toContain('line delivered again by its transport');
+    expect(proc.output()).not.toContain('without a stop');
   }, 120_000);
 });
