@@ -23,7 +23,7 @@ export interface PipelineWiring {
   ports: ReadonlyMap<string, FirewallPort>;
   initial: PersistedState | undefined;
   sink: StateSink;
-  metrics: Pick<SidecarMetrics, 'banToBlock'> & Partial<Pick<SidecarMetrics, 'targetRefused' | 'neverblockSkipped'>>;
+  metrics: Pick<SidecarMetrics, 'banToBlock'> & Partial<Pick<SidecarMetrics, 'targetRefused' | 'neverblockSkipped' | 'repeatedLine'>>;
   /** The firewalls' own addresses (firewallAddresses), never blocked whatever the config says. */
   firewallAddresses?: readonly string[];
   scheduler: SchedulerLike;
@@ -56,6 +56,7 @@ export function sidecarOptions(w: PipelineWiring): SidecarOptions {
     // `replay` (not following) backfills an old log on purpose: only the followed log is judged old.
     maxLineAgeMs: w.follow ? config.log.maxLineAgeMs : 0,
     onNote: (n) => {
+      if (n.kind === 'repeat') metrics.repeatedLine?.(n.source);
       if (n.kind !== 'never-block' && n.kind !== 'refused') return;
       metrics.targetRefused?.(n.reason);
       if (n.kind === 'never-block') for (const g of n.groups) metrics.neverblockSkipped?.(g);

@@ -97,6 +97,8 @@ export interface SidecarMetrics {
   linesRead(n?: number): void;
   /** One event from a named fleet source (issue 13). */
   sourceEvent(source: string): void;
+  /** A line a source's transport delivered again (rsyslog after a reconnect), dropped. */
+  repeatedLine(source: string): void;
   /** A line that looked like an event but carried an invalid address. */
   lineRejected(reason: string): void;
   /** An address left out because it matches the never-block list. */
@@ -174,6 +176,7 @@ export function createMetrics(opts: MetricsOptions = {}): SidecarMetrics {
   );
   const up = gauge('firewall_up', '1 when the last contact with the firewall succeeded', ['firewall']);
   const sourceEvents = counter('source_events_total', 'fail2ban events read per fleet source', ['source']);
+  const repeated = counter('repeated_lines_total', 'Lines a fleet source delivered again (rsyslog after a reconnect), dropped', ['source']);
   const sourceBans = gauge('source_bans', 'Bans (address, jail) each fleet source holds in the desired state', ['source']);
   const sourceLast = gauge('source_last_line_timestamp_seconds', 'Unix time the last line of each fleet source was read', ['source']);
   const sourceSilent = gauge('source_silent', '1 when a fleet source sent no line for over a day (its bans stay until `forget`)', [
@@ -231,6 +234,7 @@ export function createMetrics(opts: MetricsOptions = {}): SidecarMetrics {
     event: (type, jail) => events.inc({ type, jail: jail ?? '' }),
     linesRead: (n = 1) => lines.inc(n),
     sourceEvent: (source) => sourceEvents.inc({ source }),
+    repeatedLine: (source) => repeated.inc({ source }),
     lineRejected: (reason) => rejected.inc({ reason: reasonLabel(reason) }),
     neverblockSkipped: (group) => neverblock.inc({ group }),
     targetRefused: (reason) => refused.inc({ reason: reasonLabel(reason) }),

@@ -38,6 +38,7 @@ describe('createMetrics', () => {
       log_readable: 'gauge',
       group_enforced: 'gauge',
       source_events_total: 'counter',
+      repeated_lines_total: 'counter',
       source_bans: 'gauge',
       source_last_line_timestamp_seconds: 'gauge',
       source_silent: 'gauge',
@@ -165,6 +166,7 @@ describe('createMetrics', () => {
     m.sourceEvent('web1');
     m.sourceEvent('web1');
     m.sourceEvent('web2');
+    m.repeatedLine('web2');
     const status = healthySnapshot();
     status.sources = [
       { name: 'web1', events: 2, bans: 5, lastLineAt: new Date(T0).toISOString(), silent: false },
@@ -174,6 +176,7 @@ describe('createMetrics', () => {
     let exp = await scrape(m);
     expect(valueOf(exp, `${P}source_events_total`, { source: 'web1' })).toBe(2);
     expect(valueOf(exp, `${P}source_bans`, { source: 'web1' })).toBe(5);
+    expect(valueOf(exp, `${P}repeated_lines_total`, { source: 'web2' })).toBe(1);
     expect(valueOf(exp, `${P}source_last_line_timestamp_seconds`, { source: 'web1' })).toBe(T0 / 1000);
     // No line since the start: no fake epoch-0 time stamp.
     expect(find(exp, `${P}source_last_line_timestamp_seconds`, { source: 'web2' })).toHaveLength(0);
