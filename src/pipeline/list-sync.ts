@@ -42,6 +42,11 @@ export interface ListSyncInput {
   maxBatch: number;
   /** Called after each acknowledged request (the reconciler records the contact). */
   contact: () => void;
+  /**
+   * Of the removals this pass would make (owned addresses neither desired nor held), those to keep
+   * where they are: the removal breaker's held orphans. `owned`: addresses the group holds now.
+   */
+  keep?: (removals: readonly string[], owned: number) => ReadonlySet<string>;
 }
 
 export interface ListStats {
@@ -97,6 +102,7 @@ export class ListSync {
     const result: ListPassResult = { added: [], removed: [], writes: 0 };
     try {
       const lists = this.lists ?? (await this.read(input, result));
+      input = this.keeping(input);
       const target = this.target(lists, input);
       const plan = planLists({ current: lists, desired: target, listSize: this.o.listSize, namer: this.namer });
       await this.write(plan, target, input, result);
@@ -137,6 +143,15 @@ export class ListSync {
     for (const l of lists.values()) for (const a of l) this.standing.add(a);
     this.lists = lists;
     return lists;
+  }
+
+  /** The input with the removals its `keep` holds back added to `held` (kept, never added). */
+  private keeping(input: ListSyncInput): ListSyncInput {
+    if (!input.keep || input.holdRemovals) return input;
+    const removals = [...this.standing].filter((a) => !input.desired.has(a) && !input.held.has(a));
+    const kept = input.keep(removals, this.standing.size);
+    if (kept.size === 0) return input;
+    return { ...input, held: new Set([...input.held, ...kept]) };
   }
 
   /**

@@ -507,12 +507,20 @@ export class Reconciler {
     // Forgotten by a resync or a failure: read again.
     if (!g.known) lists.forget();
     const t0 = this.now();
-    const r = await lists
-      .sync({ desired: g.desired, held: g.held, holdRemovals: this.holdRemovals, maxBatch, contact: () => this.contact() })
-      .catch((err: unknown) => {
-        this.streak++;
-        throw err;
-      });
+    g.removalsHeld = 0;
+    // Orphans in lists go through the breaker as in hosts mode; what it holds stays in the lists.
+    const breaker = this.o.breaker;
+    const keep = breaker
+      ? (removals: readonly string[], owned: number): ReadonlySet<string> => {
+          const allowed = new Set(this.throughBreaker(g, owned, [...removals]));
+          return new Set(removals.filter((a) => !allowed.has(a)));
+        }
+      : undefined;
+    const input = { desired: g.desired, held: g.held, holdRemovals: this.holdRemovals, maxBatch, contact: () => this.contact() };
+    const r = await lists.sync(keep ? { ...input, keep } : input).catch((err: unknown) => {
+      this.streak++;
+      throw err;
+    });
     this.progressed = true;
     this.streak = 0;
     g.known = lists.known;
@@ -542,15 +550,15 @@ export class Reconciler {
     g.removalsHeld = 0;
     if (this.holdRemovals) remove = [];
     // Also with nothing to remove: a hold whose orphans are gone (config fixed) ends there.
-    else if (this.o.breaker) remove = this.throughBreaker(g, known, remove);
+    else if (this.o.breaker) remove = this.throughBreaker(g, known.size, remove);
     return { add: chunk(add, this.o.maxBatch), remove: chunk(remove, this.o.maxBatch) };
   }
 
   /** Unban removals pass; orphans (no Unban behind them) go through the breaker. */
-  private throughBreaker(g: GroupRuntime, known: Set<string>, remove: string[]): string[] {
+  private throughBreaker(g: GroupRuntime, owned: number, remove: string[]): string[] {
     const unbans = remove.filter((a) => g.unbanned.has(a));
     const orphans = remove.filter((a) => !g.unbanned.has(a));
-    const decision = (this.o.breaker as RemovalBreaker).decide(g.target.key, { owned: known.size, unbans, orphans }, this.now());
+    const decision = (this.o.breaker as RemovalBreaker).decide(g.target.key, { owned, unbans, orphans }, this.now());
     g.removalsHeld = decision.held.length;
     const hold = decision.hold;
     if (hold && hold.token !== g.holdToken) {

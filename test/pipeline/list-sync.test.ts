@@ -4,6 +4,7 @@ import { Reconciler, type AppliedChange } from '../../src/pipeline/reconciler.js
 import type { GroupTarget } from '../../src/pipeline/routing.js';
 import { VirtualClock, recordingLogger } from './harness.js';
 import { ListPort } from './list-port.js';
+import { RemovalBreaker } from '../../src/pipeline/breaker.js';
 
 const GROUP = 'f2b-v4';
 const KEY = `fw1/${GROUP}`;
@@ -13,7 +14,7 @@ const RETRY = { initialDelayMs: 1000, maxDelayMs: 8000, multiplier: 2, jitter: 0
 const addr = (i: number): string => `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`;
 const range = (from: number, n: number): string[] => Array.from({ length: n }, (_, i) => addr(from + i));
 
-function setup(opts: { lists?: boolean; holdRemovals?: boolean; listSize?: number; retireLists?: boolean } = {}) {
+function setup(opts: { lists?: boolean; holdRemovals?: boolean; listSize?: number; retireLists?: boolean; breaker?: RemovalBreaker } = {}) {
   const clock = new VirtualClock();
   const port = new ListPort(clock.scheduler);
   port.groups.add(GROUP);
@@ -33,6 +34,7 @@ function setup(opts: { lists?: boolean; holdRemovals?: boolean; listSize?: numbe
     onApplied: (c) => applied.push(c),
     ...(opts.lists === false ? {} : { lists: { listSize: opts.listSize ?? 1000, hostPrefix: 'f2b_' } }),
     ...(opts.retireLists ? { retireLists: true } : {}),
+    ...(opts.breaker ? { breaker: opts.breaker } : {}),
   });
   const ban = (addresses: readonly string[]): void => {
     r.updateDesired(KEY, new Map(addresses.map((a) => [a, 'desired'] as const)));
@@ -175,6 +177,29 @@ describe('lists mode', () => {
     r.releaseRemovals();
     await clock.advance(30_000);
     expect(sorted(port.blocked(GROUP))).toEqual(['192.0.2.2', '192.0.2.3']);
+  });
+
+  it('orphans in lists pass the removal breaker as in hosts mode: 21 of 100 held until released, Unbans go meanwhile', async () => {
+    const breaker = new RemovalBreaker();
+    const { clock, port, r, unban } = setup({ breaker });
+    // A previous run's lists; the desired state (a replaced one) lacks 21 of them, with no Unban behind.
+    port.lists.set('f2b_f2b-v4.list1', { addresses: range(0, 100), groups: new Set([GROUP]) });
+    r.setDesired(KEY, range(21, 79));
+    r.start();
+    await clock.advance(60_000);
+    expect(port.blocked(GROUP).size).toBe(100);
+    expect(r.status().groups[0]).toMatchObject({ removalsHeld: 21 });
+    const [hold] = breaker.holds();
+    expect(hold).toMatchObject({ group: KEY, count: 21 });
+    // fail2ban's word passes during the hold.
+    unban([addr(99)]);
+    await clock.advance(30_000);
+    expect(port.blocked(GROUP).has(addr(99))).toBe(false);
+    expect(port.blocked(GROUP).size).toBe(99);
+    expect(breaker.release(hold!.token)).toMatchObject({ ok: true, released: 21 });
+    await clock.advance(30_000);
+    expect(sorted(port.blocked(GROUP))).toEqual(sorted(range(21, 78)));
+    expect(r.status().groups[0]?.removalsHeld ?? 0).toBe(0);
   });
 
   it('held unbans stay in their list, and are not added when absent', async () => {
