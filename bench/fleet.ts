@@ -15,7 +15,7 @@
 import { appendFile, mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ProfileName } from '../src/emulator/index.js';
-import { actionLine, benchIp, blockedBy, ensureBuilt, fmtMs, quiet, sleep, startBed, startSidecar, waitFor, type Bed } from './lists.js';
+import { actionLine, benchIp, blockedBy, benchStart, fmtMs, quiet, sleep, startBed, startSidecar, waitFor, type Bed } from './lists.js';
 
 const GROUP = 'f2b_lists_bench';
 
@@ -178,9 +178,7 @@ export function report(o: Options, bursts: readonly BurstResult[], idles: readon
 
 export async function main(argv: readonly string[]): Promise<void> {
   const o = parseArgs(argv);
-  const t0 = performance.now();
-  const say = (s: string) => console.log(`[${fmtMs(performance.now() - t0).padStart(8)}] ${s}`);
-  ensureBuilt(say);
+  const say = benchStart();
   const total = o.sources * o.bans;
   const all = Array.from({ length: total }, (_, i) => benchIp(i));
   const bursts: BurstResult[] = [];

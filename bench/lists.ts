@@ -386,11 +386,17 @@ export function report(o: Options, rs: readonly Result[]): string {
   ].join('\n');
 }
 
-export async function main(argv: readonly string[]): Promise<void> {
-  const o = parseArgs(argv);
+/** A progress printer stamped with the time since the bench began; dist/ built first. */
+export function benchStart(): (s: string) => void {
   const t0 = performance.now();
   const say = (s: string) => console.log(`[${fmtMs(performance.now() - t0).padStart(8)}] ${s}`);
   ensureBuilt(say);
+  return say;
+}
+
+export async function main(argv: readonly string[]): Promise<void> {
+  const o = parseArgs(argv);
+  const say = benchStart();
   const rs: Result[] = [];
   for (const s of o.scenarios) {
     say(`${s.kind} ${s.n} (${o.objects ?? 'default'} objects, ${o.profile}) …`);

@@ -9,7 +9,7 @@ import { closeSync, openSync, renameSync, existsSync, writeFileSync, writeSync }
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Subscription, VirtualTimeScheduler, type SchedulerLike } from 'rxjs';
+import { Subscription, VirtualTimeScheduler, type Observable, type SchedulerLike } from 'rxjs';
 import { afterEach, beforeEach } from 'vitest';
 
 import { tailFile, tailSources, type TailOptions, type TailSourcesOptions, type TailWarning } from '../../src/tail/index.js';
@@ -113,37 +113,53 @@ export function follow(opts: FollowOptions): Follower {
     error: undefined,
     texts: () => lines.map((l) => l.line),
     seen: (line) =>
-      waitFor(
-        () => f.error !== undefined || lines.some((l) => l.line === line),
+      untilSeen(
+        f,
+        (l) => l.line === line,
         () => `line ${JSON.stringify(line)} (got ${lines.length} lines, last ${JSON.stringify(lines.at(-1)?.line)})`,
-      ).then(() => {
-        if (f.error !== undefined) throw f.error;
-      }),
-    stop: () => {
-      sub.unsubscribe();
-      followers.delete(f);
-    },
-    tick: () => {
-      if (poll === 'driven') clock.advance(tailOptions.pollIntervalMs);
-    },
+      ),
+    ...controls(() => f, sub, poll === 'driven' ? tailOptions.pollIntervalMs : 0),
   };
   followers.add(f);
   const onWarning = (w: TailWarning): void => {
     warnings.push(w);
     warningTimes.push(clock.now());
   };
-  sub.add(
-    tailFile({ ...tailOptions, onWarning }).subscribe({
-      next: (l) => {
-        lines.push(l);
-        lineTimes.push(clock.now());
-      },
-      error: (e: unknown) => {
-        f.error = e;
-      },
-    }),
-  );
+  sub.add(record(tailFile({ ...tailOptions, onWarning }), f));
   return f;
+}
+
+/** Resolves once a line matches (or throws the stream's error). */
+function untilSeen(f: Follower, match: (l: TailLine) => boolean, what: () => string): Promise<void> {
+  return waitFor(() => f.error !== undefined || f.lines.some(match), what).then(() => {
+    if (f.error !== undefined) throw f.error;
+  });
+}
+
+/** stop() and tick() of a follower: a tick advances its clock one poll interval (0: never). */
+function controls(f: () => Follower, sub: Subscription, tickMs: number): Pick<Follower, 'stop' | 'tick'> {
+  return {
+    stop: () => {
+      sub.unsubscribe();
+      followers.delete(f());
+    },
+    tick: () => {
+      if (tickMs > 0) f().clock.advance(tickMs);
+    },
+  };
+}
+
+/** Subscribes `f` to `lines$`: each line with its clock time, an error kept for seen() to throw. */
+function record(lines$: Observable<TailLine>, f: Follower): Subscription {
+  return lines$.subscribe({
+    next: (l) => {
+      f.lines.push(l);
+      f.lineTimes.push(f.clock.now());
+    },
+    error: (e: unknown) => {
+      f.error = e;
+    },
+  });
 }
 
 export interface SourcesFollower extends Follower {
@@ -188,46 +204,34 @@ export function followSources(opts: FollowSourcesOptions): SourcesFollower {
     of,
     seen: (line) => f.seenFrom('', line),
     seenFrom: (source, line) =>
-      waitFor(
-        () => f.error !== undefined || lines.some((l) => l.line === line && (source === '' || l.source === source)),
+      untilSeen(
+        f,
+        (l) => l.line === line && (source === '' || l.source === source),
         () => `line ${JSON.stringify(line)} from ${source} (got ${JSON.stringify(of(source))})`,
-      ).then(() => {
-        if (f.error !== undefined) throw f.error;
-      }),
-    stop: () => {
-      sub.unsubscribe();
-      followers.delete(f);
-    },
-    tick: () => {
-      if (poll === 'driven') clock.advance(o.pollIntervalMs);
-    },
+      ),
+    ...controls(() => f, sub, poll === 'driven' ? o.pollIntervalMs : 0),
   };
   followers.add(f);
   sub.add(
-    tailSources({
-      ...o,
-      onWarning: (w) => {
-        warnings.push(w);
-        warningTimes.push(clock.now());
-        opts.onWarning?.(w);
-      },
-      onSource: (s, p) => {
-        sources.push([s, p]);
-        opts.onSource?.(s, p);
-      },
-      onCaughtUp: () => {
-        f.caughtUp++;
-        opts.onCaughtUp?.();
-      },
-    }).subscribe({
-      next: (l) => {
-        lines.push(l);
-        lineTimes.push(clock.now());
-      },
-      error: (e: unknown) => {
-        f.error = e;
-      },
-    }),
+    record(
+      tailSources({
+        ...o,
+        onWarning: (w) => {
+          warnings.push(w);
+          warningTimes.push(clock.now());
+          opts.onWarning?.(w);
+        },
+        onSource: (s, p) => {
+          sources.push([s, p]);
+          opts.onSource?.(s, p);
+        },
+        onCaughtUp: () => {
+          f.caughtUp++;
+          opts.onCaughtUp?.();
+        },
+      }),
+      f,
+    ),
   );
   return f;
 }
