@@ -15,7 +15,8 @@
 import { appendFile, mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ProfileName } from '../src/emulator/index.js';
-import { actionLine, benchIp, blockedBy, benchStart, fmtMs, quiet, sleep, startBed, startSidecar, waitFor, type Bed } from './lists.js';
+import { actionLine, benchIp, benchStart, fmtMs, sleep } from './lib.js';
+import { blockedBy, quiet, startBed, startSidecar, waitFor, type Bed } from './lists.js';
 
 const GROUP = 'f2b_lists_bench';
 

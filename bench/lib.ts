@@ -17,9 +17,9 @@ export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 export const MAIN = process.env['F2B_BENCH_MAIN'] ?? join(ROOT, 'dist/src/cli/main.js');
 export const GROUP = 'f2b_bench';
 export const PREFIX = 'f2b_';
-const USER = 'bench';
-const PASSWORD = 'bench-password';
-const PASSWORD_ENV = 'BENCH_XG_PASSWORD';
+export const USER = 'bench';
+export const PASSWORD = 'bench-password';
+export const PASSWORD_ENV = 'BENCH_XG_PASSWORD';
 
 // ---- statistics ---------------------------------------------------------------------------------
 
@@ -80,14 +80,17 @@ export function benchIp(i: number): string {
   return `11.${Math.floor(i / 62_500) % 250}.${Math.floor(i / 250) % 250}.${(i % 250) + 1}`;
 }
 
-/** A fail2ban 1.0.2 Ban record, local time as fail2ban writes it. */
-export function banLine(ip: string, jail = 'sshd', when = new Date()): string {
+/** A fail2ban 1.0.2 Ban or Unban record, local time as fail2ban writes it. */
+export function actionLine(kind: 'Ban' | 'Unban', ip: string, when = new Date(), jail = 'sshd'): string {
   const p = (n: number, w = 2) => String(n).padStart(w, '0');
   const stamp =
     `${when.getFullYear()}-${p(when.getMonth() + 1)}-${p(when.getDate())} ` +
     `${p(when.getHours())}:${p(when.getMinutes())}:${p(when.getSeconds())},${p(when.getMilliseconds(), 3)}`;
-  return `${stamp} ${'fail2ban.actions'.padEnd(24)}[4242]: ${'NOTICE'.padEnd(7)} [${jail}] Ban ${ip}\n`;
+  return `${stamp} ${'fail2ban.actions'.padEnd(24)}[4242]: ${'NOTICE'.padEnd(7)} [${jail}] ${kind} ${ip}\n`;
 }
+
+/** A fail2ban 1.0.2 Ban record. */
+export const banLine = (ip: string, jail = 'sshd', when = new Date()): string => actionLine('Ban', ip, when, jail);
 
 export const hostOf = (ip: string): string => hostName(PREFIX, ip);
 
@@ -110,6 +113,14 @@ export function ensureBuilt(log: (s: string) => void): void {
   const r = spawnSync('npm', ['run', 'build'], { cwd: ROOT, stdio: ['ignore', 'inherit', 'inherit'] });
   // tsc still emits when someone else's file has a type error; only a missing entry point is fatal.
   if (!existsSync(MAIN)) throw new Error(`build failed (exit ${r.status}): ${MAIN} missing`);
+}
+
+/** A progress printer stamped with the time since the bench began; dist/ built first. */
+export function benchStart(): (s: string) => void {
+  const t0 = performance.now();
+  const say = (s: string) => console.log(`[${fmtMs(performance.now() - t0).padStart(8)}] ${s}`);
+  ensureBuilt(say);
+  return say;
 }
 
 // ---- the emulated firewall ----------------------------------------------------------------------
@@ -177,6 +188,39 @@ export interface Bed {
   close(): Promise<void>;
 }
 
+export interface BenchConfig {
+  logPath: string;
+  stateDir: string;
+  emu: Pick<Emulator, 'url' | 'fingerprint256'>;
+  group: string;
+  /** More keys of the firewall entry (`objects: lists`, `batchSize: 50`). */
+  firewall?: readonly string[];
+  /** More top-level lines (`batch: { … }`). */
+  extra?: readonly string[];
+}
+
+/** The benches' config: firewall `bench` (the emulator, password from PASSWORD_ENV), one group for every jail. */
+export function benchConfig(c: BenchConfig): string {
+  return (
+    [
+      // beginning: lines appended before the tailer first opens the empty file still count.
+      `log: { path: ${JSON.stringify(c.logPath)}, startAt: beginning }`,
+      `stateDir: ${JSON.stringify(c.stateDir)}`,
+      'firewalls:',
+      '  bench:',
+      `    url: ${c.emu.url}`,
+      `    username: ${USER}`,
+      `    passwordEnv: ${PASSWORD_ENV}`,
+      `    tls: { fingerprint256: "${c.emu.fingerprint256}" }`,
+      `    hostPrefix: ${PREFIX}`,
+      ...(c.firewall ?? []).map((l) => `    ${l}`),
+      'groups:',
+      `  - { name: ${c.group}, firewall: bench, jails: ["*"] }`,
+      ...(c.extra ?? []),
+    ].join('\n') + '\n'
+  );
+}
+
 /** A fresh emulator, temp dir, empty log and config file. */
 export async function startBed(writeLatencyMs: number, o: ConfigOptions = {}): Promise<Bed> {
   const emu = await startEmulator({ users: { [USER]: PASSWORD }, faults: { writeLatencyMs } });
@@ -186,26 +230,18 @@ export async function startBed(writeLatencyMs: number, o: ConfigOptions = {}): P
   await writeFile(logPath, '');
   await writeFile(
     configPath,
-    [
-      // beginning: lines appended before the tailer first opens the empty file still count.
-      `log: { path: ${JSON.stringify(logPath)}, startAt: beginning }`,
-      `stateDir: ${JSON.stringify(join(dir, 'state'))}`,
-      'firewalls:',
-      '  bench:',
-      `    url: ${emu.url}`,
-      `    username: ${USER}`,
-      `    passwordEnv: ${PASSWORD_ENV}`,
-      `    tls: { fingerprint256: "${emu.fingerprint256}" }`,
-      `    hostPrefix: ${PREFIX}`,
+    benchConfig({
+      logPath,
+      stateDir: join(dir, 'state'),
+      emu,
+      group: GROUP,
       // These benches count per-address host objects (the figures of issue 6); lists mode is measured by bench/lists.ts.
-      '    objects: hosts',
-      ...(o.batchSize ? [`    batchSize: ${o.batchSize}`] : []),
-      'groups:',
-      `  - { name: ${GROUP}, firewall: bench, jails: ["*"] }`,
-      ...(o.windowMs || o.maxSize
-        ? [`batch: { ${[o.windowMs && `windowMs: ${o.windowMs}`, o.maxSize && `maxSize: ${o.maxSize}`].filter(Boolean).join(', ')} }`]
-        : []),
-    ].join('\n') + '\n',
+      firewall: ['objects: hosts', ...(o.batchSize ? [`batchSize: ${o.batchSize}`] : [])],
+      extra:
+        o.windowMs || o.maxSize
+          ? [`batch: { ${[o.windowMs && `windowMs: ${o.windowMs}`, o.maxSize && `maxSize: ${o.maxSize}`].filter(Boolean).join(', ')} }`]
+          : [],
+    }),
   );
   const clock = new WriteClock(emu.model, GROUP);
   return {

@@ -8,45 +8,24 @@
  *   node --import tsx bench/lists.ts [--scenarios ban:10000,unban:10000,ban:100000,lone]
  *        [--objects lists|hosts] [--list-size N] [--profile realistic|fast] [--seed N]
  *
- * `--objects` / `--list-size` are written into the firewall's config only when given (today's
- * sidecar knows neither: omit them to measure hosts mode). Self-contained on purpose: bench/lib.ts
- * is being reworked in parallel.
+ * `--objects` / `--list-size` are written into the firewall's config only when given (the
+ * schema's default is lists of 1000). The generic pieces (addresses, log lines, the build, the
+ * config file) come from bench/lib.ts.
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { appendFile, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { PROFILES, startEmulator, type Emulator, type EmulatorModel, type ProfileName } from '../src/emulator/index.js';
 import { listNamer } from '../src/core/list-name.js';
 import { planLists } from '../src/pipeline/packing.js';
 import { hostName } from '../src/xg/naming.js';
+import { MAIN, PASSWORD, PASSWORD_ENV, PREFIX, USER, actionLine, benchConfig, benchIp, benchStart, fmtMs, sleep } from './lib.js';
 
-const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-const MAIN = process.env['F2B_BENCH_MAIN'] ?? join(ROOT, 'dist/src/cli/main.js');
 const GROUP = 'f2b_lists_bench';
-const PREFIX = 'f2b_';
-const USER = 'bench';
-const PASSWORD = 'bench-password';
-const PASSWORD_ENV = 'BENCH_XG_PASSWORD';
 
 // ---- pure helpers (tested in test/bench/lists.test.ts) -----------------------------------------
-
-/** The i-th bench address: public IPv4 in 11.0.0.0/8, distinct up to 15.6 M. */
-export function benchIp(i: number): string {
-  if (!Number.isInteger(i) || i < 0 || i >= 250 ** 3) throw new RangeError(`address index out of range: ${i}`);
-  return `11.${Math.floor(i / 62_500) % 250}.${Math.floor(i / 250) % 250}.${(i % 250) + 1}`;
-}
-
-/** A fail2ban 1.0.2 Ban/Unban record, local time as fail2ban writes it. */
-export function actionLine(kind: 'Ban' | 'Unban', ip: string, when = new Date(), jail = 'sshd'): string {
-  const p = (n: number, w = 2) => String(n).padStart(w, '0');
-  const stamp =
-    `${when.getFullYear()}-${p(when.getMonth() + 1)}-${p(when.getDate())} ` +
-    `${p(when.getHours())}:${p(when.getMinutes())}:${p(when.getSeconds())},${p(when.getMilliseconds(), 3)}`;
-  return `${stamp} ${'fail2ban.actions'.padEnd(24)}[4242]: ${'NOTICE'.padEnd(7)} [${jail}] ${kind} ${ip}\n`;
-}
 
 export interface OneShot {
   requests: number;
@@ -76,13 +55,6 @@ export function blockedBy(model: EmulatorModel, group: string): Set<string> {
     for (const a of h.listOfIPAddresses?.split(',') ?? []) if (a !== '') out.add(a);
   }
   return out;
-}
-
-export function fmtMs(ms: number): string {
-  if (ms < 1000) return `${ms.toFixed(0)} ms`;
-  if (ms < 120_000) return `${(ms / 1000).toFixed(1)} s`;
-  if (ms < 7_200_000) return `${(ms / 60_000).toFixed(1)} min`;
-  return `${(ms / 3_600_000).toFixed(1)} h`;
 }
 
 // ---- the bed -------------------------------------------------------------------------------------
@@ -119,21 +91,6 @@ export function parseArgs(argv: readonly string[]): Options {
     profile,
     seed: Number(val('--seed') ?? 1),
   };
-}
-
-export function ensureBuilt(say: (s: string) => void): void {
-  if (process.env['F2B_BENCH_MAIN'] !== undefined) return;
-  const newest = (dir: string): number =>
-    Math.max(
-      0,
-      ...readdirSync(dir, { withFileTypes: true }).map((e) =>
-        e.isDirectory() ? newest(join(dir, e.name)) : e.name.endsWith('.ts') ? statSync(join(dir, e.name)).mtimeMs : 0,
-      ),
-    );
-  if (existsSync(MAIN) && statSync(MAIN).mtimeMs >= newest(join(ROOT, 'src'))) return;
-  say('dist/ is missing or stale: npm run build …');
-  spawnSync('npm', ['run', 'build'], { cwd: ROOT, stdio: ['ignore', 'inherit', 'inherit'] });
-  if (!existsSync(MAIN)) throw new Error(`build failed: ${MAIN} missing`);
 }
 
 export interface Bed {
@@ -175,25 +132,20 @@ export async function startBed(
   const logPath = join(dir, 'fail2ban.log');
   const configPath = join(dir, 'config.yaml');
   await writeFile(logPath, '');
-  const fwExtra = [...(o.objects ? [`    objects: ${o.objects}`] : []), ...(o.listSize ? [`    listSize: ${o.listSize}`] : [])];
   await writeFile(
     configPath,
-    [
-      `log: { path: ${JSON.stringify(logPattern?.(dir) ?? logPath)}, startAt: beginning }`,
-      `stateDir: ${JSON.stringify(join(dir, 'state'))}`,
-      'firewalls:',
-      '  bench:',
-      `    url: ${emu.url}`,
-      `    username: ${USER}`,
-      `    passwordEnv: ${PASSWORD_ENV}`,
-      `    tls: { fingerprint256: "${emu.fingerprint256}" }`,
-      `    hostPrefix: ${PREFIX}`,
-      // writes take minutes at this pace: the client must not give up on one
-      '    requestTimeoutMs: 120000',
-      ...fwExtra,
-      'groups:',
-      `  - { name: ${GROUP}, firewall: bench, jails: ["*"] }`,
-    ].join('\n') + '\n',
+    benchConfig({
+      logPath: logPattern?.(dir) ?? logPath,
+      stateDir: join(dir, 'state'),
+      emu,
+      group: GROUP,
+      firewall: [
+        // writes take minutes at this pace: the client must not give up on one
+        'requestTimeoutMs: 120000',
+        ...(o.objects ? [`objects: ${o.objects}`] : []),
+        ...(o.listSize ? [`listSize: ${o.listSize}`] : []),
+      ],
+    }),
   );
   return {
     emu,
@@ -209,8 +161,6 @@ export async function startBed(
 }
 
 // ---- the sidecar process -------------------------------------------------------------------------
-
-export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 export interface Sidecar {
   child: ChildProcess;
@@ -384,14 +334,6 @@ export function report(o: Options, rs: readonly Result[]): string {
     'One process per ban is computed, not run: one write per ban, a read and two writes per unban, one after another,',
     `at the mean latencies the emulator injected in the same run (${rs.map((r) => `${r.scenario}: write ${fmtMs(r.writeMeanMs)}, read ${fmtMs(r.readMeanMs)}`).join('; ')}).`,
   ].join('\n');
-}
-
-/** A progress printer stamped with the time since the bench began; dist/ built first. */
-export function benchStart(): (s: string) => void {
-  const t0 = performance.now();
-  const say = (s: string) => console.log(`[${fmtMs(performance.now() - t0).padStart(8)}] ${s}`);
-  ensureBuilt(say);
-  return say;
 }
 
 export async function main(argv: readonly string[]): Promise<void> {

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { EmulatorModel } from '../../src/emulator/model.js';
 import { parseLine } from '../../src/parser/index.js';
-import { actionLine, benchIp, blockedBy, oneShotCost, parseArgs, seedFirewall } from '../../bench/lists.js';
+import { actionLine, benchIp } from '../../bench/lib.js';
+import { blockedBy, oneShotCost, parseArgs, seedFirewall } from '../../bench/lists.js';
 
 describe('bench/lists helpers', () => {
   it('one process per ban: one write per ban; a read and two writes per unban, in sequence', () => {

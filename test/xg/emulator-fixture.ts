@@ -7,11 +7,11 @@
 import { afterEach } from 'vitest';
 import { request, type Agent } from 'undici';
 import { startEmulator, type Emulator, type EmulatorModel, type EmulatorOptions } from '../../src/emulator/index.js';
-import { normalizeAddress } from '../../src/core/address.js';
 import { addressFields, addressOfHost, familyOf } from '../../src/xg/address.js';
 import { isSuccessStatus } from '../../src/xg/errors.js';
 import { XgClient, type XgClientOptions } from '../../src/xg/client.js';
 import { buildDispatcher } from '../../src/xg/tls.js';
+import { blockedBy } from '../helpers/blocked.js';
 import { buildRequest, getXml, ipHostGroupXml, ipHostXml, type Operation } from '../../src/xg/request-xml.js';
 import { checkEnvelope, decodeGroup, decodeHost, parseResponse, type RawHost, type XgResponse } from '../../src/xg/xml.js';
 import type { AddressFamily } from '../../src/core/address.js';
@@ -129,22 +129,7 @@ export async function startFirewall(opts?: EmulatorOptions): Promise<FirewallFix
 
 /** What a group blocks, from the emulator's model: IP/Network hosts' addresses and IPLists' entries. */
 export function blockedNow(em: Emulator, group: string): string[] {
-  const out = new Set<string>();
-  for (const m of em.model.groupMembers(group)) {
-    const h = em.model.hostByName(m);
-    if (!h) continue;
-    if (h.hostType === 'IPList') {
-      for (const a of (h.listOfIPAddresses ?? '').split(',')) out.add(normalizeAddress(a.trim())?.ip ?? a.trim());
-      continue;
-    }
-    const a = addressOfHost({
-      hostType: h.hostType,
-      ...(h.ipAddress !== undefined ? { ipAddress: h.ipAddress } : {}),
-      ...(h.subnet !== undefined ? { subnet: h.subnet } : {}),
-    });
-    if (a !== undefined) out.add(a);
-  }
-  return [...out].sort();
+  return blockedBy(em.model, group);
 }
 
 /** Calls `fn` after every host or group the emulator writes (each entity of a request on its own). */
