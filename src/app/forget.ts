@@ -138,7 +138,7 @@ export interface ForgetRun {
   mode: ForgetMode;
   /** The sidecar's answer (live) or the preview (dry-run, next-start). */
   outcome?: ForgetOutcome;
-  /** Named sources the (saved) state knows. */
+  /** Named sources the saved state knows; read only where shown (a preview, or a source that holds nothing). */
   known: string[];
 }
 
@@ -184,20 +184,23 @@ export interface ForgetSourceOptions {
  */
 export async function forgetSource(o: ForgetSourceOptions): Promise<ForgetRun> {
   const dir = o.config.stateDir;
-  const saved = await peekState(dir, stateCodec, new Date(o.now()), o.log);
-  const preview = previewForget(saved.state, o.source, modelOptionsOf(o.config), o.now());
-  if (o.dryRun) return { mode: 'dry-run', ...preview };
+  // The whole saved state on a throwaway model: only where its answer is shown or needed.
+  const preview = async () =>
+    previewForget((await peekState(dir, stateCodec, new Date(o.now()), o.log)).state, o.source, modelOptionsOf(o.config), o.now());
+  if (o.dryRun) return { mode: 'dry-run', ...(await preview()) };
   const holder = await lockHolder(dir);
   if (!holder?.alive) {
+    const p = await preview();
     // Nothing to do for a source the state does not hold: no request left behind for a typo.
-    if (preview.outcome.slots > 0) await requestForget(dir, o.source);
-    return { mode: 'next-start', ...preview };
+    if (p.outcome.slots > 0) await requestForget(dir, o.source);
+    return { mode: 'next-start', ...p };
   }
+  // The running sidecar does the work; the state is read only to name the known sources of a miss.
   const done = await requestForget(dir, o.source);
   for (let waited = 0; waited < o.waitMs; waited += 200) {
     const outcome = await takeAnswer(done);
-    if (outcome) return { mode: 'live', outcome, known: preview.known };
+    if (outcome) return { mode: 'live', outcome, known: outcome.slots > 0 ? [] : (await preview()).known };
     await o.sleep(200);
   }
-  return { mode: 'live-pending', known: preview.known };
+  return { mode: 'live-pending', known: [] };
 }
