@@ -1,6 +1,6 @@
 // The wired runtime against the HTTPS emulator: ban-to-block metric and seedFromClient.
-import { createServer, type AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
+import { freePort } from '../helpers/net.js';
 import { parseConfig } from '../../src/config/index.js';
 import { startRuntime } from '../../src/app/runtime.js';
 import { createLogger } from '../../src/util/log.js';
@@ -122,18 +122,6 @@ describe('seedFromClient', () => {
     expect(hasMember(r, '198.51.100.30')).toBe(true);
   });
 });
-
-/** The config refuses port 0: ask the system for a free one. */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as AddressInfo;
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
 describe('process metrics (idle CPU, issue 15)', () => {
   // prom-client's process metrics keep an event-loop timer running; without an endpoint nobody

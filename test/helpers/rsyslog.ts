@@ -7,9 +7,9 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { mkdir, readFile, readdir, rm, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { freePort } from './net.js';
 import type { TlsMaterial } from './tls-material.js';
 
 export type Transport = 'tls' | 'relp';
@@ -67,19 +67,6 @@ export function loadSnippet(file: string, subs: ReadonlyArray<readonly [string, 
     }
   }
   return text;
-}
-
-/** A loopback TCP port free right now (bound to 0, read, released). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const addr = srv.address();
-      const port = typeof addr === 'object' && addr ? addr.port : 0;
-      srv.close(() => resolve(port));
-    });
-  });
 }
 
 /** Is something listening on 127.0.0.1:port (from /proc/net/tcp, so no connection is made)? */
