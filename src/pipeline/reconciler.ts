@@ -13,7 +13,7 @@ import type { RetryOptions } from './backoff.js';
 import { errorInfo, isPermanent, iso, type ErrorInfo, type PipelineLogger } from './log.js';
 import { failureKind, isFirewallWide, nextRetry, stateOf, type FailureKind, type FirewallState } from './retry-policy.js';
 import { SetAside, type SetAsideEntry } from './set-aside.js';
-import type { RemovalBreaker } from './breaker.js';
+import type { BreakerDecision, RemovalBreaker } from './breaker.js';
 import { ListSync, type ListModeOptions } from './list-sync.js';
 import { ListRetire } from './list-retire.js';
 
@@ -511,10 +511,7 @@ export class Reconciler {
     // Orphans in lists go through the breaker as in hosts mode; what it holds stays in the lists.
     const breaker = this.o.breaker;
     const keep = breaker
-      ? (removals: readonly string[], owned: number): ReadonlySet<string> => {
-          const allowed = new Set(this.throughBreaker(g, owned, [...removals]));
-          return new Set(removals.filter((a) => !allowed.has(a)));
-        }
+      ? (removals: readonly string[], owned: number): ReadonlySet<string> => new Set(this.throughBreaker(g, owned, removals).held)
       : undefined;
     const input = { desired: g.desired, held: g.held, holdRemovals: this.holdRemovals, maxBatch, contact: () => this.contact() };
     const r = await lists.sync(keep ? { ...input, keep } : input).catch((err: unknown) => {
@@ -550,12 +547,12 @@ export class Reconciler {
     g.removalsHeld = 0;
     if (this.holdRemovals) remove = [];
     // Also with nothing to remove: a hold whose orphans are gone (config fixed) ends there.
-    else if (this.o.breaker) remove = this.throughBreaker(g, known.size, remove);
+    else if (this.o.breaker) remove = this.throughBreaker(g, known.size, remove).allowed.sort();
     return { add: chunk(add, this.o.maxBatch), remove: chunk(remove, this.o.maxBatch) };
   }
 
-  /** Unban removals pass; orphans (no Unban behind them) go through the breaker. */
-  private throughBreaker(g: GroupRuntime, owned: number, remove: string[]): string[] {
+  /** Unban removals pass; orphans (no Unban behind them) go through the breaker. Returns its decision. */
+  private throughBreaker(g: GroupRuntime, owned: number, remove: readonly string[]): BreakerDecision {
     const unbans = remove.filter((a) => g.unbanned.has(a));
     const orphans = remove.filter((a) => !g.unbanned.has(a));
     const decision = (this.o.breaker as RemovalBreaker).decide(g.target.key, { owned, unbans, orphans }, this.now());
@@ -568,7 +565,7 @@ export class Reconciler {
       );
     }
     g.holdToken = hold?.token;
-    return decision.allowed.sort();
+    return decision;
   }
 
   /** One add/remove request; a permanent refusal is narrowed down by halves to the refused address(es). */
