@@ -3,7 +3,7 @@
  * and the fail2ban-client seed on a first start.
  */
 import { access, constants, stat } from 'node:fs/promises';
-import { finalize, type SchedulerLike } from 'rxjs';
+import { finalize, map, merge, Subject, type SchedulerLike } from 'rxjs';
 import type { Checkpoint } from '../core/checkpoint.js';
 import type { Config } from '../config/index.js';
 import type { SidecarMetrics } from '../metrics/metrics.js';
@@ -64,6 +64,11 @@ export async function followLog(o: FollowOptions, shutdown: Shutdown): Promise<v
     readBack.done('log read back', true);
   };
   const onWarning = (w: TailWarning) => log.warn({ code: w.code, path: w.path }, w.message);
+  // How far the log has been read, in line order with the lines themselves (a Subject fed after
+  // the pass's lines were emitted): held unbans are judged against it (intake.ts readThrough).
+  const drained$ = new Subject<number>();
+  const onDrained = (began: number) => drained$.next(began);
+  const readNow = sidecar.readRequests;
   const lines$ = isLogPattern(config.log.path)
     ? tailSources({
         pattern: config.log.path,
@@ -79,6 +84,8 @@ export async function followLog(o: FollowOptions, shutdown: Shutdown): Promise<v
           );
         },
         onCaughtUp: caughtUp,
+        onDrained,
+        readNow,
       })
     : tailFile({
         path: config.log.path,
@@ -88,8 +95,10 @@ export async function followLog(o: FollowOptions, shutdown: Shutdown): Promise<v
         scheduler,
         onWarning,
         onCaughtUp: caughtUp,
+        onDrained,
+        readNow,
       });
-  const input$ = lines$.pipe(
+  const lineInput$ = lines$.pipe(
     toPipelineInput({
       metrics: o.metrics,
       log,
@@ -101,6 +110,7 @@ export async function followLog(o: FollowOptions, shutdown: Shutdown): Promise<v
       },
     }),
   );
+  const input$ = merge(lineInput$, drained$.pipe(map((readThrough) => ({ readThrough }))));
   if (config.seedFromClient && !seed) log.info({ state: loaded.source }, 'seedFromClient: state exists, not seeding');
   const seed$ = seedInputs({ client: config.fail2banClient, log }).pipe(finalize(() => readBack.done('seed read')));
   const primed = await primeRepeats({

@@ -76,6 +76,9 @@ export function sidecarOptions(w: PipelineWiring): SidecarOptions {
     // its checkpoint (not saved before a crash, or a full disk). Removing "undesired" owned
     // hosts then would lift live bans for a while.
     holdRemovals: w.follow,
+    // A followed log's held unbans wait until it has been read through their deadline (a "Jail
+    // stopped" already written but not yet read must not find its stop-Unbans lifted).
+    readBarrier: w.follow,
     ...(w.breaker && { breaker: w.breaker }),
     // Ban line → firewall acknowledgement, for live bans only (see src/pipeline/latency.ts).
     onApplied: (a) => {

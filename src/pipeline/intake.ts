@@ -28,6 +28,11 @@ export interface PipelineInput {
   checkpoint?: Checkpoint;
   /** The followed file `checkpoint` belongs to: its source name in glob mode; undefined = the single log. */
   feed?: string;
+  /**
+   * The reader's word that every line written before this scheduler time has been delivered
+   * before this input (a read pass that began then reached the end of every followed file).
+   */
+  readThrough?: number;
 }
 
 export interface IntakeOptions {
@@ -44,6 +49,12 @@ export interface IntakeOptions {
   log: PipelineLogger;
   /** Every note, for metrics (refusals per reason, never-block skips per group). */
   onNote?: (note: Note) => void;
+  /**
+   * Deadlines wait for the reader (a followed log): a held unban or a restore grace is resolved
+   * only once the log has been read through its deadline, asked for with this call and answered
+   * by an input's `readThrough`. Without it, the scheduler's time alone decides (replay, tests).
+   */
+  requestRead?: () => void;
 }
 
 export class Intake {
@@ -56,6 +67,15 @@ export class Intake {
   private readonly once = new OnceSet();
   /** Lines of named sources their transport delivered twice (rsyslog after a reconnect). */
   private readonly repeats = new RepeatFilter();
+  /**
+   * With requestRead: every line written before this time has been applied. Deadlines are judged
+   * at this time, not at the clock's: a due timer must not beat a line already written but not
+   * read yet (a missed watcher event waits for the next poll, a busy process reads late), or the
+   * "Jail stopped" after a jail's stop-Unbans would arrive after they were taken as real.
+   */
+  private readThrough = -Infinity;
+  /** A deadline is due and a read was asked for: the next readThrough that covers it resolves it. */
+  private waitingFor: number | undefined;
 
   constructor(private readonly o: IntakeOptions) {
     this.last = o.checkpoint;
@@ -96,7 +116,7 @@ export class Intake {
     if (this.stopped) return;
     const now = this.o.scheduler.now();
     // A due timer may not have run yet (busy event loop): resolve it before the next line.
-    this.expiry.runIfDue(now);
+    this.expiry.runIfDue(this.clock(now));
     let changes = 0;
     // A repeat is dropped; its checkpoint still moves below.
     if (input.event && !this.repeated(input.source, input.event)) {
@@ -111,6 +131,7 @@ export class Intake {
       else this.last = input.checkpoint;
     }
     if (changes > 0 || input.checkpoint) this.dirty();
+    if (input.readThrough !== undefined) this.readTo(input.readThrough);
   }
 
   /**
@@ -121,7 +142,7 @@ export class Intake {
   forget(source: string): Effects {
     if (this.stopped) return { changes: [], notes: [] };
     const now = this.o.scheduler.now();
-    this.expiry.runIfDue(now);
+    this.expiry.runIfDue(this.clock(now));
     const fx = this.o.model.forget(source, now);
     this.repeats.forget(source);
     this.handle(fx);
@@ -146,10 +167,27 @@ export class Intake {
     return true;
   }
 
+  /** The time deadlines are judged at: the clock's, or with a reader, how far it has read. */
+  private clock(now: number): number {
+    return this.o.requestRead ? Math.min(now, this.readThrough) : now;
+  }
+
+  private readTo(at: number): void {
+    if (at <= this.readThrough) return;
+    this.readThrough = at;
+    if (this.waitingFor !== undefined && this.waitingFor <= at) this.expire();
+  }
+
   private expire(): void {
-    const fx = this.o.model.expire(this.o.scheduler.now());
+    const now = this.o.scheduler.now();
+    this.waitingFor = undefined;
+    const fx = this.o.model.expire(this.clock(now));
     this.handle(fx);
-    this.expiry.schedule(fx.next);
+    if (fx.next !== undefined && fx.next <= now && this.o.requestRead) {
+      // Due, but the log has not been read that far: read it first (the answer calls readTo).
+      this.waitingFor = fx.next;
+      this.o.requestRead();
+    } else this.expiry.schedule(fx.next);
     // A resolved hold with no group change (another source still holds the address) still changed
     // the model: saved, and the status (bans per source) shows it.
     if (fx.changes.length || fx.notes.length) this.dirty();

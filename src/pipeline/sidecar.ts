@@ -102,11 +102,19 @@ export interface SidecarOptions extends PipelineOptions {
   onApplied?: (change: AppliedNotice) => void;
   /** Log time (ms) of an event; default: fail2ban's local time stamp read in the host's zone. */
   logTime?: (ev: F2bEvent) => number | undefined;
+  /**
+   * The input is a followed log (intake.ts requestRead): held unbans and restore graces are
+   * resolved only once the log has been read through their deadline. The reader listens to
+   * `readRequests` and answers with `readThrough` inputs.
+   */
+  readBarrier?: boolean;
 }
 
 export interface Sidecar {
   push(input: PipelineInput): void;
   connect(input$: Observable<PipelineInput>): Subscription;
+  /** With readBarrier: a deadline is due and the log must be read through it (a poll, at once). */
+  readonly readRequests: Observable<void>;
   status(): SidecarStatus;
   readonly status$: Observable<SidecarStatus>;
   /**
@@ -195,6 +203,7 @@ export function createSidecar(opts: SidecarOptions): Sidecar {
   });
   const pending = new PendingChanges();
   const trigger$ = new Subject<number>();
+  const readRequests = new Subject<void>();
   const intake = new Intake({
     model,
     pending,
@@ -205,6 +214,7 @@ export function createSidecar(opts: SidecarOptions): Sidecar {
     scheduler,
     log,
     onNote: opts.onNote,
+    ...(opts.readBarrier && { requestRead: () => readRequests.next() }),
   });
   const snapshot = (): SaveJob => {
     const state: PersistedState = { version: STATE_VERSION, model: model.serialize(), savedAt: iso(scheduler.now()) };
@@ -243,7 +253,7 @@ export function createSidecar(opts: SidecarOptions): Sidecar {
   firewalls.setDesired(model);
   intake.start();
   firewalls.start();
-  return facade({ model, intake, pending, saves, firewalls, changed$, flags, flush, triggerSub, scheduler, log });
+  return facade({ model, intake, pending, saves, firewalls, changed$, flags, flush, triggerSub, scheduler, log, readRequests });
 }
 
 interface Parts {
@@ -259,6 +269,7 @@ interface Parts {
   triggerSub: Subscription;
   scheduler: SchedulerLike;
   log: PipelineLogger;
+  readRequests: Subject<void>;
 }
 
 /** The Sidecar interface over the wired parts. */
@@ -276,6 +287,7 @@ function facade(p: Parts): Sidecar {
         next: (input) => intake.push(input),
         error: (err: unknown) => log.error({ err: errorInfo(err, scheduler.now()).message }, 'pipeline input failed'),
       }),
+    readRequests: p.readRequests.asObservable(),
     remember: (source, event) => intake.remember(source, event),
     forget(source) {
       const fx = intake.forget(source);

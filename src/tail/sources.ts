@@ -44,6 +44,14 @@ export interface TailSourcesOptions extends Pick<TailOptions, 'rotationGraceMs' 
   /** Once per source: its file has been read to its end once. */
   onSourceCaughtUp?: (source: string) => void;
   onWarning?: (w: TailWarning) => void;
+  /** Each emission: every followed file is read at once (tailFile readNow). */
+  readNow?: Observable<unknown>;
+  /**
+   * Every line written to any followed file before this scheduler time has been emitted: the
+   * oldest of the followed files' latest drained passes (tailFile onDrained). A source whose
+   * tailer failed has nothing to read and does not hold the others back.
+   */
+  onDrained?: (began: number) => void;
 }
 
 export function tailSources(opts: TailSourcesOptions): Observable<TailLine> {
@@ -82,6 +90,10 @@ class Sources {
   /** Sources caught up before the first scan was over. */
   private readonly doneEarly = new Set<string>();
   private caughtUp = false;
+  /** Per source, when its latest pass that left nothing unread began. */
+  private readonly drainedAt = new Map<string, number>();
+  private drainedReported = -Infinity;
+  private readNowSub: Subscription | undefined;
   private scanned = false;
   private scanning = false;
   private closed = false;
@@ -104,12 +116,15 @@ class Sources {
 
   start(): void {
     this.timer = interval(this.o.scanIntervalMs, this.o.scheduler).subscribe(() => this.kick());
+    // With no file being followed there is nothing to read: asked, it answers at once.
+    this.readNowSub = this.o.readNow?.subscribe(() => this.checkDrained(this.o.scheduler.now()));
     this.kick();
   }
 
   stop(): void {
     this.closed = true;
     this.timer?.unsubscribe();
+    this.readNowSub?.unsubscribe();
     for (const f of this.followed.values()) f.sub?.unsubscribe();
   }
 
@@ -189,7 +204,12 @@ class Sources {
       watch: false,
       onWarning: (w) => this.warn({ ...w, source }),
       onCaughtUp: () => this.sourceCaughtUp(source),
+      onDrained: (began) => {
+        this.drainedAt.set(source, began);
+        this.checkDrained();
+      },
     };
+    if (o.readNow) opts.readNow = o.readNow;
     if (f.checkpoint) opts.checkpoint = f.checkpoint;
     for (const k of ['rotationGraceMs', 'maxLineBytes', 'pollIntervalMs'] as const)
       if (o[k] !== undefined) Object.assign(opts, { [k]: o[k] });
@@ -208,8 +228,34 @@ class Sources {
         if (f.lastError !== message)
           this.warn({ code: 'SOURCE_FAILED', path: f.path, source, message: `${message}; retrying at the next scan` });
         f.lastError = message;
+        this.checkDrained();
       },
     });
+  }
+
+  /**
+   * Reports how far every followed file has been read: the oldest latest pass among the running
+   * tailers (a failed one has nothing to read); `idle` is the time to report when none runs.
+   */
+  private checkDrained(idle?: number): void {
+    let at = Infinity;
+    for (const [source, f] of this.followed) {
+      if (!f.sub) continue;
+      const d = this.drainedAt.get(source);
+      if (d === undefined) return;
+      at = Math.min(at, d);
+    }
+    if (at === Infinity) {
+      if (idle === undefined || !this.scanned) return;
+      at = idle;
+    }
+    if (at <= this.drainedReported) return;
+    this.drainedReported = at;
+    try {
+      this.o.onDrained?.(at);
+    } catch {
+      // As for warnings.
+    }
   }
 
   /** The shared poll, and unless `watch: false` the events of the file's directory touching its name. */

@@ -38,7 +38,7 @@ import type { Stats } from 'node:fs';
 import { basename, dirname, resolve } from 'node:path';
 
 import { watch, type FSWatcher } from 'chokidar';
-import { asyncScheduler, interval, Observable, type SchedulerLike, type Subscriber, type Subscription } from 'rxjs';
+import { asyncScheduler, EMPTY, interval, merge, Observable, type SchedulerLike, type Subscriber, type Subscription } from 'rxjs';
 
 import { FileCursor } from './cursor.js';
 import { NOT_REGULAR, isNotFound, tailError } from './errors.js';
@@ -70,6 +70,8 @@ export interface TailOptions {
    * tailer the same shared timer, so 100 sources wake the process once per interval, not 100 times.
    */
   pollTicks?: Observable<unknown>;
+  /** Each emission is one extra poll, at once: a reader asked to read through now (onDrained). */
+  readNow?: Observable<unknown>;
   /** Watch the directory with chokidar (default true); false: the poll alone (e.g. a file system without inotify). */
   watch?: boolean;
   /**
@@ -84,6 +86,12 @@ export interface TailOptions {
    * unreadable log never gets there).
    */
   onCaughtUp?: () => void;
+  /**
+   * Called after every read pass that left nothing unread (the file at its end, retired files
+   * drained, or no file at the path), with the scheduler time at which that pass began: every
+   * line written before then has been emitted. The pipeline judges deadlines by it.
+   */
+  onDrained?: (began: number) => void;
 }
 
 export type TailWarningCode =
@@ -138,8 +146,8 @@ const DEFAULTS = {
 /** Bytes read from one file before other files get their turn (bounds memory on a big backlog). */
 const BATCH_BYTES = 1024 * 1024;
 
-type Settings = Required<Omit<TailOptions, 'checkpoint' | 'onWarning' | 'onCaughtUp' | 'pollTicks'>> &
-  Pick<TailOptions, 'checkpoint' | 'onWarning' | 'onCaughtUp' | 'pollTicks'>;
+type Optional = 'checkpoint' | 'onWarning' | 'onCaughtUp' | 'pollTicks' | 'readNow' | 'onDrained';
+type Settings = Required<Omit<TailOptions, Optional>> & Pick<TailOptions, Optional>;
 
 export function tailFile(opts: TailOptions): Observable<TailLine> {
   const settings: Settings = {
@@ -186,7 +194,8 @@ class Tail {
   }
 
   start(): void {
-    this.poll = (this.o.pollTicks ?? interval(this.o.pollIntervalMs, this.o.scheduler)).subscribe(() => this.kick());
+    const ticks = this.o.pollTicks ?? interval(this.o.pollIntervalMs, this.o.scheduler);
+    this.poll = merge(ticks, this.o.readNow ?? EMPTY).subscribe(() => this.kick());
     if (this.o.watch) this.watcher = this.watchDir();
     this.kick();
   }
@@ -251,22 +260,28 @@ class Tail {
   }
 
   private async step(): Promise<void> {
+    // Before the stat: whatever was written before this moment is read by this step.
+    const began = this.o.scheduler.now();
     if (!this.initialised) {
       await this.init();
       this.initialised = true;
     } else if (await this.checkPath()) {
+      this.reportDrained(began);
       return;
     }
     if (!(await this.drainRetired())) return;
+    let atEnd = true;
     if (this.cur) {
       const current = this.cur;
       const batch = await current.readBatch(BATCH_BYTES);
       if (!(await this.drainRetired())) return;
       if (!this.emit(current, batch.lines)) return;
+      atEnd = !batch.more;
       if (batch.more) this.again = true;
       else this.reportCaughtUp();
     }
     await this.closeExpired();
+    if (atEnd && !this.closed) this.reportDrained(began);
   }
 
   private async init(): Promise<void> {
@@ -519,6 +534,14 @@ class Tail {
       this.o.onCaughtUp?.();
     } catch {
       // As for warnings: a faulty sink must not stop the log from being followed.
+    }
+  }
+
+  private reportDrained(began: number): void {
+    try {
+      this.o.onDrained?.(began);
+    } catch {
+      // As for warnings.
     }
   }
 

@@ -1,8 +1,8 @@
 // followLog against a real log file and a stand-in pipeline: where reading starts, when removals
 // are released, what the runtime learns about the log, and that shutdown stops the reading.
-import { writeFile } from 'node:fs/promises';
+import { appendFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { VirtualTimeScheduler, type Observable, type Subscription } from 'rxjs';
+import { Subject, VirtualTimeScheduler, type Observable, type Subscription } from 'rxjs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { followLog, READ_BACK_TIMEOUT_MS } from '../../src/app/follow.js';
 import { Shutdown } from '../../src/app/shutdown.js';
@@ -21,7 +21,12 @@ afterEach(async () => {
 });
 
 interface Stand {
+  /** Inputs of lines (readThrough inputs are in `all` only). */
   inputs: PipelineInput[];
+  /** Every input, in order. */
+  all: PipelineInput[];
+  /** The sidecar's read requests (Sidecar.readRequests). */
+  readRequests: Subject<void>;
   /** Inputs pushed when releaseRemovals() was called, per call. */
   releases: number[];
   sub?: Subscription;
@@ -29,9 +34,14 @@ interface Stand {
 }
 
 function standIn(): Stand {
-  const s: Stand = { inputs: [], releases: [], sidecar: undefined as never };
+  const s: Stand = { inputs: [], all: [], readRequests: new Subject<void>(), releases: [], sidecar: undefined as never };
   s.sidecar = {
-    connect: (input$: Observable<PipelineInput>) => (s.sub = input$.subscribe((i) => s.inputs.push(i))),
+    connect: (input$: Observable<PipelineInput>) =>
+      (s.sub = input$.subscribe((i) => {
+        s.all.push(i);
+        if (i.readThrough === undefined) s.inputs.push(i);
+      })),
+    readRequests: s.readRequests,
     releaseRemovals: () => void s.releases.push(s.inputs.length),
   } as unknown as Sidecar;
   return s;
@@ -112,6 +122,18 @@ describe('followLog', () => {
     const r = await start({ startAt: 'end', log: lines(2), loaded: { recovered: 'state.json: not JSON' } });
     await waitFor('the release', () => r.stand.releases.length > 0);
     expect(r.stand.releases).toEqual([2]);
+  });
+
+  it('a read the pipeline asks for reads the log at once and answers with how far it read, after the lines', async () => {
+    const r = await start({ startAt: 'beginning', log: lines(1) });
+    await waitFor('the first read-through', () => r.stand.all.some((i) => i.readThrough !== undefined));
+    expect(r.stand.all.map((i) => i.readThrough ?? i.event?.ip)).toEqual(['198.51.100.1', 1_700_000_000_000]);
+    await appendFile(r.path, f2bLine('Unban', 'sshd', '198.51.100.1'));
+    r.scheduler.frame += 2000; // the poll (5 s) has not fired
+    r.stand.readRequests.next();
+    await waitFor('the answer', () => r.stand.all.some((i) => i.readThrough === 1_700_000_002_000));
+    const at = r.stand.all.findIndex((i) => i.readThrough === 1_700_000_002_000);
+    expect(r.stand.all.slice(0, at).map((i) => i.event?.type)).toContain('unban');
   });
 
   it('shutdown stops reading the log', async () => {

@@ -11,8 +11,10 @@ import { cp, DEFAULT_GROUPS, recordingLogger } from './harness.js';
 const V4 = 'fw1/f2b-v4';
 const HOLD = DEFAULT_SUSPEND.stopUnbanWindowMs;
 
-function rig() {
+function rig(o: { reader?: boolean } = {}) {
   const ts = new VirtualTimeScheduler();
+  /** Read requests (requestRead calls), at their scheduler time. */
+  const reads: number[] = [];
   const log = recordingLogger();
   const model = new DesiredModel({ groups: DEFAULT_GROUPS, neverBlock: (a) => a === '10.0.0.1', suspend: DEFAULT_SUSPEND });
   const pending = new PendingChanges();
@@ -27,9 +29,10 @@ function rig() {
     onDirty: (n) => dirty.push(`${ts.now()}:${n}`),
     scheduler: ts,
     log,
+    ...(o.reader && { requestRead: () => reads.push(ts.now()) }),
   });
   const classes = () => Object.fromEntries([...(pending.takeUnshipped().get(V4) ?? [])]);
-  return { ts, log, model, pending, intake, dirty, classes };
+  return { ts, log, model, pending, intake, dirty, classes, reads };
 }
 
 describe('Intake', () => {
@@ -154,5 +157,56 @@ describe('Intake: repeats of a named source', () => {
     fresh.intake.push({ event: ban('sshd', '192.0.2.1'), source: 'web1' });
     fresh.intake.push({ event: { ...start, raw: `${start.raw} ` }, source: 'web1' });
     expect(fresh.log.at('warn').map((e) => e.obj.kind)).toEqual(['jail-restart']);
+  });
+});
+
+describe('Intake with a reader (a followed log): deadlines wait until the log is read through them', () => {
+  // The CI failure this guards against: fail2ban logged a jail's stop-Unbans and, 50 ms later,
+  // "Jail 'sshd' stopped"; the second line was read after the hold window (a missed watcher
+  // event waits for the 5 s poll), so the stop-Unbans had already been lifted.
+  it('a stop line written before the hold ended but read after it still suspends the stop-Unbans', () => {
+    const r = rig({ reader: true });
+    r.intake.push({ event: ban('sshd', '192.0.2.1'), readThrough: 0 });
+    r.intake.push({ event: unban('sshd', '192.0.2.1'), readThrough: 10 });
+    r.ts.frame = HOLD + 3000;
+    r.ts.flush();
+    // The hold's timer fired: the log is read first, nothing is lifted yet.
+    expect(r.reads).toEqual([HOLD]);
+    expect(r.model.held.get(V4)?.size).toBe(1);
+    // The read delivers the stop line (written at 50 ms), then says how far it has read.
+    r.intake.push({ event: jailStop('sshd') });
+    r.intake.push({ readThrough: HOLD + 3000 });
+    expect(r.model.desired.get(V4)).toEqual(new Set(['192.0.2.1']));
+    expect(r.log.at('info').map((e) => e.msg)).not.toContain('unban confirmed');
+    expect(r.model.held.get(V4)?.size ?? 0).toBe(0);
+  });
+
+  it('without a stop in what was read, the held unban is lifted once the read covers its deadline', () => {
+    const r = rig({ reader: true });
+    r.intake.push({ event: ban('sshd', '192.0.2.1'), readThrough: 0 });
+    r.intake.push({ event: unban('sshd', '192.0.2.1') });
+    r.pending.flushed();
+    r.classes();
+    r.ts.frame = HOLD;
+    r.ts.flush();
+    expect(r.reads).toEqual([HOLD]);
+    // A pass that began before the deadline does not cover it.
+    r.intake.push({ readThrough: HOLD - 1 });
+    expect(r.model.held.get(V4)?.size).toBe(1);
+    r.intake.push({ readThrough: HOLD + 2 });
+    expect(r.classes()).toEqual({ '192.0.2.1': 'absent' });
+    expect(r.log.at('info').map((e) => e.msg)).toEqual(['unban confirmed']);
+  });
+
+  it('a loaded held unban is not lifted before the first read of the log, however late', () => {
+    const r = rig({ reader: true });
+    r.model.load({ version: MODEL_VERSION, stopping: false, entries: { '192.0.2.1': { sshd: { state: 'unbanning', at: 0 } } } }, 0);
+    r.intake.start();
+    r.ts.frame = 10 * HOLD;
+    r.ts.flush();
+    r.intake.push({ checkpoint: cp(300) });
+    expect(r.model.held.get(V4)?.size).toBe(1);
+    r.intake.push({ readThrough: 10 * HOLD });
+    expect(r.model.held.get(V4)?.size ?? 0).toBe(0);
   });
 });
