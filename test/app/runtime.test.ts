@@ -1,4 +1,5 @@
 // The wired runtime against the HTTPS emulator: ban-to-block metric and seedFromClient.
+import { appendFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { freePort } from '../helpers/net.js';
 import { parseConfig } from '../../src/config/index.js';
@@ -9,6 +10,7 @@ import {
   PASSWORD,
   capturedOutput,
   f2bLine,
+  f2bStamp,
   fakeClient,
   rigConfig,
   sample,
@@ -165,5 +167,32 @@ describe('the start-up line names the log actually read', () => {
     expect(sink.text).toMatch(/sidecar started/);
     expect(sink.text).toContain(`log=${replayed}`);
     expect(sink.text).not.toMatch(new RegExp(`log=${r.logPath.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}(\\s|$)`, 'm'));
+  });
+});
+
+describe('a stop line written in time but read late', () => {
+  it("the jail's stop-Unbans stay held until the log is read past their window: suspended, still blocked", async () => {
+    const r = await rig();
+    const ip = '198.51.100.30';
+    await r.append(f2bLine('Ban', 'sshd', ip));
+    await waitFor('the ban on the firewall', () => hasMember(r, ip));
+    await r.append(f2bLine('Unban', 'sshd', ip));
+    const held = () => [...r.runtime.sidecar.model.held.values()].some((s) => s.has(ip));
+    await waitFor('the stop-Unban held', held);
+    // fail2ban writes "Jail 'sshd' stopped" within the window (200 ms), but this process is busy
+    // for longer than the window (a loaded host): when it looks again, the hold's timer is due
+    // before the line has been read. Before the read barrier this lifted the ban.
+    const stop = `${f2bStamp(new Date())} fail2ban.jail           [4242]: INFO    Jail 'sshd' stopped\n`;
+    appendFileSync(r.logPath, stop);
+    const busyUntil = Date.now() + 600;
+    while (Date.now() < busyUntil) {
+      // a synchronous stall, as a long GC pause or a CPU-starved process would be
+    }
+    await waitFor('the hold resolved', () => !held());
+    await new Promise((res) => setTimeout(res, 400));
+    await r.runtime.sidecar.idle();
+    expect(r.runtime.sidecar.model.waitingCount).toBe(1); // suspended, waiting for the jail's restore
+    expect(r.blocked()).toContain(ip);
+    expect(r.sink.text).not.toContain('unban confirmed');
   });
 });
