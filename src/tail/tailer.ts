@@ -1,8 +1,8 @@
 /**
  * `tail -F` for fail2ban's log, as an Observable of complete lines with checkpoints.
  *
- * Follows the PATH: chokidar events on the directory and a stat poll (events can be missed or
- * coalesced; the poll guarantees progress) both just trigger one serialized "step":
+ * Follows the PATH: the directory's fs.watch events (dir-watch.ts) and a stat poll (events can be
+ * missed or coalesced; the poll guarantees progress) both just trigger one serialized "step":
  *
  *   1. stat the path and compare with the open file:
  *      - another file, or none  → rotation: the open file is retired (kept open, drained for
@@ -27,20 +27,20 @@
  *   and no watcher event in between) cannot be followed — same as `tail -F`;
  * - lines written to a retired file after its grace period are not read (fail2ban stops writing to
  *   it at `flushlogs`, which logrotate's postrotate runs right after the rename);
- * - chokidar drops a file's change event that follows the previous one within 5 ms, so a quick
- *   second write may wait for the poll (pollIntervalMs) to be seen;
+ * - a directory that cannot be watched (missing, no inotify) leaves the poll alone: lines then
+ *   wait up to pollIntervalMs to be seen;
  * - if some writer kept writing to the old file after writing to the new one, an old-file line can
  *   come after new-file lines; resuming from its checkpoint re-reads the new file from 0
  *   (duplicates, never loss).
  */
 import { open, stat } from 'node:fs/promises';
-import type { Stats } from 'node:fs';
+import type { FSWatcher, Stats } from 'node:fs';
 import { basename, dirname, resolve } from 'node:path';
 
-import { watch, type FSWatcher } from 'chokidar';
 import { asyncScheduler, EMPTY, interval, merge, Observable, type SchedulerLike, type Subscriber, type Subscription } from 'rxjs';
 
 import { FileCursor } from './cursor.js';
+import { watchDirectory } from './dir-watch.js';
 import { NOT_REGULAR, isNotFound, tailError } from './errors.js';
 import { isTruncated, type SplitLine } from './lines.js';
 import { continuedChain, newerGenerations, rotatedSiblings, type Sibling } from './siblings.js';
@@ -63,7 +63,7 @@ export interface TailOptions {
   rotationGraceMs?: number;
   /** Longer lines are cut to this many bytes (minus a UTF-8 sequence cut in half). */
   maxLineBytes?: number;
-  /** Stat poll in addition to chokidar events. */
+  /** Stat poll in addition to the watcher events. */
   pollIntervalMs?: number;
   /**
    * Replaces the tailer's own poll timer: each emission is one poll. tailSources hands every file's
@@ -72,7 +72,7 @@ export interface TailOptions {
   pollTicks?: Observable<unknown>;
   /** Each emission is one extra poll, at once: a reader asked to read through now (onDrained). */
   readNow?: Observable<unknown>;
-  /** Watch the directory with chokidar (default true); false: the poll alone (e.g. a file system without inotify). */
+  /** Watch the directory (fs.watch, default true); false: the poll alone (e.g. a file system without inotify). */
   watch?: boolean;
   /**
    * Time for the poll and the grace periods (default: the real clock). The tailer reads no clock
@@ -145,6 +145,12 @@ const DEFAULTS = {
 };
 /** Bytes read from one file before other files get their turn (bounds memory on a big backlog). */
 const BATCH_BYTES = 1024 * 1024;
+/**
+ * After a step that delivered lines, one more look this much later: the rest of a burst written
+ * while we read must not depend on a watcher event alone (a watcher can miss one, or be missing)
+ * to be seen before the next poll (5 s). One stat when nothing came; nothing at all while idle.
+ */
+const SETTLE_MS = 50;
 
 type Optional = 'checkpoint' | 'onWarning' | 'onCaughtUp' | 'pollTicks' | 'readNow' | 'onDrained';
 type Settings = Required<Omit<TailOptions, Optional>> & Pick<TailOptions, Optional>;
@@ -182,6 +188,9 @@ class Tail {
   private lastStat: { size: number; mtimeMs: number; ctimeMs: number } | undefined;
   private watcher: FSWatcher | undefined;
   private poll: Subscription | undefined;
+  private settle: Subscription | undefined;
+  /** The last watcher failure warned about (said once, retried at every step). */
+  private watchError: string | undefined;
   private readonly dir: string;
   private readonly base: string;
 
@@ -196,31 +205,37 @@ class Tail {
   start(): void {
     const ticks = this.o.pollTicks ?? interval(this.o.pollIntervalMs, this.o.scheduler);
     this.poll = merge(ticks, this.o.readNow ?? EMPTY).subscribe(() => this.kick());
-    if (this.o.watch) this.watcher = this.watchDir();
+    this.ensureWatch();
     this.kick();
   }
 
-  private watchDir(): FSWatcher {
-    const watcher = watch(this.dir, {
-      ignoreInitial: true,
-      depth: 0,
-      awaitWriteFinish: false,
-      ignored: (p: string) => p !== this.dir && !basename(p).startsWith(this.base),
-    });
-    watcher.on('all', () => this.kick());
-    watcher.on('error', (err) =>
-      this.warn({ code: 'WATCH_ERROR', message: `watcher on ${this.dir} failed: ${String(err)}; polling continues` }),
+  /** Watches the directory unless it already is (or may not be): tried again at every step. */
+  private ensureWatch(): void {
+    if (!this.o.watch || this.watcher || this.closed) return;
+    this.watcher = watchDirectory(
+      this.dir,
+      (name) => {
+        if (name === null || name.startsWith(this.base)) this.kick();
+      },
+      (err) => {
+        this.watcher = undefined;
+        const code = (err as { code?: unknown } | null)?.code;
+        const message = `watcher on ${this.dir} failed: ${String(err)}; polling continues`;
+        // A missing directory is the missing file's warning; anything else is said once.
+        if (code === 'ENOENT' || message === this.watchError) return;
+        this.watchError = message;
+        this.warn({ code: 'WATCH_ERROR', message });
+      },
     );
-    return watcher;
   }
 
   stop(): void {
     this.closed = true;
     this.poll?.unsubscribe();
+    this.settle?.unsubscribe();
     this.poll = undefined;
-    const w = this.watcher;
+    this.watcher?.close();
     this.watcher = undefined;
-    if (w) w.close().catch(() => undefined);
     if (!this.running) void this.dispose();
   }
 
@@ -262,6 +277,7 @@ class Tail {
   private async step(): Promise<void> {
     // Before the stat: whatever was written before this moment is read by this step.
     const began = this.o.scheduler.now();
+    this.ensureWatch();
     if (!this.initialised) {
       await this.init();
       this.initialised = true;
@@ -277,6 +293,7 @@ class Tail {
       if (!(await this.drainRetired())) return;
       if (!this.emit(current, batch.lines)) return;
       atEnd = !batch.more;
+      if (batch.lines.length > 0) this.lookAgainSoon();
       if (batch.more) this.again = true;
       else this.reportCaughtUp();
     }
@@ -535,6 +552,14 @@ class Tail {
     } catch {
       // As for warnings: a faulty sink must not stop the log from being followed.
     }
+  }
+
+  private lookAgainSoon(): void {
+    if (this.settle || this.closed) return;
+    this.settle = this.o.scheduler.schedule(() => {
+      this.settle = undefined;
+      this.kick();
+    }, SETTLE_MS);
   }
 
   private reportDrained(began: number): void {

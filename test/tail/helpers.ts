@@ -4,7 +4,7 @@
 //
 // Followers run on virtual time: each turn of waitFor advances every follower's clock by one poll
 // interval, so the tailer's poll fires as often as the test looks, however loaded the machine is,
-// and the tests do not depend on chokidar reporting every write (it still runs and may step first).
+// and the tests do not depend on the watcher reporting every write (it still runs and may step first).
 import { closeSync, openSync, renameSync, existsSync, writeFileSync, writeSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -89,7 +89,7 @@ const followers = new Set<Follower>();
 
 export interface FollowOptions extends Partial<TailOptions> {
   path: string;
-  /** 'never': the clock stays still, so only chokidar events move the tailer. */
+  /** 'never': the clock stays still, so only watcher events move the tailer. */
   poll?: 'driven' | 'never';
   /** Use this clock instead of the virtual one (e.g. the real one, to see real timers). */
   scheduler?: SchedulerLike;

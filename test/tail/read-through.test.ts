@@ -1,6 +1,6 @@
 // Read-through reports (onDrained) and reads on demand (readNow): the pipeline resolves a held
 // unban only once the log has been read through its deadline, so a "Jail stopped" already written
-// but not yet read (a watcher event chokidar dropped, a busy process) cannot find its stop-Unbans
+// but not yet read (a missed watcher event, a busy process) cannot find its stop-Unbans
 // lifted. Real files; the tailers' clocks are virtual and still unless a test moves them.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -39,22 +39,32 @@ describe('tailFile read-through', () => {
     });
     await waitFor(() => reports.length === 1, 'the first pass');
     expect(reports[0]).toEqual({ began: 0, linesBefore: 1 });
+    // A pass that delivered lines looks once more 50 ms later (a burst's rest), then nothing.
+    f.clock.advance(100);
+    await waitFor(() => reports.length === 2, 'the settling look');
+    expect(reports[1]).toEqual({ began: 50, linesBefore: 1 });
 
     w.write('second', 'third');
-    f.clock.advance(700);
+    f.clock.scheduler.frame = 700; // time passes, no timer due
     // Written, but nothing reads it until asked.
     await new Promise((r) => setTimeout(r, 100));
     expect(f.texts()).toEqual(['first']);
     readNow.next();
-    await waitFor(() => reports.length === 2, 'the pass asked for');
-    expect(reports[1]).toEqual({ began: 700, linesBefore: 3 });
+    await waitFor(() => reports.length === 3, 'the pass asked for');
+    expect(reports[2]).toEqual({ began: 700, linesBefore: 3 });
     expect(f.texts()).toEqual(['first', 'second', 'third']);
+    w.close();
+  });
 
-    // Nothing new: the pass stops at one stat and still reports.
-    f.clock.advance(300);
-    readNow.next();
-    await waitFor(() => reports.length === 3, 'an idle pass');
-    expect(reports[2]).toEqual({ began: 1000, linesBefore: 3 });
+  it('the rest of a burst written just after a read is read 50 ms later, with no watcher event and no poll', async () => {
+    const w = new LogWriter(path);
+    w.write('burst-1');
+    const f = follow({ path, watch: false, poll: 'never', pollIntervalMs: 1e9 });
+    await f.seen('burst-1');
+    w.write('burst-2', 'burst-3');
+    f.clock.advance(50);
+    await f.seen('burst-3');
+    expect(f.lineTimes).toEqual([0, 50, 50]);
     w.close();
   });
 

@@ -63,8 +63,7 @@ describe('appending', () => {
     const w = new LogWriter(path);
     w.write('init');
     // The clock never moves: the first step runs at subscription, the next line can only come
-    // through a chokidar event. One write after a quiet period: chokidar drops a change event that
-    // follows another within 5 ms, and covering that is the poll's job (tested below), not this test's.
+    // through a watcher event.
     const f = follow({ path, poll: 'never' });
     await f.seen('init');
     await new Promise((r) => setTimeout(r, 50));
@@ -72,6 +71,23 @@ describe('appending', () => {
     await f.seen('by-event');
     expect(f.texts()).toEqual(['init', 'by-event']);
     expect(f.clock.now()).toBe(0);
+    w.close();
+  });
+
+  it('sees every write of quick bursts (two writes 1 ms apart) through watcher events alone', async () => {
+    const w = new LogWriter(path);
+    w.write('init');
+    const f = follow({ path, poll: 'never' });
+    await f.seen('init');
+    for (let i = 0; i < 40; i++) {
+      w.write(`a${i}`);
+      await new Promise((r) => setTimeout(r, 1));
+      w.write(`b${i}`);
+      await f.seen(`b${i}`);
+    }
+    // No poll and no settling look ran: the clock never moved.
+    expect(f.clock.now()).toBe(0);
+    expect(f.texts()).toHaveLength(81);
     w.close();
   });
 
