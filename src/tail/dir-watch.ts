@@ -22,7 +22,11 @@ import { Observable, filter, share } from 'rxjs';
  * names none). Undefined when the directory cannot be watched (missing: try again later); a
  * watcher that fails later is closed and reported through `onError` too.
  */
-export function watchDirectory(dir: string, onEvent: (name: string | null) => void, onError: (err: unknown) => void): FSWatcher | undefined {
+export function watchDirectory(
+  dir: string,
+  onEvent: (name: string | null) => void,
+  onError: (err: unknown) => void,
+): FSWatcher | undefined {
   let w: FSWatcher;
   try {
     w = watch(dir, (_event, name) => onEvent(name === null ? null : String(name)));
