@@ -3,10 +3,11 @@
  * so a missed event costs latency, not lines).
  *
  * node's fs.watch (inotify on Linux) rather than chokidar, for a measured reason: chokidar throttles
- * a file's change events and checks its mtime before passing one on, and in a test of 40 two-line
- * bursts (a write, then another 1 ms later, 30 ms apart) it reported neither write of 13–25 of
- * them, so those lines waited for the 5 s poll; fs.watch reported every write (80 of 80). The
- * tailer only needs "something in this directory changed": it stats and compares files itself.
+ * a file's change events and checks its mtime before passing one on. In 40 two-line bursts (a
+ * write, then another 1 ms later, 30 ms apart; bench/burst-latency.ts) 13–25 second lines waited
+ * over 1 s, for the 5 s poll: in those bursts neither write had produced an event. fs.watch
+ * reported every write (80 of 80). The tailer only needs "something in this directory changed":
+ * it stats and compares files itself.
  *
  * Glob mode shares one watcher per directory among every followed file in it: a watcher per file
  * had cost a scan of the whole directory each with chokidar (100 logs in one directory: +54 MB RSS,
