@@ -169,6 +169,8 @@ class Sources {
       this.scanned = true;
       this.pending = new Set([...this.firstPending].filter((s) => !this.doneEarly.has(s)));
       this.checkCaughtUp();
+      // With nothing to follow, a read asked for before this scan was over is answered now.
+      this.checkDrained(this.o.scheduler.now());
     }
   }
 

@@ -122,6 +122,21 @@ describe('tailSources read-through', () => {
     expect(f.of('web1')).toEqual(['a-1', 'a-2']);
   });
 
+  it('with no file matching, a read asked for before the first scan is over is answered when it is', async () => {
+    const readNow = new Subject<void>();
+    const reports: number[] = [];
+    const f = followSources({
+      pattern: join(dir, '*', 'fail2ban.log'),
+      watch: false,
+      poll: 'never',
+      readNow,
+      onDrained: (b) => reports.push(b),
+    });
+    readNow.next(); // the scan (asynchronous) has not run yet
+    await waitFor(() => f.caughtUp === 1, 'the first scan');
+    expect(reports).toEqual([0]);
+  });
+
   it('with no file matching, a read asked for is answered at once', async () => {
     const readNow = new Subject<void>();
     const reports: number[] = [];
@@ -135,6 +150,7 @@ describe('tailSources read-through', () => {
     await waitFor(() => f.caughtUp === 1, 'the first scan');
     f.clock.scheduler.frame = 250;
     readNow.next();
-    expect(reports).toEqual([250]);
+    // The first scan found nothing to read (0), the read asked for is answered at once (250).
+    expect(reports).toEqual([0, 250]);
   });
 });
