@@ -122,7 +122,8 @@ describe('tailSources read-through', () => {
     expect(f.of('web1')).toEqual(['a-1', 'a-2']);
   });
 
-  it('with no file matching, a read asked for before the first scan is over is answered when it is', async () => {
+  /** A pattern no file matches, with reads on demand and the reports recorded. */
+  const noFiles = () => {
     const readNow = new Subject<void>();
     const reports: number[] = [];
     const f = followSources({
@@ -132,21 +133,18 @@ describe('tailSources read-through', () => {
       readNow,
       onDrained: (b) => reports.push(b),
     });
+    return { f, readNow, reports };
+  };
+
+  it('with no file matching, a read asked for before the first scan is over is answered when it is', async () => {
+    const { f, readNow, reports } = noFiles();
     readNow.next(); // the scan (asynchronous) has not run yet
     await waitFor(() => f.caughtUp === 1, 'the first scan');
     expect(reports).toEqual([0]);
   });
 
   it('with no file matching, a read asked for is answered at once', async () => {
-    const readNow = new Subject<void>();
-    const reports: number[] = [];
-    const f = followSources({
-      pattern: join(dir, '*', 'fail2ban.log'),
-      watch: false,
-      poll: 'never',
-      readNow,
-      onDrained: (b) => reports.push(b),
-    });
+    const { f, readNow, reports } = noFiles();
     await waitFor(() => f.caughtUp === 1, 'the first scan');
     f.clock.scheduler.frame = 250;
     readNow.next();
