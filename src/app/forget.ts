@@ -161,8 +161,7 @@ export function previewForget(
     .map((s) => s.source)
     .filter((s) => s !== '');
   const fx = model.forget(source, now);
-  const forgot = fx.notes.find((n) => n.kind === 'forgot');
-  return { outcome: outcomeOf(source, fx.changes, forgot?.kind === 'forgot' ? forgot.slots : 0), known };
+  return { outcome: outcomeOf(source, fx.changes, fx.slots), known };
 }
 
 export interface ForgetSourceOptions {

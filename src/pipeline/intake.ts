@@ -139,8 +139,8 @@ export class Intake {
    * same pending changes and save as an event. Its feed's checkpoint stays: reading its file again
    * from the start would bring its bans back. Returns the model's effects (none after stop()).
    */
-  forget(source: string): Effects {
-    if (this.stopped) return { changes: [], notes: [] };
+  forget(source: string): Effects & { slots: number } {
+    if (this.stopped) return { changes: [], notes: [], slots: 0 };
     const now = this.o.scheduler.now();
     this.expiry.runIfDue(this.clock(now));
     const fx = this.o.model.forget(source, now);

@@ -398,7 +398,7 @@ export class DesiredModel {
    * held; an address another source (or another jail) still holds stays. Nothing waits on a
    * timer, so `_now` is only there to match apply/expire.
    */
-  forget(source: string, _now: number): Effects {
+  forget(source: string, _now: number): Effects & { slots: number } {
     const fx: Effects = { changes: [], notes: [] };
     const src = this.sourceMap.get(source);
     let slots = 0;
@@ -418,7 +418,7 @@ export class DesiredModel {
     }
     const removed = fx.changes.filter((c) => c.op === 'remove').length;
     fx.notes.push({ kind: 'forgot', source, slots, removed });
-    return fx;
+    return { ...fx, slots };
   }
 
   /** Resolves held unbans and suspensions whose time is up; returns the next deadline too. */

@@ -291,8 +291,7 @@ function facade(p: Parts): Sidecar {
     remember: (source, event) => intake.remember(source, event),
     forget(source) {
       const fx = intake.forget(source);
-      const note = fx.notes.find((n): n is Extract<Note, { kind: 'forgot' }> => n.kind === 'forgot');
-      return { source, slots: note?.slots ?? 0, changes: fx.changes };
+      return { source, slots: fx.slots, changes: fx.changes };
     },
     status,
     status$: p.changed$.pipe(map(status)),

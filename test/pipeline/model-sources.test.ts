@@ -368,7 +368,7 @@ describe('model sources: forget', () => {
   it('an unknown source: no change, a note with 0 slots', () => {
     const m = model();
     m.apply(ban('sshd', '192.0.2.1'), 0, 'web2');
-    expect(m.forget('web9', 1)).toEqual({ changes: [], notes: [{ kind: 'forgot', source: 'web9', slots: 0, removed: 0 }] });
+    expect(m.forget('web9', 1)).toEqual({ changes: [], notes: [{ kind: 'forgot', source: 'web9', slots: 0, removed: 0 }], slots: 0 });
     expect(v4(m)).toEqual(['192.0.2.1']);
   });
 });
