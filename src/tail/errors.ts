@@ -45,7 +45,8 @@ const REASONS: Readonly<Record<string, { text: string; retryable: boolean }>> = 
   EIO: { text: 'I/O error', retryable: true },
 };
 
-function errnoCode(err: unknown): string | undefined {
+/** The `code` of a Node fs error ('ENOENT'…), undefined for anything else. */
+export function errnoCode(err: unknown): string | undefined {
   const code = (err as { code?: unknown } | null)?.code;
   return typeof code === 'string' ? code : undefined;
 }

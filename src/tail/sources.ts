@@ -21,6 +21,7 @@ import { Observable, asyncScheduler, interval, merge, share, type SchedulerLike,
 
 import type { Checkpoint } from '../core/checkpoint.js';
 import { dirEvents, fileEvents } from './dir-watch.js';
+import { errnoCode } from './errors.js';
 import { matchPath, parseLogPattern, type LogPattern } from './pattern.js';
 import { selectSources } from './select.js';
 import { tailFile, type TailOptions, type TailWarning } from './tailer.js';
@@ -143,8 +144,10 @@ class Sources {
     const { files, errors } = await walkPattern(this.pattern, (p) => !first && this.paths.has(p));
     if (this.closed) return;
     for (const { dir, error } of errors) {
-      const code = (error as { code?: unknown } | null)?.code;
-      this.warnOnce('SCAN_ERROR', `${dir}:${String(code)}`, { path: dir, message: `cannot read directory ${dir}: ${String(error)}` });
+      this.warnOnce('SCAN_ERROR', `${dir}:${String(errnoCode(error))}`, {
+        path: dir,
+        message: `cannot read directory ${dir}: ${String(error)}`,
+      });
     }
     if (first) this.followCheckpoints(new Set(files));
     const followedPaths = new Map([...this.followed].map(([source, f]) => [source, f.path]));

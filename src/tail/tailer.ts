@@ -219,10 +219,9 @@ class Tail {
       },
       (err) => {
         this.watcher = undefined;
-        const code = (err as { code?: unknown } | null)?.code;
         const message = `watcher on ${this.dir} failed: ${String(err)}; polling continues`;
         // A missing directory is the missing file's warning; anything else is said once.
-        if (code === 'ENOENT' || message === this.watchError) return;
+        if (isNotFound(err) || message === this.watchError) return;
         this.watchError = message;
         this.warn({ code: 'WATCH_ERROR', message });
       },

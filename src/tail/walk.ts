@@ -7,6 +7,7 @@
 import { readdir, stat } from 'node:fs/promises';
 import type { Dirent } from 'node:fs';
 
+import { errnoCode } from './errors.js';
 import { segmentMatches, type LogPattern, type Segment } from './pattern.js';
 
 export interface WalkResult {
@@ -19,7 +20,7 @@ export interface WalkResult {
 const join = (dir: string, name: string): string => (dir === '/' ? `/${name}` : `${dir}/${name}`);
 
 const absent = (err: unknown): boolean => {
-  const code = (err as { code?: unknown } | null)?.code;
+  const code = errnoCode(err);
   return code === 'ENOENT' || code === 'ENOTDIR';
 };
 
