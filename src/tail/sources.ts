@@ -87,9 +87,8 @@ class Sources {
   /** First-scan files not read to their end yet; null until the first scan is over. */
   private pending: Set<string> | null = null;
   private readonly firstPending = new Set<string>();
+  /** Sources read to their end once (also those done before the first scan was over). */
   private readonly caughtUpSources = new Set<string>();
-  /** Sources caught up before the first scan was over. */
-  private readonly doneEarly = new Set<string>();
   private caughtUp = false;
   /** Per source, when its latest pass that left nothing unread began. */
   private readonly drainedAt = new Map<string, number>();
@@ -170,7 +169,7 @@ class Sources {
     for (const [source, f] of this.followed) if (!f.sub) this.restart(source, f);
     if (first) {
       this.scanned = true;
-      this.pending = new Set([...this.firstPending].filter((s) => !this.doneEarly.has(s)));
+      this.pending = new Set([...this.firstPending].filter((s) => !this.caughtUpSources.has(s)));
       this.checkCaughtUp();
       // With nothing to follow, a read asked for before this scan was over is answered now.
       this.checkDrained(this.o.scheduler.now());
@@ -286,8 +285,7 @@ class Sources {
     } catch {
       // As for warnings.
     }
-    if (this.pending) this.pending.delete(source);
-    else this.doneEarly.add(source);
+    this.pending?.delete(source);
     this.checkCaughtUp();
   }
 
