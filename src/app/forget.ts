@@ -4,7 +4,7 @@
  * request file into `stateDir/forget/`, the sidecar polls that directory every few seconds, applies
  * the request through the pipeline (batched, saved and reconciled like an Unban) and answers with a
  * `.done` file the command reads back. With no sidecar running (the state's lock is free) the
- * command changes the state file itself, under the lock; the next start lifts the bans.
+ * request stays for the next start, which applies it the same way; the command shows a preview.
  */
 import { createHash } from 'node:crypto';
 import { mkdir, readdir, readFile, unlink } from 'node:fs/promises';

@@ -91,7 +91,7 @@ export interface SourceSnapshot {
   events: number;
   /** Bans it holds: (address, jail) pairs in the desired state. */
   bans: number;
-  /** No line for longer than a day (or none since this start while it holds bans): shown, never dropped. */
+  /** No line read, event or file write for longer than a day (app/sources.ts): shown, never dropped. */
   silent: boolean;
 }
 

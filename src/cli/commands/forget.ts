@@ -1,7 +1,7 @@
 /**
  * `f2b-sophosxg forget SOURCE -c CONFIG [--dry-run]` (issue 13 item 4): retire a fleet source — a
  * decommissioned host — lifting the bans only it holds. Works with the sidecar running (it applies
- * the request within seconds) or not (the state file is changed; the next start lifts them). The
+ * the request within seconds) or not (the request waits; the next start lifts them). The
  * work is src/app/forget.ts; this file checks the argument, wires and prints.
  */
 import type { Command } from 'commander';
