@@ -32,6 +32,7 @@
  */
 import { addressFamily, type AddressFamily } from '../core/address.js';
 import type { F2bEvent } from '../parser/types.js';
+import { timeOf } from './event-time.js';
 import type { FloorReason, FloorVerdict } from './floor.js';
 import { Router, type GroupMapping, type JailMatcher } from './routing.js';
 
@@ -377,7 +378,7 @@ export class DesiredModel {
    */
   private stale(src: SourceState, ev: F2bEvent, fx: Effects): boolean {
     const bound = this.opts.maxLineAgeMs ?? DEFAULT_MAX_LINE_AGE_MS;
-    const t = ev.isoTime === undefined ? NaN : Date.parse(`${ev.isoTime}Z`);
+    const t = timeOf(ev);
     if (Number.isNaN(t)) return false;
     if (bound > 0 && src.newestLine !== undefined && t < src.newestLine - bound) {
       if (!src.inStale) {
