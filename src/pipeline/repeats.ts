@@ -192,15 +192,13 @@ export class RepeatFilter {
     if (Number.isNaN(t)) return 0;
     const w = this.windowOf(source);
     const key = lineKey(ev.raw);
-    const life = LIFECYCLE.has(ev.type);
-    if (t > w.newest) w.newest = t;
-    else if (w.has(key) || (life && this.lifecycle.get(source)?.has(key) === true)) {
+    // Only a line no newer than the newest seen can be a repeat.
+    if (t <= w.newest && (w.has(key) || (LIFECYCLE.has(ev.type) && this.lifecycle.get(source)?.has(key) === true))) {
       this.total++;
       return ++w.run;
     }
     w.run = 0;
-    w.add(key);
-    if (life) this.lifecycleOf(source).add(key);
+    this.store(source, w, t, key, ev.type);
     return 0;
   }
 
@@ -208,11 +206,13 @@ export class RepeatFilter {
   remember(source: string, ev: F2bEvent): void {
     const t = timeOf(ev);
     if (!source || Number.isNaN(t)) return;
-    const w = this.windowOf(source);
+    this.store(source, this.windowOf(source), t, lineKey(ev.raw), ev.type);
+  }
+
+  private store(source: string, w: LineWindow, t: number, key: number, type: EventType): void {
     if (t > w.newest) w.newest = t;
-    const key = lineKey(ev.raw);
     w.add(key);
-    if (LIFECYCLE.has(ev.type)) this.lifecycleOf(source).add(key);
+    if (LIFECYCLE.has(type)) this.lifecycleOf(source).add(key);
   }
 
   /** Drops the window of a forgotten source. */
