@@ -14,15 +14,7 @@ export type { PersistedState, StateSink } from './persisted.js';
 export type { PipelineInput } from './intake.js';
 export type { AppliedNotice } from './latency-tracker.js';
 export type { PersistStatus, SidecarStatus } from './status.js';
-export {
-  DEFAULT_MAX_LINE_AGE_MS,
-  DEFAULT_SUSPEND,
-  DesiredModel,
-  MODEL_VERSION,
-  SOURCE_NAME,
-  deserializeModel,
-  serializeModel,
-} from './model.js';
+export { DEFAULT_MAX_LINE_AGE_MS, DEFAULT_SUSPEND, DesiredModel, MODEL_VERSION, deserializeModel, serializeModel } from './model.js';
 export type {
   Effects,
   EntryState,

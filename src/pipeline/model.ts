@@ -31,6 +31,7 @@
  *  - absent:  must not be on the firewall.
  */
 import { addressFamily, type AddressFamily } from '../core/address.js';
+import { isValidSourceName } from '../core/source-name.js';
 import type { F2bEvent } from '../parser/types.js';
 import { timeOf } from './event-time.js';
 import type { FloorReason, FloorVerdict } from './floor.js';
@@ -202,9 +203,6 @@ const familyOf = (address: string): AddressFamily => (address.includes(':') ? 'I
 
 const entryOf = (s: Slot): JailEntry =>
   s.restoreBy === undefined ? { state: s.state, at: s.at } : { state: s.state, at: s.at, restoreBy: s.restoreBy };
-
-/** Source names: '' or a path segment / syslog hostname (no '/', no whitespace). */
-export const SOURCE_NAME = /^[^\s/]*$/;
 
 export class DesiredModel {
   readonly router: Router;
@@ -777,7 +775,7 @@ export class DesiredModel {
       throw new Error(`unsupported state version ${String(s.version)} (expected 1 or ${MODEL_VERSION})`);
     this.loadSource('', s, now);
     if (s.version === 1 || !s.sources) return;
-    for (const [name, part] of Object.entries(s.sources)) if (name !== '' && SOURCE_NAME.test(name)) this.loadSource(name, part, now);
+    for (const [name, part] of Object.entries(s.sources)) if (isValidSourceName(name)) this.loadSource(name, part, now);
   }
 
   private loadSource(name: string, p: SerializedSource, now: number): void {

@@ -7,7 +7,8 @@
  */
 import { z } from 'zod';
 import type { Checkpoint } from '../core/checkpoint.js';
-import { MODEL_VERSION, SOURCE_NAME, type SerializedModel } from './model.js';
+import { SOURCE_NAME } from '../core/source-name.js';
+import { MODEL_VERSION, type SerializedModel } from './model.js';
 
 export const STATE_VERSION = 1;
 

@@ -92,11 +92,6 @@ export function segmentMatches(seg: Segment, name: string): boolean {
   return 'literal' in seg ? seg.literal === name : seg.re.test(name);
 }
 
-/** Source names are path segments or syslog hostnames: non-empty, no '/', no whitespace. */
-export function isValidSourceName(name: string): boolean {
-  return name.length > 0 && !/[\s/]/.test(name);
-}
-
 /** The source a matching path belongs to (what the first `*` matched); null if it does not match. */
 export function sourceOf(pattern: LogPattern, path: string): string | null {
   const captures = matchPath(pattern, path);

@@ -13,7 +13,8 @@
  * first in sorted order) keeps the name, the other is reported as a duplicate.
  */
 import { COMPRESSED } from './siblings.js';
-import { isValidSourceName, sourceOf, type LogPattern } from './pattern.js';
+import { isValidSourceName } from '../core/source-name.js';
+import { sourceOf, type LogPattern } from './pattern.js';
 
 /** `.N`, or a date (`-20261204`, `.2026-12-04`, `-20261204-1733300000`, `_2026120412`). */
 const ROTATION = String.raw`(?:\.\d+|[-._]\d{4}-?\d{2}-?\d{2}(?:[-_.]?\d+)?)`;

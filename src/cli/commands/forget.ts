@@ -7,7 +7,7 @@
 import type { Command } from 'commander';
 import { loadConfig } from '../../config/index.js';
 import { forgetSource, type ForgetRun } from '../../app/forget.js';
-import { SOURCE_NAME } from '../../pipeline/model.js';
+import { SOURCE_NAME } from '../../core/source-name.js';
 import { DEFAULT_CONFIG, UsageError, type CliDeps, type CommandModule } from '../deps.js';
 import { commandLogger } from '../logging.js';
 
