@@ -9,6 +9,7 @@
  *
  * Plain arithmetic on days (no Date objects): this runs once per event of a catch-up.
  */
+import { daysFromCivil } from '../core/civil-date.js';
 import { monthAt } from './header.js';
 
 const DAY_MS = 86_400_000;
@@ -64,16 +65,6 @@ function utcYear(now: number): number {
 function daysInMonth(year: number, mon: number): number {
   if (mon !== 1) return MONTH_DAYS[mon] as number;
   return year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0) ? 29 : 28;
-}
-
-/** Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's days_from_civil; m 1–12). */
-function daysFromCivil(y: number, m: number, d: number): number {
-  y -= m <= 2 ? 1 : 0;
-  const era = Math.floor(y / 400);
-  const yoe = y - era * 400;
-  const doy = Math.floor((153 * (m + (m > 2 ? -3 : 9)) + 2) / 5) + d - 1;
-  const doe = yoe * 365 + Math.floor(yoe / 4) - Math.floor(yoe / 100) + doy;
-  return era * 146097 + doe - 719468;
 }
 
 function num2(s: string, i: number): number {

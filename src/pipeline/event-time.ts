@@ -3,6 +3,7 @@
  * taken as UTC, so stamps of one source compare with each other (the model's stale-line check,
  * the repeat filter). Not a wall-clock instant: latency.ts reads it in the host's zone for that.
  */
+import { daysFromCivil } from '../core/civil-date.js';
 import type { F2bEvent } from '../parser/types.js';
 
 /**
@@ -30,13 +31,8 @@ function canonicalMs(s: string): number {
   const ms = digits(s, 20, 3);
   // NaN fails every comparison, so a non-digit lands in the fallback too.
   if (!(mo >= 1 && mo <= 12 && d >= 1 && d <= 28 && h <= 23 && mi <= 59 && sec <= 59 && ms >= 0 && y >= 0)) return NaN;
-  // Days from 1970-01-01 (H. Hinnant's days_from_civil); days 29–31 go to Date.parse (month lengths).
-  const yy = mo <= 2 ? y - 1 : y;
-  const era = Math.floor(yy / 400);
-  const yoe = yy - era * 400;
-  const doy = Math.floor((153 * (mo + (mo > 2 ? -3 : 9)) + 2) / 5) + d - 1;
-  const days = era * 146097 + yoe * 365 + Math.floor(yoe / 4) - Math.floor(yoe / 100) + doy - 719468;
-  return ((days * 24 + h) * 60 + mi) * 60000 + sec * 1000 + ms;
+  // Days 29–31 go to Date.parse (month lengths).
+  return ((daysFromCivil(y, mo, d) * 24 + h) * 60 + mi) * 60000 + sec * 1000 + ms;
 }
 
 function digits(s: string, at: number, n: number): number {
