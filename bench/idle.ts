@@ -11,8 +11,9 @@
  */
 import { readFileSync } from 'node:fs';
 import { appendFile } from 'node:fs/promises';
-import { createServer, type AddressInfo } from 'node:net';
 import { parseArgs } from 'node:util';
+// The tests' helper: a plain node:net function with no test dependencies.
+import { freePort } from '../test/helpers/net.js';
 import { ensureBuilt, sleep, startBed, startSidecar } from './lib.js';
 
 /** Clock ticks per second of /proc/PID/stat's utime/stime (USER_HZ): 100 on every Linux Node runs on. */
@@ -26,18 +27,6 @@ export function cpuSeconds(statText: string): number {
   const stime = Number(rest[12]);
   if (!Number.isFinite(utime) || !Number.isFinite(stime)) throw new Error(`unreadable /proc stat line: ${statText.slice(0, 80)}`);
   return (utime + stime) / TICKS_PER_S;
-}
-
-/** A port nobody listens on right now (the config refuses port 0). */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as AddressInfo;
-      srv.close(() => resolve(port));
-    });
-  });
 }
 
 const procCpu = (pid: number): number => cpuSeconds(readFileSync(`/proc/${pid}/stat`, 'utf8'));
